@@ -1,0 +1,11 @@
+"""chainrule's autodiff engine: `Value` (scalars) and `Tensor` (NumPy arrays) on one graph core."""
+from .engine import enable_grad, is_grad_enabled, no_grad, scope
+from .tensor import (IndexOutOfRange, Tensor, broadcast_to, concatenate, matmul, maximum, minimum,
+                     stack, where)
+from .value import Value
+
+__all__ = [
+    "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "scope",
+    "maximum", "minimum", "where", "concatenate", "stack", "matmul", "broadcast_to",
+    "IndexOutOfRange",
+]

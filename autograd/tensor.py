@@ -1,0 +1,583 @@
+"""`Tensor`: a NumPy array per node, with broadcasting.
+
+The class only checks arguments and picks the op; the rules live in ops.py
+(elementwise, shared with `Value`) and tensor_ops.py (the rest). What every
+op needs (summing gradients over broadcast axes, keeping the dtype) is done
+once, in `Tensor.fit_grad`, which the engine calls for every gradient.
+"""
+import warnings
+
+import numpy as np
+
+from . import engine, ops
+from . import tensor_ops as T
+from .engine import apply
+from .node import Node
+from .tensor_ops import NumpyNS
+
+
+class IndexOutOfRange(IndexError, ValueError):
+    """An index outside a tensor's shape (an IndexError, and a ValueError for callers that expect one)."""
+
+
+def _as_array(where, data, dtype=None):
+    """`data` as an ndarray of a supported dtype, or a TypeError naming `where`."""
+    if isinstance(data, Tensor):
+        data = data._data
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: cannot make an array of numbers from {type(data).__name__}: {exc}") from None
+    if arr.dtype.kind not in "fiubc":
+        raise TypeError(f"{where}: unsupported dtype {arr.dtype} (numbers or booleans only)")
+    return arr
+
+
+def _normalize_axes(where, axis, ndim):
+    """None, or a sorted tuple of distinct non-negative axes."""
+    if axis is None:
+        return None
+    items = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in items:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{where}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{where}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{where}: repeated axis in {axis!r}")
+    return tuple(sorted(out)) if ndim else None
+
+
+def _shape_args(where, shape):
+    """reshape(2, 3), reshape((2, 3)) and reshape([2, 3]) all mean (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"{where}: dimensions must be ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+class Tensor(Node):
+    """A node holding an ndarray: `Tensor(data, requires_grad=False, dtype=None, label="")`.
+
+    `data` is anything `np.asarray` takes (the array is shared, not copied).
+    Gradients need floating-point data: `requires_grad=True` on integer or
+    boolean data raises TypeError. relu'(0) = 0, abs'(0) = 0, clip's
+    derivative is 0 at its bounds, and max/min/maximum/minimum split the
+    gradient evenly among ties.
+    """
+
+    __slots__ = ("_grad", "_version")
+    __array_ufunc__ = None        # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
+    raw_ns = NumpyNS
+
+    def __init__(self, data, requires_grad=False, dtype=None, label=""):
+        arr = _as_array("Tensor", data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: requires_grad=True needs floating-point data, got dtype {arr.dtype} "
+                f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
+        self._version = 0
+        self._init_leaf(arr, bool(requires_grad), label)
+
+    # Data and gradient -------------------------------------------------
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, new):
+        arr = _as_array("Tensor.data", new)
+        if self.requires_grad and self._op is None:
+            if arr.shape != self._data.shape:
+                raise ValueError(
+                    f"Tensor.data: new data has shape {arr.shape}, the parameter has shape "
+                    f"{self._data.shape}")
+            arr = arr.astype(self._data.dtype, copy=False)
+        self._data = arr
+        self._version += 1        # a pending backward that used the old data will refuse
+
+    @property
+    def grad(self):
+        if self._op is not None and not self._retains_grad:
+            warnings.warn(
+                f"Tensor.grad: this tensor was made by '{self._op.name}' (not a leaf), so its "
+                f"gradient is not kept and .grad is None; call .retain_grad() before "
+                f"backward() to keep it", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, g):
+        self._grad = g
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in `.grad` during backward()."""
+        self._retains_grad = True
+        return self
+
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+    size = property(lambda self: self._data.size)
+    T = property(lambda self: self.transpose())
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item: only a tensor with one element has an item; shape is {self.shape}")
+        return self._data.item()
+
+    def numpy(self):
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def detach(self):
+        """The same data as a new leaf that is not part of any graph."""
+        return Tensor._wrap(self._data)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __repr__(self):
+        extra = ""
+        if self._op is not None:
+            extra = f", op={self._op.name!r}"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        if self.label:
+            extra += f", label={self.label!r}"
+        body = np.array2string(self._data, separator=", ", precision=4, threshold=20)
+        return f"Tensor({body}{extra})"
+
+    # Family hooks used by the engine -------------------------------------
+    @staticmethod
+    def _wrap(x):
+        if type(x) is not np.ndarray:
+            x = np.asarray(x)
+        t = Tensor.__new__(Tensor)
+        t._data = x
+        t._grad = None
+        t.requires_grad = False
+        t.label = ""
+        t._op = None
+        t._params = None
+        t._parents = ()
+        t._versions = ()
+        t._scope = ()
+        t._tangent = None
+        t._retains_grad = False
+        t._version = 0
+        return t
+
+    @staticmethod
+    def _versions_of(parents):
+        return tuple([p._version for p in parents])
+
+    @staticmethod
+    def check_versions(node):
+        for p, seen in zip(node._parents, node._versions):
+            if p._version != seen:
+                name = repr(p.label) if p.label else f"of shape {p.shape}"
+                raise RuntimeError(
+                    f"backward: the data of the tensor {name} was modified after op "
+                    f"'{node._op.name}' used it (version {seen}, now {p._version}); the "
+                    f"gradient would be wrong. Recompute the forward pass after changing data.")
+
+    @staticmethod
+    def fit_grad(ns, g, parent):
+        """Sum a gradient back over the axes its input was broadcast along, in its dtype."""
+        shape, dtype = parent._data.shape, parent._data.dtype
+        if g.shape != shape:
+            g = ns.sum_to(g, shape)
+        if g.dtype != dtype:
+            g = ns.astype(g, dtype)
+        return g
+
+    @staticmethod
+    def fit_tangent(t, out):
+        t = np.asarray(t)
+        if t.shape != out.shape:
+            t = np.broadcast_to(t, out.shape)
+        return t.astype(out.dtype, copy=False)
+
+    @staticmethod
+    def deposit(node, g, deposited, seed):
+        if not isinstance(g, Tensor):
+            # never hand out an array that another .grad (or the caller's seed) also holds
+            if type(g) is not np.ndarray or g.base is not None or id(g) in deposited or g is seed:
+                g = np.array(g)
+            deposited.add(id(g))
+        node._grad = g if node._grad is None else node._grad + g
+
+    @staticmethod
+    def seed(node, grad, create_graph):
+        data = node._data
+        if grad is None:
+            if data.size != 1:
+                raise ValueError(
+                    f"backward: grad can be omitted only for a tensor with one element; this one "
+                    f"has shape {data.shape}. Reduce it first (e.g. .sum()) or pass grad= of "
+                    f"shape {data.shape}")
+            g = np.ones_like(data)
+        elif isinstance(grad, Tensor) and create_graph:
+            return grad
+        else:
+            g = _as_array("backward", grad)
+            if g.shape != data.shape:
+                raise ValueError(
+                    f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}")
+            g = g.astype(data.dtype, copy=False)
+        return Tensor._wrap(g) if create_graph else g
+
+    @staticmethod
+    def ieee_vjp(op, node, g):
+        raise ZeroDivisionError(f"backward: division by zero in op '{op.name}'")
+
+    # Operators ---------------------------------------------------------
+    def _const(self, other):
+        """Wrap a number or array; Python numbers take this tensor's float dtype (as in NumPy)."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float)) and self._data.dtype.kind == "f":
+            return Tensor._wrap(np.asarray(other, dtype=self._data.dtype))
+        if isinstance(other, (int, float, bool, complex, np.ndarray, np.generic, list)):
+            return Tensor._wrap(_as_array("Tensor", other))
+        return None
+
+    def _binary(self, op, other, reflected=False):
+        other = self._const(other)
+        if other is None:
+            return NotImplemented
+        a, b = (other, self) if reflected else (self, other)
+        try:
+            return apply(op, None, a, b)
+        except ValueError:
+            raise _broadcast_error(op.name, a, b) from None
+
+    def __add__(self, other):
+        return self._binary(ops.Add, other)
+
+    def __radd__(self, other):
+        return self._binary(ops.Add, other, reflected=True)
+
+    def __sub__(self, other):
+        return self._binary(ops.Sub, other)
+
+    def __rsub__(self, other):
+        return self._binary(ops.Sub, other, reflected=True)
+
+    def __mul__(self, other):
+        return self._binary(ops.Mul, other)
+
+    def __rmul__(self, other):
+        return self._binary(ops.Mul, other, reflected=True)
+
+    def __truediv__(self, other):
+        return self._binary(ops.Div, other)
+
+    def __rtruediv__(self, other):
+        return self._binary(ops.Div, other, reflected=True)
+
+    def __pow__(self, other):
+        if isinstance(other, Tensor) and other.requires_grad:
+            return self._binary(ops.Pow, other)
+        exponent = other._data if isinstance(other, Tensor) else other
+        if self._const(exponent) is None:
+            return NotImplemented
+        try:
+            return apply(ops.PowConst, exponent, self)
+        except ValueError:
+            raise _broadcast_error("**", self, self._const(exponent)) from None
+
+    def __rpow__(self, other):
+        return self._binary(ops.Pow, other, reflected=True)
+
+    def __matmul__(self, other):
+        other = self._const(other)
+        if other is None:
+            return NotImplemented
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        other = self._const(other)
+        if other is None:
+            return NotImplemented
+        return matmul(other, self)
+
+    def __neg__(self):
+        return apply(ops.Neg, None, self)
+
+    def __pos__(self):
+        return self
+
+    def _compare(self, fn, other):
+        """Comparisons give boolean tensors; they are never differentiated."""
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor(fn(self._data, other))
+
+    __lt__ = lambda self, other: self._compare(np.less, other)
+    __le__ = lambda self, other: self._compare(np.less_equal, other)
+    __gt__ = lambda self, other: self._compare(np.greater, other)
+    __ge__ = lambda self, other: self._compare(np.greater_equal, other)
+    __hash__ = object.__hash__
+
+    # Elementwise functions ---------------------------------------------
+    def exp(self):
+        return apply(ops.Exp, None, self)
+
+    def log(self):
+        return apply(ops.Log, None, self)
+
+    def sqrt(self):
+        return apply(ops.Sqrt, None, self)
+
+    def abs(self):
+        return apply(ops.Abs, None, self)
+
+    def sin(self):
+        return apply(ops.Sin, None, self)
+
+    def cos(self):
+        return apply(ops.Cos, None, self)
+
+    def tanh(self):
+        return apply(ops.Tanh, None, self)
+
+    def sigmoid(self):
+        return apply(ops.Sigmoid, None, self)
+
+    def relu(self):
+        return apply(ops.Relu, None, self)
+
+    def clip(self, lo=None, hi=None):
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of lo and hi")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
+        return apply(T.Clip, (lo, hi), self)
+
+    def astype(self, dtype):
+        dtype = np.dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        if self.requires_grad and dtype.kind != "f":
+            raise TypeError(f"astype: cannot cast a tensor that requires grad to {dtype}")
+        return apply(T.Cast, dtype, self)
+
+    # Reductions --------------------------------------------------------
+    def _reduce(self, op, axis, keepdims):
+        axes = _normalize_axes(op.name, axis, self.ndim)
+        if self.size == 0 and op is not T.Sum:
+            raise ValueError(f"{op.name}: cannot reduce an empty tensor of shape {self.shape}")
+        return apply(op, (axes, bool(keepdims)), self)
+
+    def sum(self, axis=None, keepdims=False):
+        return self._reduce(T.Sum, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        axes = _normalize_axes("mean", axis, self.ndim)
+        count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(f"mean: cannot average over zero elements (shape {self.shape})")
+        return self.sum(axes, keepdims) * (1.0 / count)
+
+    def max(self, axis=None, keepdims=False):
+        return self._reduce(T.Max, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return self._reduce(T.Min, axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return self._reduce(T.LogSumExp, axis, keepdims)
+
+    def log_softmax(self, axis=-1):
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def softmax(self, axis=-1):
+        return self.log_softmax(axis).exp()
+
+    # Shape -------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = _shape_args("reshape", shape)
+        try:
+            return apply(T.Reshape, shape, self)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
+                f"into shape {shape}") from None
+
+    def transpose(self, *axes):
+        axes = _shape_args("transpose", axes) if axes else tuple(range(self.ndim))[::-1]
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of shape {self.shape}")
+        return apply(T.Transpose, tuple(a % self.ndim for a in axes), self)
+
+    def __getitem__(self, index):
+        index = _raw_index(index)
+        try:
+            return apply(T.GetItem, index, self)
+        except IndexError as exc:
+            raise IndexOutOfRange(f"getitem: {exc} (tensor of shape {self.shape})") from None
+
+
+def _raw_index(index):
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _broadcast_error(name, a, b):
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together")
+    return ValueError(f"{name}: invalid operands of shapes {a.shape} and {b.shape}")
+
+
+def _tensor(where, x):
+    """Tensors pass through; numbers and arrays become constant tensors."""
+    return x if isinstance(x, Tensor) else Tensor._wrap(_as_array(where, x))
+
+
+def matmul(a, b):
+    a, b = _tensor("matmul", a), _tensor("matmul", b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
+    k_left = a.shape[-1]
+    k_right = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_left != k_right:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} are not aligned: {k_left} (last dim of the "
+            f"left) != {k_right} ({'first' if b.ndim == 1 else 'second-to-last'} dim of the right)")
+    try:
+        return apply(T.MatMul, (a.requires_grad, b.requires_grad), a, b)
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
+                         f"broadcast together") from None
+
+
+def _binary_fn(op, a, b):
+    first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if first is None:
+        a = Tensor._wrap(_as_array(op.name, a))
+        first = a
+    a, b = first._const(a), first._const(b)
+    if a is None or b is None:
+        raise TypeError(f"{op.name}: expected tensors, arrays or numbers")
+    try:
+        return apply(op, None, a, b)
+    except ValueError:
+        raise _broadcast_error(op.name, a, b) from None
+
+
+def maximum(a, b):
+    """Elementwise max of a and b (Tensors, arrays or numbers); ties share the gradient."""
+    return _binary_fn(T.Maximum, a, b)
+
+
+def minimum(a, b):
+    """Elementwise min of a and b (Tensors, arrays or numbers); ties share the gradient."""
+    return _binary_fn(T.Minimum, a, b)
+
+
+def where(cond, a, b):
+    """a where cond else b; cond is a boolean array or Tensor and is never differentiated."""
+    cond = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: the condition must be boolean, got dtype {cond.dtype}")
+    first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor._wrap(_as_array("where", a))
+    a, b = first._const(a), first._const(b)
+    if a is None or b is None:
+        raise TypeError("where: a and b must be tensors, arrays or numbers")
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} cannot "
+                         f"be broadcast together") from None
+    return apply(T.Where, cond, a, b)
+
+
+def _joinable(where, tensors):
+    tensors = [_tensor(where, t) for t in tensors]
+    if not tensors:
+        raise ValueError(f"{where}: needs at least one tensor")
+    return tensors
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    tensors = _joinable("concatenate", tensors)
+    shapes = [t.shape for t in tensors]
+    if any(t.ndim == 0 for t in tensors):
+        raise ValueError(f"concatenate: 0-d tensors cannot be concatenated (shapes {shapes})")
+    axis = _normalize_axes("concatenate", axis, tensors[0].ndim)[0]
+    ref = shapes[0]
+    for s in shapes:
+        if len(s) != len(ref) or any(n != m for i, (n, m) in enumerate(zip(s, ref)) if i != axis):
+            raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+    return apply(T.Concatenate, axis, *tensors)
+
+
+def stack(tensors, axis=0):
+    """Join tensors of one shape along a new axis."""
+    tensors = _joinable("stack", tensors)
+    shapes = [t.shape for t in tensors]
+    if len(set(shapes)) != 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {shapes}")
+    axis = _normalize_axes("stack", axis, tensors[0].ndim + 1)[0]
+    return apply(T.Stack, axis, *tensors)
+
+
+def broadcast_to(x, shape):
+    x = _tensor("broadcast_to", x)
+    return x if x.shape == tuple(shape) else apply(T.BroadcastTo, tuple(shape), x)
+
+
+def sum_to(x, shape):
+    return x if x.shape == tuple(shape) else apply(T.SumTo, tuple(shape), x)
+
+
+class TensorNS:
+    """The elementary functions on `Tensor`s, so a backward pass can be recorded."""
+
+    exp = staticmethod(Tensor.exp)
+    log = staticmethod(Tensor.log)
+    sqrt = staticmethod(Tensor.sqrt)
+    sin = staticmethod(Tensor.sin)
+    cos = staticmethod(Tensor.cos)
+    tanh = staticmethod(Tensor.tanh)
+    sigmoid = staticmethod(Tensor.sigmoid)
+    relu = staticmethod(Tensor.relu)
+    abs = staticmethod(Tensor.abs)
+    positive = staticmethod(lambda x: x._data > 0)          # constants: never differentiated
+    sign = staticmethod(lambda x: np.sign(x._data))
+    raw = staticmethod(lambda x: x._data if isinstance(x, Tensor) else x)
+    power = staticmethod(lambda a, b: a ** b)
+    where = staticmethod(where)
+    reshape = staticmethod(lambda x, shape: x.reshape(shape))
+    transpose = staticmethod(lambda x, axes: x.transpose(*axes))
+    broadcast_to = staticmethod(broadcast_to)
+    sum_to = staticmethod(sum_to)
+    sum = staticmethod(lambda x, axes, keepdims=False: apply(T.Sum, (axes, keepdims), x))
+    max = staticmethod(lambda x, axes, keepdims=False: apply(T.Max, (axes, keepdims), x))
+    min = staticmethod(lambda x, axes, keepdims=False: apply(T.Min, (axes, keepdims), x))
+    logsumexp = staticmethod(lambda x, axes, keepdims=False: apply(T.LogSumExp, (axes, keepdims), x))
+    swap_last = staticmethod(lambda x: x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
+    astype = staticmethod(lambda x, dtype: apply(T.Cast, dtype, x))
+    scatter = staticmethod(lambda g, index, shape: apply(T.Scatter, (index, shape), g))
+    concatenate = staticmethod(lambda xs, axis: apply(T.Concatenate, axis, *xs))
+    stack = staticmethod(lambda xs, axis: apply(T.Stack, axis, *xs))
+    clip = staticmethod(lambda x, lo, hi: apply(T.Clip, (lo, hi), x))
+
+
+Tensor._family = Tensor
+Tensor.graph_ns = TensorNS

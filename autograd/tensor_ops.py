@@ -1,0 +1,309 @@
+"""Operations that only tensors have: matmul, reductions, shape and indexing.
+
+The elementwise ops of ops.py serve tensors too. As there, each rule is
+written with `ns.*` so the same code runs on ndarrays (`NumpyNS`) and, for
+higher-order gradients, on `Tensor`s (`TensorNS` in tensor.py). Gradients
+only need the right values: summing back over broadcast axes and casting to
+the input's dtype is the engine's job (`Tensor.fit_grad`).
+"""
+import numpy as np
+
+from .engine import Op
+
+
+def reduced_shape(shape, axes):
+    """`shape` with the reduced `axes` kept as size 1 (axes None: all)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def sum_to(x, shape):
+    """Sum ndarray `x` down to `shape`, undoing NumPy broadcasting."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    return x.reshape(shape) if lead or x.shape != shape else x
+
+
+def _sigmoid(x):
+    # exp(-log(1 + exp(-x))) never overflows and keeps full relative precision for x << 0
+    return np.exp(-np.logaddexp(0, -x))
+
+
+def is_basic_index(index):
+    """True when indexing can return a view and no element can be picked twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, slice)
+               or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+               for i in items)
+
+
+def _scatter(g, index, shape):
+    out = np.zeros(shape, dtype=g.dtype)
+    if is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)   # repeated indices must accumulate
+    return out
+
+
+class NumpyNS:
+    """Elementary functions on ndarrays (the ordinary, unrecorded backward pass)."""
+
+    exp, log, sqrt, sin, cos, tanh = np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh
+    abs, sign, power, where = np.abs, np.sign, np.power, np.where
+    zeros_like, reshape, transpose, broadcast_to = np.zeros_like, np.reshape, np.transpose, np.broadcast_to
+    sigmoid = staticmethod(_sigmoid)
+    relu = staticmethod(lambda x: np.maximum(x, 0))
+    positive = staticmethod(lambda x: x > 0)
+    raw = staticmethod(lambda x: x)
+    sum = staticmethod(lambda x, axes, keepdims=False: np.sum(x, axis=axes, keepdims=keepdims))
+    max = staticmethod(lambda x, axes, keepdims=False: np.max(x, axis=axes, keepdims=keepdims))
+    min = staticmethod(lambda x, axes, keepdims=False: np.min(x, axis=axes, keepdims=keepdims))
+    swap_last = staticmethod(lambda x: np.swapaxes(x, -1, -2))
+    astype = staticmethod(lambda x, dtype: x.astype(dtype))
+    sum_to = staticmethod(sum_to)
+    scatter = staticmethod(_scatter)
+    concatenate = staticmethod(lambda xs, axis: np.concatenate(xs, axis=axis))
+    stack = staticmethod(lambda xs, axis: np.stack(xs, axis=axis))
+    clip = staticmethod(np.clip)
+    logsumexp = staticmethod(lambda x, axes, keepdims=False: _logsumexp(x, axes, keepdims))
+    matmul = staticmethod(np.matmul)
+
+
+class MatMul(Op):
+    """a @ b with NumPy's rules: 1-D operands are promoted to matrices and back.
+
+    params = (a needs a gradient, b needs a gradient): a network's input
+    needs none, and skipping its product saves a third of the first layer's work.
+    """
+
+    name = "matmul"
+    forward = staticmethod(lambda ns, p, a, b: a @ b)
+
+    @staticmethod
+    def vjp(ns, p, g, out, a, b):
+        if a.ndim == 2 and b.ndim == 2:     # the common case, without reshapes
+            return (g @ b.T if p[0] else None), (a.T @ g if p[1] else None)
+        if a.ndim == 1 and b.ndim == 1:
+            return g * b, g * a
+        a2 = a if a.ndim > 1 else ns.reshape(a, (1,) + a.shape)
+        b2 = b if b.ndim > 1 else ns.reshape(b, b.shape + (1,))
+        g2 = g
+        if a.ndim == 1:
+            g2 = ns.reshape(g2, g2.shape[:-1] + (1, g2.shape[-1]))
+        if b.ndim == 1:
+            g2 = ns.reshape(g2, g2.shape + (1,))
+        ga, gb = g2 @ ns.swap_last(b2), ns.swap_last(a2) @ g2
+        if a.ndim == 1:
+            ga = ga[..., 0, :]
+        if b.ndim == 1:
+            gb = gb[..., 0]
+        return ga, gb
+
+    jvp = staticmethod(lambda ns, p, ts, out, a, b: ts[0] @ b + a @ ts[1])
+
+
+class Sum(Op):
+    """params = (axes, keepdims); axes is None (all) or a tuple of non-negative ints."""
+
+    name = "sum"
+    forward = staticmethod(lambda ns, p, x: ns.sum(x, p[0], p[1]))
+    vjp = staticmethod(lambda ns, p, g, out, x: (
+        ns.broadcast_to(ns.reshape(g, reduced_shape(x.shape, p[0])), x.shape),))
+    jvp = staticmethod(lambda ns, p, ts, out, x: ns.sum(ts[0], p[0], p[1]))
+
+
+def _tie_weights(ns, p, out, x):
+    """Constant weights that split the gradient evenly among the tied extreme entries."""
+    kd = reduced_shape(x.shape, p[0])
+    hit = ns.raw(x) == np.reshape(ns.raw(out), kd)
+    return hit / np.sum(hit, axis=p[0], keepdims=True), kd
+
+
+class Max(Op):
+    name = "max"
+    forward = staticmethod(lambda ns, p, x: ns.max(x, p[0], p[1]))
+
+    @staticmethod
+    def vjp(ns, p, g, out, x):
+        w, kd = _tie_weights(ns, p, out, x)
+        return (ns.reshape(g, kd) * w,)
+
+    @staticmethod
+    def jvp(ns, p, ts, out, x):
+        return ns.sum(ts[0] * _tie_weights(ns, p, out, x)[0], p[0], p[1])
+
+
+class Min(Max):
+    name = "min"
+    forward = staticmethod(lambda ns, p, x: ns.min(x, p[0], p[1]))
+
+
+def _logsumexp(x, axes, keepdims):
+    m = np.max(x, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)     # all -inf (or inf) rows: no shift
+    r = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis=axes)
+
+
+class LogSumExp(Op):
+    """log sum exp x, shifted by the max so inputs of 1000 neither overflow nor give nan.
+
+    A primitive rather than a composite because its gradient, softmax =
+    exp(x - logsumexp x), is then computed from the stable output.
+    """
+
+    name = "logsumexp"
+    forward = staticmethod(lambda ns, p, x: ns.logsumexp(x, p[0], p[1]))
+
+    @staticmethod
+    def vjp(ns, p, g, out, x):
+        kd = reduced_shape(x.shape, p[0])
+        return (ns.reshape(g, kd) * ns.exp(x - ns.reshape(out, kd)),)
+
+    @staticmethod
+    def jvp(ns, p, ts, out, x):
+        kd = reduced_shape(x.shape, p[0])
+        return ns.sum(ts[0] * ns.exp(x - ns.reshape(out, kd)), p[0], p[1])
+
+
+class Reshape(Op):
+    name = "reshape"
+    forward = staticmethod(lambda ns, shape, x: ns.reshape(x, shape))
+    vjp = staticmethod(lambda ns, shape, g, out, x: (ns.reshape(g, x.shape),))
+    jvp = staticmethod(lambda ns, shape, ts, out, x: ns.reshape(ts[0], shape))
+
+
+class Transpose(Op):
+    name = "transpose"
+    forward = staticmethod(lambda ns, axes, x: ns.transpose(x, axes))
+    vjp = staticmethod(lambda ns, axes, g, out, x: (ns.transpose(g, tuple(np.argsort(axes))),))
+    jvp = staticmethod(lambda ns, axes, ts, out, x: ns.transpose(ts[0], axes))
+
+
+class BroadcastTo(Op):
+    """Its gradient is the engine's sum back to the input's shape, so vjp passes g on."""
+
+    name = "broadcast_to"
+    forward = staticmethod(lambda ns, shape, x: ns.broadcast_to(x, shape))
+    vjp = staticmethod(lambda ns, shape, g, out, x: (g,))
+    jvp = staticmethod(lambda ns, shape, ts, out, x: ns.broadcast_to(ts[0], shape))
+
+
+class SumTo(Op):
+    name = "sum_to"
+    forward = staticmethod(lambda ns, shape, x: ns.sum_to(x, shape))
+    vjp = staticmethod(lambda ns, shape, g, out, x: (ns.broadcast_to(g, x.shape),))
+    jvp = staticmethod(lambda ns, shape, ts, out, x: ns.sum_to(ts[0], shape))
+
+
+class Cast(Op):
+    name = "astype"
+    forward = staticmethod(lambda ns, dtype, x: ns.astype(x, dtype))
+    vjp = staticmethod(lambda ns, dtype, g, out, x: (ns.astype(g, x.dtype),))
+    jvp = staticmethod(lambda ns, dtype, ts, out, x: ns.astype(ts[0], dtype))
+
+
+class GetItem(Op):
+    """x[index]; the gradient scatters back, adding where an index repeats."""
+
+    name = "getitem"
+    forward = staticmethod(lambda ns, index, x: x[index])
+    vjp = staticmethod(lambda ns, index, g, out, x: (ns.scatter(g, index, x.shape),))
+    jvp = staticmethod(lambda ns, index, ts, out, x: ts[0][index])
+
+
+class Scatter(Op):
+    """params = (index, shape): zeros of `shape` with g added at `index` (GetItem's adjoint)."""
+
+    name = "scatter"
+    forward = staticmethod(lambda ns, p, g: ns.scatter(g, p[0], p[1]))
+    vjp = staticmethod(lambda ns, p, g, out, x: (g[p[0]],))
+    jvp = staticmethod(lambda ns, p, ts, out, x: ns.scatter(ts[0], p[0], p[1]))
+
+
+def _pieces(g, axis, sizes):
+    """Split g along `axis` into consecutive pieces of the given sizes."""
+    lead, start, pieces = (slice(None),) * axis, 0, []
+    for n in sizes:
+        pieces.append(g[lead + (slice(start, start + n),)])
+        start += n
+    return tuple(pieces)
+
+
+class Concatenate(Op):
+    name = "concatenate"
+    forward = staticmethod(lambda ns, axis, *xs: ns.concatenate(xs, axis))
+    vjp = staticmethod(lambda ns, axis, g, out, *xs: _pieces(g, axis, [x.shape[axis] for x in xs]))
+    jvp = staticmethod(lambda ns, axis, ts, out, *xs: ns.concatenate(ts, axis))
+
+
+class Stack(Op):
+    name = "stack"
+    forward = staticmethod(lambda ns, axis, *xs: ns.stack(xs, axis))
+    vjp = staticmethod(lambda ns, axis, g, out, *xs: tuple(
+        g[(slice(None),) * axis + (i,)] for i in range(len(xs))))
+    jvp = staticmethod(lambda ns, axis, ts, out, *xs: ns.stack(ts, axis))
+
+
+def _inside(ns, p, x):
+    """1 strictly between the clip bounds, else 0 (the kinks get 0, like relu'(0))."""
+    r = ns.raw(x)
+    lo, hi = p
+    return (True if lo is None else r > lo) & (True if hi is None else r < hi)
+
+
+class Clip(Op):
+    name = "clip"
+    forward = staticmethod(lambda ns, p, x: ns.clip(x, p[0], p[1]))
+    vjp = staticmethod(lambda ns, p, g, out, x: (g * _inside(ns, p, x),))
+    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * _inside(ns, p, x))
+
+
+def _left_share(ns, a, b, wins):
+    """Weight of `a` in max/min(a, b): 1 where it wins, 1/2 on ties, else 0."""
+    ra, rb = ns.raw(a), ns.raw(b)
+    return wins(ra, rb) + 0.5 * (ra == rb)
+
+
+class Maximum(Op):
+    name = "maximum"
+    forward = staticmethod(lambda ns, p, a, b: np.maximum(a, b))
+
+    @staticmethod
+    def vjp(ns, p, g, out, a, b):
+        w = _left_share(ns, a, b, np.greater)
+        return g * w, g * (1 - w)
+
+    @staticmethod
+    def jvp(ns, p, ts, out, a, b):
+        w = _left_share(ns, a, b, np.greater)
+        return ts[0] * w + ts[1] * (1 - w)
+
+
+class Minimum(Op):
+    name = "minimum"
+    forward = staticmethod(lambda ns, p, a, b: np.minimum(a, b))
+
+    @staticmethod
+    def vjp(ns, p, g, out, a, b):
+        w = _left_share(ns, a, b, np.less)
+        return g * w, g * (1 - w)
+
+    @staticmethod
+    def jvp(ns, p, ts, out, a, b):
+        w = _left_share(ns, a, b, np.less)
+        return ts[0] * w + ts[1] * (1 - w)
+
+
+class Where(Op):
+    """where(cond, a, b); cond (params) is a constant boolean array."""
+
+    name = "where"
+    forward = staticmethod(lambda ns, cond, a, b: ns.where(cond, a, b))
+    vjp = staticmethod(lambda ns, cond, g, out, a, b: (g * cond, g * ~cond))
+    jvp = staticmethod(lambda ns, cond, ts, out, a, b: ns.where(cond, ts[0], ts[1]))

@@ -1,0 +1,272 @@
+"""`Value`: one Python float per node, the fast path for scalar graphs.
+
+No NumPy in the forward or backward pass: the rules in ops.py run on floats
+through `FloatNS`, or on `Value`s through `ValueNS` when the backward pass is
+itself recorded (create_graph=True).
+"""
+import math
+
+from . import engine, ops
+from .node import Node
+
+
+def _safe(fn, nan_domain=True):
+    """Wrap a math function so it returns IEEE inf/nan instead of raising, like NumPy."""
+    def wrapped(x):
+        try:
+            return fn(x)
+        except OverflowError:
+            return math.inf
+        except ValueError:
+            if not nan_domain:
+                raise
+            return math.nan
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+def _log(x):
+    if x > 0:
+        return math.log(x)
+    return -math.inf if x == 0 else math.nan
+
+
+def _sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _power(a, b):
+    try:
+        r = a ** b
+    except ZeroDivisionError:
+        return math.inf
+    except OverflowError:
+        return math.inf
+    return math.nan if isinstance(r, complex) else r
+
+
+def _ieee_div(a, b):
+    """a / b with IEEE semantics for b == 0 (Python raises instead)."""
+    if a == 0 or a != a:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+class FloatNS:
+    """Elementary functions on Python floats."""
+
+    exp = staticmethod(_safe(math.exp))
+    log = staticmethod(_log)
+    sqrt = staticmethod(_safe(math.sqrt))
+    sin = staticmethod(_safe(math.sin))
+    cos = staticmethod(_safe(math.cos))
+    tanh = staticmethod(math.tanh)
+    sigmoid = staticmethod(_sigmoid)
+    relu = staticmethod(lambda x: x if x > 0 else 0.0)
+    positive = staticmethod(lambda x: 1.0 if x > 0 else 0.0)
+    abs = staticmethod(abs)
+    sign = staticmethod(lambda x: (x > 0) - (x < 0))
+    power = staticmethod(_power)
+    zeros_like = staticmethod(lambda x: 0.0)
+
+
+class ValueNS:
+    """The same functions on `Value`s, so a backward pass can be recorded."""
+
+    exp = staticmethod(lambda x: x.exp())
+    log = staticmethod(lambda x: x.log())
+    sqrt = staticmethod(lambda x: x.sqrt())
+    sin = staticmethod(lambda x: x.sin())
+    cos = staticmethod(lambda x: x.cos())
+    tanh = staticmethod(lambda x: x.tanh())
+    sigmoid = staticmethod(lambda x: x.sigmoid())
+    relu = staticmethod(lambda x: x.relu())
+    positive = staticmethod(lambda x: 1.0 if x._data > 0 else 0.0)   # constant: no gradient
+    abs = staticmethod(lambda x: x.abs())
+    sign = staticmethod(lambda x: FloatNS.sign(x._data))
+    power = staticmethod(lambda a, b: a ** b)
+    zeros_like = staticmethod(lambda x: 0.0)
+
+
+class Value(Node):
+    """A scalar node: `Value(2.0, label="a")`. `.data` and `.grad` are floats."""
+
+    __slots__ = ("grad",)
+    raw_ns = FloatNS
+    graph_ns = ValueNS
+    keeps_all_grads = True          # micrograd semantics: every node's .grad is filled
+    grad_none_when_zeroed = False
+
+    def __init__(self, data, label=""):
+        if isinstance(data, Value):
+            data = data._data
+        try:
+            data = float(data)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Value: data must be a real number, got {type(data).__name__} {data!r}") from None
+        self._init_leaf(data, True, label)
+        self.grad = 0.0
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, new):
+        self._data = float(new)
+
+    # Family hooks used by the engine -------------------------------------
+    @staticmethod
+    def _wrap(x):
+        v = Value.__new__(Value)
+        v._data = x
+        v.grad = 0.0
+        v.requires_grad = False
+        v.label = ""
+        v._op = None
+        v._params = None
+        v._parents = ()
+        v._versions = ()
+        v._scope = ()
+        v._tangent = None
+        v._retains_grad = False
+        return v
+
+    @staticmethod
+    def fit_grad(ns, g, parent):
+        return g
+
+    @staticmethod
+    def fit_tangent(t, out):
+        return t
+
+    @staticmethod
+    def deposit(node, g, deposited, seed):
+        node.grad = node.grad + g
+
+    @staticmethod
+    def ieee_vjp(op, node, g):
+        """Redo a backward rule that Python refused (x / 0) in IEEE arithmetic."""
+        import numpy as np
+        from .tensor_ops import NumpyNS
+        with np.errstate(all="ignore"):
+            pgs = op.vjp(NumpyNS, node._params, np.float64(g), np.float64(node._data),
+                         *[np.float64(p._data) for p in node._parents])
+        return tuple(None if pg is None else float(pg) for pg in pgs)
+
+    @staticmethod
+    def seed(node, grad, create_graph):
+        g = 1.0 if grad is None else float(grad._data if isinstance(grad, Value) else grad)
+        return Value(g) if create_graph else g
+
+    # Operators -----------------------------------------------------------
+    def _binary(self, op, other, reflected=False):
+        if not isinstance(other, Value):
+            if not isinstance(other, (int, float)) or isinstance(other, bool):
+                return NotImplemented
+            other = Value(other)
+        a, b = (other, self) if reflected else (self, other)
+        try:
+            return engine.apply(op, None, a, b)
+        except ZeroDivisionError:
+            return Value._constant_result(op, _ieee_div(a._data, b._data), a, b)
+
+    @staticmethod
+    def _constant_result(op, data, *parents):
+        """Record a result whose forward Python refused (e.g. x / 0) with IEEE value `data`."""
+        out = Value._wrap(data)
+        if engine.MODE.grad_enabled:
+            out.requires_grad = True
+            out._op, out._parents, out._versions = op, parents, ()
+            out._scope = engine.MODE.scope
+        return out
+
+    def __add__(self, other):
+        return self._binary(ops.Add, other)
+
+    def __radd__(self, other):
+        return self._binary(ops.Add, other, reflected=True)
+
+    def __sub__(self, other):
+        return self._binary(ops.Sub, other)
+
+    def __rsub__(self, other):
+        return self._binary(ops.Sub, other, reflected=True)
+
+    def __mul__(self, other):
+        return self._binary(ops.Mul, other)
+
+    def __rmul__(self, other):
+        return self._binary(ops.Mul, other, reflected=True)
+
+    def __truediv__(self, other):
+        return self._binary(ops.Div, other)
+
+    def __rtruediv__(self, other):
+        return self._binary(ops.Div, other, reflected=True)
+
+    def __pow__(self, other):
+        if isinstance(other, Value):
+            return engine.apply(ops.Pow, None, self, other)
+        if not isinstance(other, (int, float)) or isinstance(other, bool):
+            return NotImplemented
+        return engine.apply(ops.PowConst, other, self)
+
+    def __rpow__(self, other):
+        return self._binary(ops.Pow, other, reflected=True)
+
+    def __neg__(self):
+        return engine.apply(ops.Neg, None, self)
+
+    def __pos__(self):
+        return self
+
+    # Elementwise functions ---------------------------------------------
+    def exp(self):
+        return engine.apply(ops.Exp, None, self)
+
+    def log(self):
+        return engine.apply(ops.Log, None, self)
+
+    def sqrt(self):
+        return engine.apply(ops.Sqrt, None, self)
+
+    def sin(self):
+        return engine.apply(ops.Sin, None, self)
+
+    def cos(self):
+        return engine.apply(ops.Cos, None, self)
+
+    def tanh(self):
+        return engine.apply(ops.Tanh, None, self)
+
+    def sigmoid(self):
+        return engine.apply(ops.Sigmoid, None, self)
+
+    def relu(self):
+        return engine.apply(ops.Relu, None, self)
+
+    def abs(self):
+        return engine.apply(ops.Abs, None, self)
+
+    # Conveniences --------------------------------------------------------
+    def item(self):
+        return self._data
+
+    def __float__(self):
+        return self._data
+
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self._data:.6g}, grad={_fmt(self.grad)}{label})"
+
+
+def _fmt(g):
+    return f"{g:.6g}" if isinstance(g, float) else repr(g)
+
+
+Value._family = Value
