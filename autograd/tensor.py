@@ -339,6 +339,8 @@ class Tensor(Node):
     def abs(self):
         return apply(ops.Abs, None, self)
 
+    __abs__ = abs
+
     def sin(self):
         return apply(ops.Sin, None, self)
 

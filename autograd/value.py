@@ -253,6 +253,8 @@ class Value(Node):
     def abs(self):
         return engine.apply(ops.Abs, None, self)
 
+    __abs__ = abs
+
     # Conveniences --------------------------------------------------------
     def item(self):
         return self._data
