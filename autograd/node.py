@@ -17,7 +17,7 @@ class Node:
         self._params = None
         self._parents = ()
         self._versions = ()
-        self._scope = engine.MODE.scope
+        self._scope = engine._PER_THREAD.mode.scope
         self._tangent = None
         self._retains_grad = False
 
@@ -47,10 +47,5 @@ class Node:
     keeps_all_grads = False
     grad_none_when_zeroed = True
 
-    @staticmethod
-    def _versions_of(parents):
-        return ()
-
-    @staticmethod
-    def check_versions(node):
-        pass
+    check_versions = None       # a function(node) for families whose data can change in place
+    fit_grad = None             # a function(ns, g, parent) for families that broadcast

@@ -175,10 +175,6 @@ class Tensor(Node):
         return t
 
     @staticmethod
-    def _versions_of(parents):
-        return tuple([p._version for p in parents])
-
-    @staticmethod
     def check_versions(node):
         for p, seen in zip(node._parents, node._versions):
             if p._version != seen:

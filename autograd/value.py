@@ -137,10 +137,6 @@ class Value(Node):
         return v
 
     @staticmethod
-    def fit_grad(ns, g, parent):
-        return g
-
-    @staticmethod
     def fit_tangent(t, out):
         return t
 
@@ -165,10 +161,13 @@ class Value(Node):
 
     # Operators -----------------------------------------------------------
     def _binary(self, op, other, reflected=False):
-        if not isinstance(other, Value):
-            if not isinstance(other, (int, float)) or isinstance(other, bool):
+        if type(other) is not Value:
+            if isinstance(other, Value):
+                pass
+            elif isinstance(other, (int, float)) and not isinstance(other, bool):
+                other = Value._wrap(float(other))     # a constant: no gradient is computed for it
+            else:
                 return NotImplemented
-            other = Value(other)
         a, b = (other, self) if reflected else (self, other)
         try:
             return engine.apply(op, None, a, b)
