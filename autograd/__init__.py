@@ -3,9 +3,12 @@ from .engine import enable_grad, is_grad_enabled, no_grad, scope
 from .tensor import (IndexOutOfRange, Tensor, broadcast_to, concatenate, matmul, maximum, minimum,
                      stack, where)
 from .value import Value
+from .draw import GraphvizNotFound, draw_graph, render_graph
+from .explain import explain
 
 __all__ = [
     "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "scope",
     "maximum", "minimum", "where", "concatenate", "stack", "matmul", "broadcast_to",
     "IndexOutOfRange",
 ]
+__all__ += ["draw_graph", "render_graph", "explain", "GraphvizNotFound"]

@@ -6,7 +6,7 @@ class Node:
     """A vertex of the computation graph (base of `Value` and `Tensor`)."""
 
     __slots__ = ("_data", "requires_grad", "label", "_op", "_params", "_parents",
-                 "_versions", "_scope", "_tangent", "_retains_grad", "__weakref__")
+                 "_stamp", "_scope", "_tangent", "_retains_grad", "__weakref__")
 
     def _init_leaf(self, data, requires_grad, label):
         self._data = data
@@ -16,7 +16,7 @@ class Node:
         self._op = None
         self._params = None
         self._parents = ()
-        self._versions = ()
+        self._stamp = 0
         self._scope = engine._PER_THREAD.mode.scope
         self._tangent = None
         self._retains_grad = False

@@ -97,7 +97,9 @@ class Tensor(Node):
                     f"{self._data.shape}")
             arr = arr.astype(self._data.dtype, copy=False)
         self._data = arr
-        self._version += 1        # a pending backward that used the old data will refuse
+        # a pending backward that used the old data will refuse (see engine.DATA_WRITES)
+        engine.DATA_WRITES[0] += 1
+        self._version = engine.DATA_WRITES[0]
 
     @property
     def grad(self):
@@ -167,7 +169,7 @@ class Tensor(Node):
         t._op = None
         t._params = None
         t._parents = ()
-        t._versions = ()
+        t._stamp = 0
         t._scope = ()
         t._tangent = None
         t._retains_grad = False
@@ -176,13 +178,13 @@ class Tensor(Node):
 
     @staticmethod
     def check_versions(node):
-        for p, seen in zip(node._parents, node._versions):
-            if p._version != seen:
+        for p in node._parents:
+            if p._version > node._stamp:
                 name = repr(p.label) if p.label else f"of shape {p.shape}"
                 raise RuntimeError(
                     f"backward: the data of the tensor {name} was modified after op "
-                    f"'{node._op.name}' used it (version {seen}, now {p._version}); the "
-                    f"gradient would be wrong. Recompute the forward pass after changing data.")
+                    f"'{node._op.name}' used it; the gradient would be wrong. Recompute the "
+                    f"forward pass after changing data.")
 
     @staticmethod
     def fit_grad(ns, g, parent):

@@ -130,7 +130,7 @@ class Value(Node):
         v._op = None
         v._params = None
         v._parents = ()
-        v._versions = ()
+        v._stamp = 0
         v._scope = ()
         v._tangent = None
         v._retains_grad = False
@@ -180,7 +180,7 @@ class Value(Node):
         out = Value._wrap(data)
         if engine.MODE.grad_enabled:
             out.requires_grad = True
-            out._op, out._parents, out._versions = op, parents, ()
+            out._op, out._parents, out._stamp = op, parents, engine.DATA_WRITES[0]
             out._scope = engine.MODE.scope
         return out
 

@@ -1,0 +1,142 @@
+"""`Function`: user-defined operations with their own derivative rules.
+
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x
+
+        @staticmethod
+        def jvp(ctx, t):                      # optional: forward mode
+            (x,) = ctx.saved_tensors
+            return t * 3 * x * x
+
+    y = Cube.apply(x)
+
+`forward` runs once, under `no_grad()`, on the arguments as given. The
+result becomes one node of the graph through an engine `Op` whose params is
+the ctx. `backward` and `jvp` always receive Tensors (or Values): in the
+ordinary backward pass the raw gradient is wrapped in a constant and the
+result unwrapped, and with `create_graph=True` they get graph nodes and their
+Tensor operations are recorded. So one backward, written with Tensor
+operations, also gives second derivatives.
+
+Tensor and Value arguments are the op's graph inputs; any other argument is
+passed to forward as a constant. `backward` returns one gradient per argument
+of forward (None for a constant or where there is none), a bare gradient when
+forward has one argument; `jvp` gets one tangent per argument (None for the
+constants) and returns the output's tangent.
+"""
+from .engine import MODE, Op, apply, no_grad
+from .node import Node
+
+
+class FunctionCtx:
+    """What forward leaves for backward: `save_for_backward(*xs)` and any other attribute."""
+
+    def save_for_backward(self, *xs):
+        self._saved = xs
+
+    @property
+    def saved_tensors(self):
+        return getattr(self, "_saved", ())
+
+
+def _constant(family, x):
+    """x as a node: raw numbers and arrays become constants."""
+    return x if x is None or isinstance(x, Node) else family._wrap(x)
+
+
+def _raw(family, x):
+    """x as raw data of `family` (an ndarray for Tensor, a float for Value)."""
+    data = x._data if isinstance(x, Node) else x
+    return family._wrap(data)._data
+
+
+class _FunctionOp(Op):
+    """The engine's view of a Function: params is the ctx of one call."""
+
+    @staticmethod
+    def forward(ns, ctx, *xs):
+        return ctx._output                # Function.apply already ran the user's forward
+
+    @staticmethod
+    def vjp(ns, ctx, g, out, *xs):
+        recorded = isinstance(g, Node)    # create_graph: keep everything on the graph
+        grads = ctx._function.backward(ctx, g if recorded else ctx._family._wrap(g))
+        grads = _per_input(ctx, "backward", grads, "gradient")
+        if recorded:
+            return tuple(_constant(ctx._family, g) for g in grads)
+        return tuple(None if g is None else _raw(ctx._family, g) for g in grads)
+
+    @staticmethod
+    def jvp(ns, ctx, ts, out, *xs):
+        function = ctx._function
+        if function.jvp is Function.jvp:
+            raise NotImplementedError(
+                f"{function.__name__}: forward mode needs a static jvp(ctx, *tangents); define it "
+                f"or, in gradcheck, pass check_forward=False")
+        tangents = iter(ts)
+        per_arg = [ctx._family._wrap(next(tangents)) if is_node else None
+                   for is_node in ctx._is_node]
+        return _raw(ctx._family, function.jvp(ctx, *per_arg))
+
+
+def _per_input(ctx, where, grads, what):
+    """The results for the graph inputs, from one result per argument of forward."""
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if len(grads) != len(ctx._is_node):
+        raise TypeError(f"{ctx._function.__name__}.{where} returned {len(grads)} {what}(s) for "
+                        f"{len(ctx._is_node)} argument(s) of forward")
+    return [g for g, is_node in zip(grads, ctx._is_node) if is_node]
+
+
+class Function:
+    """Base class of user-defined ops: static forward(ctx, *args), backward(ctx, *grads), jvp(ctx, *tangents)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._op = type(f"{cls.__name__}Op", (_FunctionOp,), {"name": cls.__name__})
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses define a static forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses define a static backward(ctx, *grads)")
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError("Function subclasses may define a static jvp(ctx, *tangents)")
+
+    @classmethod
+    def apply(cls, *args):
+        """Run forward and record the result as one node of the graph."""
+        nodes = [a for a in args if isinstance(a, Node)]
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Node) and a.requires_grad for a in args)
+        tangents, MODE.tangents = MODE.tangents, 0    # the op's own jvp gives the output's tangent
+        try:
+            with no_grad():
+                result = cls.forward(ctx, *args)
+        finally:
+            MODE.tangents = tangents
+        if not nodes:
+            return result
+        family = nodes[0]._family
+        if any(n._family is not family for n in nodes):
+            raise TypeError(f"{cls.__name__}.apply: arguments mix Values and Tensors")
+        ctx._function, ctx._family = cls, family
+        ctx._is_node = [isinstance(a, Node) for a in args]
+        ctx._output = _raw(family, result)
+        out = apply(cls._op, ctx, *nodes)
+        # a saved output must be the recorded node, so create_graph can differentiate through it
+        ctx._saved = tuple(out if s is result else s for s in ctx.saved_tensors)
+        return out

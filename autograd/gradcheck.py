@@ -1,0 +1,355 @@
+"""Finite differences and gradient checks.
+
+    numerical_grad(f, *inputs, eps, method)   the gradient by finite differences
+    gradcheck(f, *inputs, ...)                the engine's Jacobians against finite differences
+    gradgradcheck(f, *inputs, ...)            the same for second derivatives
+
+Which inputs are differentiated: the floating-point ones (float Tensors and
+ndarrays, Python floats, Values), always on float64 copies. Anything else
+(integer labels, index arrays, Python ints, options) reaches f unchanged.
+
+Speed: the finite differences evaluate f under `no_grad()` on constant
+Tensors that share the float64 copies, and move one element at a time in
+place, so a difference costs two calls of f and no copying. The analytic
+Jacobian takes one backward pass per output element (reverse mode) and one
+jvp per input element (forward mode). `fast_mode` replaces both by a few
+random directions: u^T J v for one u and one v per input.
+"""
+import functools
+import warnings
+
+import numpy as np
+
+from .engine import no_grad
+from .node import Node
+from .tensor import Tensor
+from .transforms import grad, jacobian, jvp, vjp
+from .value import Value
+
+
+class GradcheckError(RuntimeError):
+    """An analytic derivative disagrees with finite differences."""
+
+
+METHODS = ("central", "forward", "complex")
+
+
+def _float_copy(x):
+    """A float64 copy of x's data if x is a floating-point input, else None."""
+    if isinstance(x, Value):
+        return np.array(x._data, dtype=np.float64)
+    if isinstance(x, (float, np.floating)):
+        return np.array(x, dtype=np.float64)
+    if isinstance(x, (Tensor, np.ndarray)):
+        data = x._data if isinstance(x, Tensor) else x
+        if data.dtype.kind == "f":
+            return data.astype(np.float64)
+    return None
+
+
+class _Problem:
+    """f and its inputs as the checks see them: float64 copies of the differentiated inputs."""
+
+    def __init__(self, where, f, inputs, warn_float32=False):
+        self.f, self.inputs = f, inputs
+        self.arrays = {}            # position -> float64 ndarray (0-d for floats and Values)
+        for i, x in enumerate(inputs):
+            copy = _float_copy(x)
+            if copy is None:
+                continue
+            self.arrays[i] = copy
+            if warn_float32 and getattr(x, "dtype", np.float64) != np.float64:
+                warnings.warn(f"{where}: input {i} has dtype {x.dtype}; the check runs on a float64 "
+                              f"copy, as finite differences in lower precision are too coarse",
+                              UserWarning, stacklevel=3)
+        if not self.arrays:
+            raise ValueError(f"{where}: no floating-point input to differentiate among "
+                             f"{[type(x).__name__ for x in inputs]}")
+        self.positions = sorted(self.arrays)
+        self.values = {i for i in self.positions if isinstance(inputs[i], Value)}
+        with no_grad():
+            self.out_shape = np.shape(_raw(f(*self.args())))
+
+    def args(self):
+        """f's arguments: constants sharing the (possibly perturbed) arrays."""
+        args = list(self.inputs)
+        for i, a in self.arrays.items():
+            args[i] = Value._wrap(float(a)) if i in self.values else Tensor._wrap(a)
+        return args
+
+    def evaluate(self):
+        """f at the current arrays, flattened (a copy: f may return an input itself)."""
+        with no_grad():
+            return np.array(_raw(self.f(*self.args()))).reshape(-1)
+
+    def primals(self):
+        """The differentiated inputs as the transforms take them."""
+        return [Value(float(self.arrays[i])) if i in self.values else self.arrays[i]
+                for i in self.positions]
+
+    def of_primals(self):
+        """f as a function of the differentiated inputs only."""
+        def f(*xs):
+            args = list(self.inputs)
+            for i, x in zip(self.positions, xs):
+                args[i] = x
+            return self.f(*args)
+        return f
+
+    def index(self, j, i=None):
+        """Flat index j of input i (or of the output) as a shape index, for messages."""
+        shape = self.out_shape if i is None else self.arrays[i].shape
+        return tuple(int(n) for n in np.unravel_index(j, shape)) if shape else "()"
+
+
+def _raw(out):
+    return out._data if isinstance(out, Node) else out
+
+
+# Finite differences ------------------------------------------------------
+def _at(problem, x, j, step):
+    """f with element j of x moved by step, in place (x is restored exactly)."""
+    old = x.flat[j]
+    x.flat[j] = old + step
+    try:
+        return problem.evaluate()
+    finally:
+        x.flat[j] = old
+
+
+def _along(problem, x, d, step):
+    """f with all of x moved by step * d, in place."""
+    old = x.copy()
+    x += step * d
+    try:
+        return problem.evaluate()
+    finally:
+        x[...] = old
+
+
+def _difference(shifted, eps, method, f0):
+    """The derivative along a direction from f at shifted points (shifted(step) = f(x + step d))."""
+    if method == "central":
+        return (shifted(eps) - shifted(-eps)) / (2 * eps)
+    if method == "forward":
+        return (shifted(eps) - f0) / eps
+    return shifted(1j * eps).imag / eps       # complex step: no subtraction, no round-off
+
+
+def _one_sided(shifted, eps, f0):
+    """(left, right) differences: they differ where f has a kink."""
+    return (f0 - shifted(-eps)) / eps, (shifted(eps) - f0) / eps
+
+
+def _numerical_jacobian(problem, i, eps, method, f0):
+    """d f / d input i by finite differences, shape (output size, input size)."""
+    x = problem.arrays[i]
+    if method == "complex":
+        x = problem.arrays[i] = x.astype(np.complex128)
+    try:
+        columns = [_difference(functools.partial(_at, problem, x, j), eps, method, f0)
+                   for j in range(x.size)]
+    finally:
+        problem.arrays[i] = x.real.copy() if method == "complex" else x
+    return np.stack(columns, axis=1) if columns else np.zeros((f0.size, 0))
+
+
+def _check_method(where, method, eps, problem):
+    if method not in METHODS:
+        raise ValueError(f"{where}: method must be one of {METHODS}, got {method!r}")
+    if not eps > 0:
+        raise ValueError(f"{where}: eps must be positive, got {eps!r}")
+    if method == "complex" and problem.values:
+        raise ValueError(f"{where}: method='complex' needs Tensor inputs; input(s) "
+                         f"{sorted(problem.values)} are Values, which hold real floats")
+
+
+def numerical_grad(f, *inputs, eps=1e-6, method="central"):
+    """The gradient of scalar f by finite differences: "central", "forward" or "complex" (step).
+
+    One array per input (a float for a float or Value input, None for an input
+    that is not floating-point); a tuple when there are several inputs.
+    """
+    problem = _Problem("numerical_grad", f, inputs)
+    _check_method("numerical_grad", method, eps, problem)
+    if int(np.prod(problem.out_shape)) != 1:
+        raise ValueError(f"numerical_grad: f must return a scalar (one element), got shape "
+                         f"{problem.out_shape}; use gradcheck or jacobian for vector functions")
+    f0 = problem.evaluate()
+    grads = [None] * len(inputs)
+    for i in problem.positions:
+        g = _numerical_jacobian(problem, i, eps, method, f0)[0].reshape(problem.arrays[i].shape)
+        grads[i] = float(g) if isinstance(inputs[i], (Value, float, np.floating)) else g
+    return grads[0] if len(inputs) == 1 else tuple(grads)
+
+
+# Comparing -----------------------------------------------------------------
+def _mismatches(analytic, numeric, atol, rtol):
+    """Indices of the entries where analytic and numeric disagree, worst first."""
+    err = np.abs(analytic - numeric)
+    tol = atol + rtol * np.abs(numeric)
+    bad = ~(err <= tol)                            # NaN counts as a mismatch
+    excess = np.where(np.isnan(err), np.inf, err - tol)[bad]
+    return [tuple(e) for e in np.argwhere(bad)[np.argsort(-excess, kind="stable")]]
+
+
+def _at_kink(a, left, right, atol, rtol):
+    """True when the one-sided derivatives differ and a lies between them (a valid subgradient)."""
+    lo, hi = min(left, right), max(left, right)
+    tol = atol + rtol * max(abs(lo), abs(hi))
+    return hi - lo > tol and lo - tol <= a <= hi + tol
+
+
+def _verify(analytic, numeric, atol, rtol, one_sided, describe):
+    """Raise GradcheckError at the worst disagreement not explained by a kink.
+
+    one_sided(entry) gives the (left, right) differences when kinks are to be
+    looked for (nondiff_check), else it is None; describe(entry, a, n, sides)
+    words the entry for a message.
+    """
+    kinks = []
+    for entry in _mismatches(analytic, numeric, atol, rtol):
+        a, n = analytic[entry], numeric[entry]
+        sides = one_sided(entry) if one_sided is not None else None
+        if sides is not None and _at_kink(a, *sides, atol, rtol):
+            kinks.append(describe(entry, a, n, sides))
+            continue
+        raise GradcheckError(describe(entry, a, n, sides) + (
+            "" if one_sided is not None else " (if f has a kink here, nondiff_check=True tells)"))
+    if kinks:
+        warnings.warn(f"{len(kinks)} entr{'y' if len(kinks) == 1 else 'ies'} at a kink, accepted "
+                      f"because the analytical value lies between the one-sided derivatives; "
+                      f"first: {kinks[0]}", UserWarning, stacklevel=4)
+
+
+def _words(where, mode, place, a, n, atol, rtol, sides):
+    err, tol = abs(a - n), atol + rtol * abs(n)
+    text = (f"{where}: {mode}-mode mismatch for {place}: analytical {a:.10g}, numerical {n:.10g}, "
+            f"error {err:.3g} > tolerance {tol:.3g} (atol + rtol * |numerical|)")
+    if sides is not None:
+        left, right = sides
+        kink = "a kink" if abs(left - right) > tol else "no kink"
+        text += f"; one-sided derivatives left {left:.10g}, right {right:.10g} ({kink})"
+    return text
+
+
+# The checks ------------------------------------------------------------------
+def _full_check(problem, eps, atol, rtol, check_forward, nondiff_check):
+    """Every entry of every Jacobian (reverse and, if asked, forward mode) against central differences."""
+    m = int(np.prod(problem.out_shape))
+    modes = ("reverse", "forward") if check_forward else ("reverse",)
+    analytic = {mode: _analytic_jacobians(problem, mode, m) for mode in modes}
+    f0 = problem.evaluate()
+    for n, i in enumerate(problem.positions):
+        x = problem.arrays[i]
+        numeric = _numerical_jacobian(problem, i, eps, "central", f0)
+        sides = functools.lru_cache(maxsize=None)(
+            lambda j: _one_sided(functools.partial(_at, problem, x, j), eps, f0))
+        one_sided = (lambda e: (sides(e[1])[0][e[0]], sides(e[1])[1][e[0]])) if nondiff_check else None
+        for mode in modes:
+            def describe(e, a, num, s, mode=mode):
+                place = (f"input {i} at element {problem.index(e[1], i)} "
+                         f"(output element {problem.index(e[0])})")
+                return _words("gradcheck", mode, place, a, num, atol, rtol, s)
+            _verify(analytic[mode][n], numeric, atol, rtol, one_sided, describe)
+
+
+def _analytic_jacobians(problem, mode, m):
+    jacs = jacobian(problem.of_primals(), tuple(range(len(problem.positions))), mode=mode)(
+        *problem.primals())
+    return [np.reshape(j, (m, problem.arrays[i].size)) for j, i in zip(jacs, problem.positions)]
+
+
+def _unit(rng, shape):
+    v = rng.standard_normal(shape)
+    return v / np.linalg.norm(v)
+
+
+def _fast_check(problem, eps, atol, rtol, check_forward, nondiff_check):
+    """u^T J v for a random unit u and a random unit v per input, instead of every entry."""
+    rng = np.random.default_rng(0)
+    f0 = problem.evaluate()
+    u = _unit(rng, f0.size)
+    vs = [_unit(rng, problem.arrays[i].shape) for i in problem.positions]
+    analytic = {"reverse": _reverse_directional(problem, u, vs)}
+    if check_forward:
+        analytic["forward"] = _forward_directional(problem, u, vs)
+    for n, i in enumerate(problem.positions):
+        shifted = functools.partial(_along, problem, problem.arrays[i], vs[n])
+        numeric = np.array(u @ _difference(shifted, eps, "central", f0))
+        one_sided = None
+        if nondiff_check:
+            one_sided = lambda e, s=shifted: tuple(u @ d for d in _one_sided(s, eps, f0))
+        for mode, values in analytic.items():
+            def describe(e, a, num, s, mode=mode):
+                place = (f"input {i} along a random direction (u^T J v; rerun with fast_mode=False "
+                         f"to find the element)")
+                return _words("gradcheck (fast mode)", mode, place, a, num, atol, rtol, s)
+            _verify(np.array(values[n]), numeric, atol, rtol, one_sided, describe)
+
+
+def _reverse_directional(problem, u, vs):
+    """u^T J_i v_i for each input i from one vjp."""
+    _, vjp_fn = vjp(problem.of_primals(), *problem.primals())
+    grads = vjp_fn(u.reshape(problem.out_shape))
+    return [float(np.sum(np.asarray(g) * v)) for g, v in zip(grads, vs)]
+
+
+def _forward_directional(problem, u, vs):
+    """u^T J_i v_i for each input i from one jvp each."""
+    primals = problem.primals()
+    out = []
+    for n in range(len(vs)):
+        tangents = [v if k == n else np.zeros_like(v) for k, v in enumerate(vs)]
+        out.append(float(u @ np.ravel(jvp(problem.of_primals(), primals, tangents)[1])))
+    return out
+
+
+def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              check_forward=True, fast_mode=False, nondiff_check=False):
+    """Check the engine's derivatives of f against central differences, in float64.
+
+    f may return a Tensor of any shape (the whole Jacobian is checked) or a
+    Value. Reverse mode is always checked, forward mode with check_forward.
+    Returns True, or raises GradcheckError naming the input's position, the
+    element, the analytical and numerical values and the error (returns False
+    instead with raise_exception=False). fast_mode checks random directions
+    (for big inputs); nondiff_check accepts, with a warning, an entry where f
+    has a kink and the analytical value lies between the one-sided derivatives.
+    """
+    problem = _Problem("gradcheck", f, inputs, warn_float32=True)
+    _check_method("gradcheck", "central", eps, problem)
+    check = _fast_check if fast_mode else _full_check
+    try:
+        check(problem, eps, atol, rtol, check_forward, nondiff_check)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _dot(out, v):
+    """<out, v> as a node: the scalar whose gradient is v^T J."""
+    return out * float(v) if isinstance(out, Value) else (out * v).sum()
+
+
+def gradgradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+                  check_forward=True, fast_mode=False, nondiff_check=False):
+    """Check second derivatives: gradcheck of x -> grad <f(x), v> for a fixed random v, per input."""
+    problem = _Problem("gradgradcheck", f, inputs, warn_float32=True)
+    v = np.random.default_rng(1).standard_normal(problem.out_shape)
+    primals = list(inputs)
+    for i, x in zip(problem.positions, problem.primals()):
+        primals[i] = x                   # float64 copies: gradcheck need not warn again
+    for i in problem.positions:
+        first = grad(lambda *args: _dot(f(*args), v), argnums=i)
+        try:
+            gradcheck(first, *primals, eps=eps, atol=atol, rtol=rtol, check_forward=check_forward,
+                      fast_mode=fast_mode, nondiff_check=nondiff_check)
+        except GradcheckError as exc:
+            if not raise_exception:
+                return False
+            raise GradcheckError(f"gradgradcheck: the gradient with respect to input {i}, "
+                                 f"differentiated again, fails: {exc}") from None
+    return True

@@ -1,0 +1,324 @@
+"""Function transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian.
+
+Each takes a function `f` of Tensors (or Values) and returns its derivative as
+a function of the same arguments. Arguments may be Tensors, Values, ndarrays
+or numbers; the differentiated ones that are arrays or numbers reach `f` as
+float Tensors, the others are passed to `f` unchanged.
+
+Nesting. A transform called while another transform is evaluating its `f` is
+*inner*: it differentiates with `create_graph=True` and returns graph nodes,
+so the outer transform can differentiate the result again (`grad(grad(f))`,
+`hessian`, `jvp(grad(f))`). Only the outermost transform hands back raw
+ndarrays and floats.
+
+Each differentiated argument reaches `f` as a node of its own: a fresh leaf
+at the outermost level, or, when nested and the argument is itself followed
+by an outer transform, an identity op on it. The gradient collected at that
+node is then the partial derivative for that argument alone, even when two
+arguments depend on each other in the outer graph.
+
+Forward mode (`jvp`) sets a tangent on each input and lets `engine.apply`
+push it through every op's `jvp` rule; no backward pass runs. The tangents
+are plain arrays, not graph nodes, so `jvp` must be the outermost transform
+(forward over reverse, `jvp(grad(f))`, works; reverse over forward does not).
+"""
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+from .engine import MODE, Op, apply, backward_pass, enable_grad, no_grad
+from .node import Node
+from .tensor import Tensor, stack
+from .value import Value
+
+
+class _State(threading.local):
+    depth = 0       # how many transforms are evaluating their f right now, in this thread
+
+
+_STATE = _State()
+
+
+@contextmanager
+def _inside():
+    _STATE.depth += 1
+    try:
+        yield
+    finally:
+        _STATE.depth -= 1
+
+
+class _Identity(Op):
+    """y = x: an inner transform's own node for an argument an outer transform follows."""
+
+    name = "input"
+    forward = staticmethod(lambda ns, p, x: x)
+    vjp = staticmethod(lambda ns, p, g, out, x: (g,))
+    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0])
+
+
+# Arguments ---------------------------------------------------------------
+def _argnums(where, argnums, nargs):
+    """(one gradient wanted?, tuple of non-negative positions)."""
+    single = not isinstance(argnums, (tuple, list))
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{where}: argnums is empty")
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        if not -nargs <= n < nargs:
+            raise ValueError(f"{where}: argnums {n} is out of range for a function called with "
+                             f"{nargs} argument(s)")
+    nums = tuple(int(n) % nargs for n in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{where}: repeated position in argnums {argnums!r}")
+    return single, nums
+
+
+def _node(where, i, x):
+    """Argument i as a node with floating-point data (numbers and arrays become Tensors)."""
+    if isinstance(x, Value):
+        return x
+    data = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if data.dtype.kind in "iu" and not isinstance(x, Tensor):
+        data = data.astype(np.float64)           # grad(f)(3) means the derivative at 3.0
+    if data.dtype.kind != "f":
+        raise TypeError(f"{where}: argument {i} must hold real floating-point numbers to be "
+                        f"differentiated, got dtype {data.dtype} (shape {data.shape})")
+    return x if isinstance(x, Tensor) else Tensor._wrap(data)
+
+
+def _input(where, i, x, nested):
+    """The node f receives for differentiated argument i (see the module docstring)."""
+    x = _node(where, i, x)
+    if nested and x.requires_grad:
+        with enable_grad():
+            return apply(_Identity, None, x)
+    leaf = x._family._wrap(x._data)
+    leaf.requires_grad = True
+    leaf._tangent = x._tangent          # keeps a jvp's tangent on a constant input
+    return leaf
+
+
+def _call(where, f, args, nums):
+    """Run f with the differentiated arguments replaced by their input nodes."""
+    nested = _STATE.depth > 0
+    args = list(args)
+    inputs = [_input(where, i, args[i], nested) for i in nums]
+    for i, x in zip(nums, inputs):
+        args[i] = x
+    with enable_grad(), _inside():
+        out = f(*args)
+    if not isinstance(out, Node):
+        raise TypeError(f"{where}: f must return a Tensor or a Value, got {type(out).__name__}")
+    return out, inputs, nested
+
+
+# Results -----------------------------------------------------------------
+def _data(x):
+    return x._data if isinstance(x, Node) else x
+
+
+def _finish(result, arg, nested):
+    """What a transform hands back for argument `arg`: a node when nested, else raw data."""
+    if nested:
+        return result
+    data = _data(result)
+    if isinstance(arg, (Value, float, int)) and np.ndim(data) == 0:
+        return float(data)
+    return np.array(data)       # a copy: raw gradients may be views of seeds or broadcasts
+
+
+def _value(out, nested):
+    """f's output as a transform returns it: the node when nested, else a float or an ndarray."""
+    if nested:
+        return out
+    return out._data if isinstance(out, Tensor) else float(out._data)
+
+
+def _pullback(out, cotangent, inputs, nested):
+    """Gradients of <out, cotangent> with respect to each input node (zeros where no path)."""
+    seed = out._family.seed(out, cotangent, nested)
+    grads = backward_pass(out, seed, retain_graph=True, create_graph=nested, wrt=inputs)
+    return [_zeros_like(x, nested) if g is None else g for g, x in zip(grads, inputs)]
+
+
+def _zeros_like(x, nested):
+    zero = np.zeros_like(x._data) if isinstance(x, Tensor) else 0.0
+    return x._family._wrap(zero) if nested else zero
+
+
+def _scalar_output(where, out):
+    if isinstance(out, Tensor) and out._data.size != 1:
+        raise ValueError(f"{where}: f must return a scalar (one element) to be differentiated, got "
+                         f"shape {out.shape}; use jacobian or vjp for vector outputs")
+
+
+# Reverse mode --------------------------------------------------------------
+def _value_and_grad(where, f, argnums, args):
+    single, nums = _argnums(where, argnums, len(args))
+    out, inputs, nested = _call(where, f, args, nums)
+    _scalar_output(where, out)
+    grads = _pullback(out, None, inputs, nested)
+    grads = tuple(_finish(g, args[i], nested) for g, i in zip(grads, nums))
+    value = out if nested else float(out._data.item() if isinstance(out, Tensor) else out._data)
+    return value, grads[0] if single else grads
+
+
+def value_and_grad(f, argnums=0):
+    """A function returning `(f(*args), gradient)`; f must return one element (a float when outermost)."""
+    def value_and_grad_f(*args):
+        return _value_and_grad("value_and_grad", f, argnums, args)
+    return value_and_grad_f
+
+
+def grad(f, argnums=0):
+    """The gradient of scalar f with respect to argument(s) `argnums` (an int gives one, a tuple a tuple)."""
+    def grad_f(*args):
+        return _value_and_grad("grad", f, argnums, args)[1]
+    return grad_f
+
+
+def vjp(f, *primals):
+    """`(f(*primals), vjp_fn)`: vjp_fn(cotangent) gives the tuple of cotangent^T J, one per primal."""
+    nums = tuple(range(len(primals)))
+    out, inputs, nested = _call("vjp", f, primals, nums)
+
+    def vjp_fn(cotangent):
+        grads = _pullback(out, cotangent, inputs, nested)
+        return tuple(_finish(g, p, nested) for g, p in zip(grads, primals))
+    return _value(out, nested), vjp_fn
+
+
+def _rows(out, inputs, nested):
+    """d out[k] / d input for every element k of Tensor out (one backward pass each)."""
+    rows = [[] for _ in inputs]
+    for k in range(out._data.size):
+        seed = np.zeros(out._data.size, dtype=out._data.dtype)
+        seed[k] = 1
+        for row, g in zip(rows, _pullback(out, seed.reshape(out.shape), inputs, nested)):
+            row.append(g)
+    return rows
+
+
+def _assemble(rows, out_shape, arg, nested):
+    """Stack per-output-element gradients into the Jacobian of shape out_shape + input shape."""
+    in_shape = rows[0].shape
+    if nested:
+        return stack(rows, 0).reshape(out_shape + in_shape)
+    return _finish(np.stack([_data(r) for r in rows]).reshape(out_shape + in_shape), arg, nested)
+
+
+def _jacobian_reverse(f, args, nums):
+    out, inputs, nested = _call("jacobian", f, args, nums)
+    if isinstance(out, Value):          # one output: the Jacobian is the gradient
+        grads = _pullback(out, None, inputs, nested)
+        return [_finish(g, args[i], nested) for g, i in zip(grads, nums)]
+    return [_assemble(rows, out.shape, args[i], nested)
+            for rows, i in zip(_rows(out, inputs, nested), nums)]
+
+
+# Forward mode --------------------------------------------------------------
+def _tangent_input(i, primal, tangent):
+    """A leaf for primal i carrying `tangent` (checked to have the primal's shape)."""
+    x = _node("jvp", i, primal)
+    if isinstance(x, Value):
+        t = float(_data(tangent))
+    else:
+        t = np.asarray(_data(tangent), dtype=x._data.dtype)
+        if t.shape != x.shape:
+            raise ValueError(f"jvp: tangent {i} has shape {t.shape} but primal {i} has shape {x.shape}")
+    leaf = x._family._wrap(x._data)
+    leaf.requires_grad = True     # so ops treat it as a variable (e.g. a ** b differentiates b)
+    leaf._tangent = t
+    return leaf
+
+
+def _as_tuple(xs):
+    return tuple(xs) if isinstance(xs, (tuple, list)) else (xs,)
+
+
+def jvp(f, primals, tangents):
+    """Forward mode: `(f(*primals), J @ tangents)`, the directional derivative, without a backward pass.
+
+    `primals` and `tangents` are tuples (a single input may be given bare).
+    """
+    primals, tangents = _as_tuple(primals), _as_tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s)")
+    if _STATE.depth:
+        raise NotImplementedError(
+            "jvp: forward mode must be the outermost transform (its tangents are not graph "
+            "nodes, so an enclosing grad/vjp/jacobian could not differentiate them); use "
+            "jvp(grad(f), ...) or grad(grad(f)) instead")
+    leaves = [_tangent_input(i, p, t) for i, (p, t) in enumerate(zip(primals, tangents))]
+    MODE.tangents += 1
+    try:
+        with no_grad(), _inside():     # no graph: an inner grad turns recording back on
+            out = f(*leaves)
+    finally:
+        MODE.tangents -= 1
+    if not isinstance(out, Node):
+        raise TypeError(f"jvp: f must return a Tensor or a Value, got {type(out).__name__}")
+    t = out._tangent
+    if t is None:                      # out does not depend on the primals
+        t = np.zeros_like(out._data) if isinstance(out, Tensor) else 0.0
+    return _value(out, False), (np.array(t) if isinstance(out, Tensor) else float(t))
+
+
+def _jacobian_forward(f, args, nums):
+    """One jvp per element of each differentiated argument."""
+    args = list(args)
+    for i in nums:              # every differentiated argument reaches f as a Tensor or Value
+        args[i] = _node("jacobian", i, args[i])
+    jacs = []
+    for i in nums:
+        x = args[i]
+
+        def f_i(xi, i=i):
+            return f(*args[:i], xi, *args[i + 1:])
+        if isinstance(x, Value):
+            jacs.append(jvp(f_i, (x,), (1.0,))[1])
+            continue
+        basis = np.zeros(x._data.size, dtype=x._data.dtype)
+        columns = []
+        for j in range(basis.size):
+            basis[j] = 1
+            columns.append(jvp(f_i, (x,), (basis.reshape(x.shape),))[1])
+            basis[j] = 0
+        out_shape = np.shape(columns[0])
+        jac = np.stack(columns, axis=-1).reshape(out_shape + x.shape)
+        jacs.append(_finish(jac, args[i], False))
+    return jacs
+
+
+def jacobian(f, argnums=0, mode="reverse"):
+    """d f / d argument(s): an array of shape `out.shape + arg.shape` per argument.
+
+    mode="reverse" runs one backward pass per output element, mode="forward"
+    one jvp per input element: pick the side that is smaller.
+    """
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"jacobian: mode must be 'reverse' or 'forward', got {mode!r}")
+    compute = _jacobian_reverse if mode == "reverse" else _jacobian_forward
+
+    def jacobian_f(*args):
+        single, nums = _argnums("jacobian", argnums, len(args))
+        jacs = compute(f, args, nums)
+        return jacs[0] if single else tuple(jacs)
+    return jacobian_f
+
+
+def hessian(f, argnums=0):
+    """Second derivatives of scalar f: shape `arg.shape + arg.shape`.
+
+    With a tuple argnums, a tuple of tuples of blocks: `H[i][j] = d/d arg_j (d f / d arg_i)`.
+    """
+    if not isinstance(argnums, (tuple, list)):
+        return jacobian(grad(f, argnums), argnums)
+
+    def hessian_f(*args):
+        return tuple(tuple(jacobian(grad(f, i), j)(*args) for j in argnums) for i in argnums)
+    return hessian_f
