@@ -12,3 +12,9 @@ __all__ = [
     "IndexOutOfRange",
 ]
 __all__ += ["draw_graph", "render_graph", "explain", "GraphvizNotFound"]
+from .transforms import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .function import Function
+from .anomaly import detect_anomaly
+__all__ += ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "numerical_grad",
+            "gradcheck", "gradgradcheck", "GradcheckError", "Function", "detect_anomaly"]

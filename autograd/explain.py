@@ -90,9 +90,9 @@ class Explanation:
         if self.path_count == 0:
             out.append(f"no path from {self.wrt_name} to {self.root_name}: {d_root} = {_show(self.total)}")
             return "\n".join(out)
-        out.append(f"{_paths_text(self.path_count)} from {self.wrt_name} to {self.root_name} (each: "
-                   f"d{self.root_name}/d{self.root_name} = 1 times the local derivatives back to "
-                   f"{self.wrt_name}):")
+        out.append(f"{_paths_text(self.path_count)} from {self.wrt_name} to {self.root_name}; a path's "
+                   f"product is d{self.root_name}/d{self.root_name} = 1 times the local derivatives "
+                   f"along it:")
         for path in self.paths:
             factors = " x ".join(_shorten([_show(f) for f in path.factors]))
             product = "" if path.product is None else f" = {_show(path.product)}"

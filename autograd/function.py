@@ -69,7 +69,7 @@ class _FunctionOp(Op):
     def vjp(ns, ctx, g, out, *xs):
         recorded = isinstance(g, Node)    # create_graph: keep everything on the graph
         grads = ctx._function.backward(ctx, g if recorded else ctx._family._wrap(g))
-        grads = _per_input(ctx, "backward", grads, "gradient")
+        grads = _per_input(ctx, grads)
         if recorded:
             return tuple(_constant(ctx._family, g) for g in grads)
         return tuple(None if g is None else _raw(ctx._family, g) for g in grads)
@@ -87,12 +87,12 @@ class _FunctionOp(Op):
         return _raw(ctx._family, function.jvp(ctx, *per_arg))
 
 
-def _per_input(ctx, where, grads, what):
-    """The results for the graph inputs, from one result per argument of forward."""
+def _per_input(ctx, grads):
+    """The gradients of the graph inputs, from backward's one gradient per argument of forward."""
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if len(grads) != len(ctx._is_node):
-        raise TypeError(f"{ctx._function.__name__}.{where} returned {len(grads)} {what}(s) for "
+        raise TypeError(f"{ctx._function.__name__}.backward returned {len(grads)} gradient(s) for "
                         f"{len(ctx._is_node)} argument(s) of forward")
     return [g for g, is_node in zip(grads, ctx._is_node) if is_node]
 
@@ -137,6 +137,7 @@ class Function:
         ctx._is_node = [isinstance(a, Node) for a in args]
         ctx._output = _raw(family, result)
         out = apply(cls._op, ctx, *nodes)
-        # a saved output must be the recorded node, so create_graph can differentiate through it
-        ctx._saved = tuple(out if s is result else s for s in ctx.saved_tensors)
+        if not any(result is a for a in args):
+            # a saved output must be the recorded node, so create_graph can differentiate through it
+            ctx._saved = tuple(out if s is result else s for s in ctx.saved_tensors)
         return out

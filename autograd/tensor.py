@@ -16,6 +16,9 @@ from .node import Node
 from .tensor_ops import NumpyNS
 
 
+_new = object.__new__
+
+
 class IndexOutOfRange(IndexError, ValueError):
     """An index outside a tensor's shape (an IndexError, and a ValueError for callers that expect one)."""
 
@@ -158,23 +161,28 @@ class Tensor(Node):
 
     # Family hooks used by the engine -------------------------------------
     @staticmethod
-    def _wrap(x):
+    def _wrap(x, op=None, params=None, parents=(), stamp=0, scope=()):
+        """A node around array `x`: a constant leaf, or the output of `op` when op is given."""
         if type(x) is not np.ndarray:
-            x = np.asarray(x)
-        t = Tensor.__new__(Tensor)
-        t._data = x
-        t._grad = None
-        t.requires_grad = False
-        t.label = ""
-        t._op = None
-        t._params = None
-        t._parents = ()
-        t._stamp = 0
-        t._scope = ()
-        t._tangent = None
-        t._retains_grad = False
-        t._version = 0
+            x = np.asarray(x)          # NumPy returns scalars, not 0-d arrays, from reductions
+        t = _new(Tensor)
+        t._set(x, op is not None, op, params, parents, stamp, scope)
         return t
+
+    def _set(self, data, requires_grad, op, params, parents, stamp, scope):
+        # every slot in one method: the fastest way CPython fills a new object
+        self._data = data
+        self._grad = None
+        self.requires_grad = requires_grad
+        self.label = ""
+        self._op = op
+        self._params = params
+        self._parents = parents
+        self._stamp = stamp
+        self._scope = scope
+        self._tangent = None
+        self._retains_grad = False
+        self._version = 0
 
     @staticmethod
     def check_versions(node):
@@ -189,11 +197,11 @@ class Tensor(Node):
     @staticmethod
     def fit_grad(ns, g, parent):
         """Sum a gradient back over the axes its input was broadcast along, in its dtype."""
-        shape, dtype = parent._data.shape, parent._data.dtype
-        if g.shape != shape:
-            g = ns.sum_to(g, shape)
-        if g.dtype != dtype:
-            g = ns.astype(g, dtype)
+        data = parent._data
+        if g.shape != data.shape:
+            g = ns.sum_to(g, data.shape)
+        if g.dtype is not data.dtype and g.dtype != data.dtype:   # `is`: the usual, fast answer
+            g = ns.astype(g, data.dtype)
         return g
 
     @staticmethod
@@ -258,24 +266,44 @@ class Tensor(Node):
             raise _broadcast_error(op.name, a, b) from None
 
     def __add__(self, other):
+        if type(other) is Tensor:       # the common case first: no conversion, no checks
+            try:
+                return apply(ops.Add, None, self, other)
+            except ValueError:
+                pass
         return self._binary(ops.Add, other)
 
     def __radd__(self, other):
         return self._binary(ops.Add, other, reflected=True)
 
     def __sub__(self, other):
+        if type(other) is Tensor:       # the common case first: no conversion, no checks
+            try:
+                return apply(ops.Sub, None, self, other)
+            except ValueError:
+                pass
         return self._binary(ops.Sub, other)
 
     def __rsub__(self, other):
         return self._binary(ops.Sub, other, reflected=True)
 
     def __mul__(self, other):
+        if type(other) is Tensor:       # the common case first: no conversion, no checks
+            try:
+                return apply(ops.Mul, None, self, other)
+            except ValueError:
+                pass
         return self._binary(ops.Mul, other)
 
     def __rmul__(self, other):
         return self._binary(ops.Mul, other, reflected=True)
 
     def __truediv__(self, other):
+        if type(other) is Tensor:       # the common case first: no conversion, no checks
+            try:
+                return apply(ops.Div, None, self, other)
+            except ValueError:
+                pass
         return self._binary(ops.Div, other)
 
     def __rtruediv__(self, other):

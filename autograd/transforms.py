@@ -203,12 +203,15 @@ def _rows(out, inputs, nested):
     return rows
 
 
-def _assemble(rows, out_shape, arg, nested):
-    """Stack per-output-element gradients into the Jacobian of shape out_shape + input shape."""
-    in_shape = rows[0].shape
+def _assemble(rows, out_shape, x, arg, nested):
+    """Stack input x's per-output-element gradients into the Jacobian (out_shape + x's shape)."""
+    shape = out_shape + x.shape
+    if not rows:                        # an empty output
+        jac = np.zeros(shape, dtype=x._data.dtype)
+        return Tensor._wrap(jac) if nested else jac
     if nested:
-        return stack(rows, 0).reshape(out_shape + in_shape)
-    return _finish(np.stack([_data(r) for r in rows]).reshape(out_shape + in_shape), arg, nested)
+        return stack(rows, 0).reshape(shape)
+    return _finish(np.stack([_data(r) for r in rows]).reshape(shape), arg, nested)
 
 
 def _jacobian_reverse(f, args, nums):
@@ -216,8 +219,8 @@ def _jacobian_reverse(f, args, nums):
     if isinstance(out, Value):          # one output: the Jacobian is the gradient
         grads = _pullback(out, None, inputs, nested)
         return [_finish(g, args[i], nested) for g, i in zip(grads, nums)]
-    return [_assemble(rows, out.shape, args[i], nested)
-            for rows, i in zip(_rows(out, inputs, nested), nums)]
+    return [_assemble(rows, out.shape, x, args[i], nested)
+            for rows, x, i in zip(_rows(out, inputs, nested), inputs, nums)]
 
 
 # Forward mode --------------------------------------------------------------

@@ -55,6 +55,9 @@ def _ieee_div(a, b):
     return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
+_new = object.__new__
+
+
 class FloatNS:
     """Elementary functions on Python floats."""
 
@@ -121,20 +124,25 @@ class Value(Node):
 
     # Family hooks used by the engine -------------------------------------
     @staticmethod
-    def _wrap(x):
-        v = Value.__new__(Value)
-        v._data = x
-        v.grad = 0.0
-        v.requires_grad = False
-        v.label = ""
-        v._op = None
-        v._params = None
-        v._parents = ()
-        v._stamp = 0
-        v._scope = ()
-        v._tangent = None
-        v._retains_grad = False
+    def _wrap(x, op=None, params=None, parents=(), stamp=0, scope=()):
+        """A node around float `x`: a constant leaf, or the output of `op` when op is given."""
+        v = _new(Value)
+        v._set(x, op is not None, op, params, parents, stamp, scope)
         return v
+
+    def _set(self, data, requires_grad, op, params, parents, stamp, scope):
+        # every slot in one method: the fastest way CPython fills a new object
+        self._data = data
+        self.grad = 0.0
+        self.requires_grad = requires_grad
+        self.label = ""
+        self._op = op
+        self._params = params
+        self._parents = parents
+        self._stamp = stamp
+        self._scope = scope
+        self._tangent = None
+        self._retains_grad = False
 
     @staticmethod
     def fit_tangent(t, out):
@@ -177,12 +185,10 @@ class Value(Node):
     @staticmethod
     def _constant_result(op, data, *parents):
         """Record a result whose forward Python refused (e.g. x / 0) with IEEE value `data`."""
-        out = Value._wrap(data)
-        if engine.MODE.grad_enabled:
-            out.requires_grad = True
-            out._op, out._parents, out._stamp = op, parents, engine.DATA_WRITES[0]
-            out._scope = engine.MODE.scope
-        return out
+        mode = engine._PER_THREAD.mode
+        if not mode.grad_enabled:
+            return Value._wrap(data)
+        return Value._wrap(data, op, None, parents, engine.DATA_WRITES[0], mode.scope)
 
     def __add__(self, other):
         return self._binary(ops.Add, other)
