@@ -43,23 +43,23 @@ class _PerThread(threading.local):
         self.mode = _Mode()
 
 
-_PER_THREAD = _PerThread()
+PER_THREAD = _PerThread()
 
 
 class _CurrentMode:
     """`MODE.x` reads and writes the calling thread's switches.
 
-    Hot paths fetch the thread's `_Mode` once (`_PER_THREAD.mode`): a
+    Hot paths fetch the thread's `_Mode` once (`PER_THREAD.mode`): a
     thread-local lookup costs about 100 ns, a plain attribute about 20.
     """
 
     __slots__ = ()
 
     def __getattr__(self, name):
-        return getattr(_PER_THREAD.mode, name)
+        return getattr(PER_THREAD.mode, name)
 
     def __setattr__(self, name, value):
-        setattr(_PER_THREAD.mode, name, value)
+        setattr(PER_THREAD.mode, name, value)
 
 
 MODE = _CurrentMode()
@@ -134,7 +134,7 @@ def apply(op, params, *parents):
         data = op.forward(family.raw_ns, params, parents[0]._data, parents[1]._data)
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
-    mode = _PER_THREAD.mode
+    mode = PER_THREAD.mode
     if mode.grad_enabled and (parents[0].requires_grad or any_requires_grad(parents)):
         out = family._wrap(data, op, params, parents, DATA_WRITES[0], mode.scope)
     else:
@@ -228,7 +228,7 @@ def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None):
     grads = {root: seed}
     deposited = set()
     ready = [root]
-    mode = _PER_THREAD.mode
+    mode = PER_THREAD.mode
     previous = mode.grad_enabled
     mode.grad_enabled = create_graph
     try:

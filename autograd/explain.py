@@ -98,7 +98,8 @@ class Explanation:
             product = "" if path.product is None else f" = {_show(path.product)}"
             out.append(f"  {' -> '.join(_shorten(list(path.names)))}:  {factors}{product}")
         if self.path_count > len(self.paths):
-            out.append(f"  ... and {_paths_text(self.path_count - len(self.paths))} more "
+            more = self.path_count - len(self.paths)
+            out.append(f"  ... and {_count_text(more)} more path{'' if more == 1 else 's'} "
                        f"(not listed; the total counts them all)")
         out.append(f"{d_root} = {_show(self.total)}"
                    + ("" if self.path_count == 1 else "   (the sum over the paths)"))

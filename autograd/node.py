@@ -17,7 +17,7 @@ class Node:
         self._params = None
         self._parents = ()
         self._stamp = 0
-        self._scope = engine._PER_THREAD.mode.scope
+        self._scope = engine.PER_THREAD.mode.scope
         self._tangent = None
         self._retains_grad = False
 

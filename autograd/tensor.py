@@ -31,6 +31,8 @@ def _as_array(where, data, dtype=None):
         arr = np.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{where}: cannot make an array of numbers from {type(data).__name__}: {exc}") from None
+    except OverflowError as exc:        # e.g. 10 ** 400, or 1000 for an int8 tensor
+        raise ValueError(f"{where}: {exc}") from None
     if arr.dtype.kind not in "fiubc":
         raise TypeError(f"{where}: unsupported dtype {arr.dtype} (numbers or booleans only)")
     return arr
@@ -245,18 +247,24 @@ class Tensor(Node):
         raise ZeroDivisionError(f"backward: division by zero in op '{op.name}'")
 
     # Operators ---------------------------------------------------------
-    def _const(self, other):
-        """Wrap a number or array; Python numbers take this tensor's float dtype (as in NumPy)."""
+    def _const(self, other, where="Tensor"):
+        """Wrap a number or array; Python numbers take this tensor's dtype where NumPy keeps it."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (int, float)) and self._data.dtype.kind == "f":
-            return Tensor._wrap(np.asarray(other, dtype=self._data.dtype))
-        if isinstance(other, (int, float, bool, complex, np.ndarray, np.generic, list)):
-            return Tensor._wrap(_as_array("Tensor", other))
+            try:
+                return Tensor._wrap(np.asarray(other, dtype=self._data.dtype))
+            except OverflowError:
+                pass                    # an int beyond float range: _as_array names the op
+        if isinstance(other, (int, float, complex)) and not isinstance(other, bool):
+            # NumPy's weak promotion: int8 tensor + 1 stays int8, float32 + 1j is complex64
+            return Tensor._wrap(_as_array(where, other, np.result_type(self._data.dtype, other)))
+        if isinstance(other, (bool, np.ndarray, np.generic, list)):
+            return Tensor._wrap(_as_array(where, other))
         return None
 
     def _binary(self, op, other, reflected=False):
-        other = self._const(other)
+        other = self._const(other, op.name)
         if other is None:
             return NotImplemented
         a, b = (other, self) if reflected else (self, other)
@@ -313,24 +321,27 @@ class Tensor(Node):
         if isinstance(other, Tensor) and other.requires_grad:
             return self._binary(ops.Pow, other)
         exponent = other._data if isinstance(other, Tensor) else other
-        if self._const(exponent) is None:
+        const = self._const(exponent, "**")
+        if const is None:
             return NotImplemented
+        if isinstance(exponent, list):
+            exponent = const._data      # the rules compute c - 1: an array, not a list
         try:
             return apply(ops.PowConst, exponent, self)
         except ValueError:
-            raise _broadcast_error("**", self, self._const(exponent)) from None
+            raise _broadcast_error("**", self, const) from None
 
     def __rpow__(self, other):
         return self._binary(ops.Pow, other, reflected=True)
 
     def __matmul__(self, other):
-        other = self._const(other)
+        other = self._const(other, "matmul")
         if other is None:
             return NotImplemented
         return matmul(self, other)
 
     def __rmatmul__(self, other):
-        other = self._const(other)
+        other = self._const(other, "matmul")
         if other is None:
             return NotImplemented
         return matmul(other, self)
@@ -343,8 +354,13 @@ class Tensor(Node):
 
     def _compare(self, fn, other):
         """Comparisons give boolean tensors; they are never differentiated."""
-        other = other._data if isinstance(other, Tensor) else other
-        return Tensor(fn(self._data, other))
+        other = self._const(other, fn.__name__)
+        if other is None:
+            return NotImplemented
+        try:
+            return Tensor(fn(self._data, other._data))
+        except ValueError:
+            raise _broadcast_error(fn.__name__, self, other) from None
 
     __lt__ = lambda self, other: self._compare(np.less, other)
     __le__ = lambda self, other: self._compare(np.less_equal, other)
@@ -385,12 +401,24 @@ class Tensor(Node):
     def clip(self, lo=None, hi=None):
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
+        for bound in (lo, hi):
+            if bound is not None and (not isinstance(bound, (int, float, np.integer, np.floating))
+                                      or isinstance(bound, bool)):
+                raise TypeError(f"clip: the bounds must be numbers or None, got {bound!r}")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
-        return apply(T.Clip, (lo, hi), self)
+        try:
+            return apply(T.Clip, (lo, hi), self)
+        except OverflowError as exc:    # a bound outside an integer dtype's range
+            raise ValueError(f"clip: {exc}") from None
 
     def astype(self, dtype):
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError as exc:
+            raise TypeError(f"astype: {dtype!r} is not a dtype ({exc})") from None
+        if dtype.kind not in "fiubc":
+            raise TypeError(f"astype: unsupported dtype {dtype} (numbers or booleans only)")
         if dtype == self._data.dtype:
             return self
         if self.requires_grad and dtype.kind != "f":
@@ -398,10 +426,11 @@ class Tensor(Node):
         return apply(T.Cast, dtype, self)
 
     # Reductions --------------------------------------------------------
-    def _reduce(self, op, axis, keepdims):
-        axes = _normalize_axes(op.name, axis, self.ndim)
-        if self.size == 0 and op is not T.Sum:
-            raise ValueError(f"{op.name}: cannot reduce an empty tensor of shape {self.shape}")
+    def _reduce(self, op, axis, keepdims, where=None):
+        where = where or op.name
+        axes = _normalize_axes(where, axis, self.ndim)
+        if self.size == 0 and op is not T.Sum and (axes is None or 0 in [self.shape[a] for a in axes]):
+            raise ValueError(f"{where}: cannot reduce an empty tensor of shape {self.shape} over axis {axis}")
         return apply(op, (axes, bool(keepdims)), self)
 
     def sum(self, axis=None, keepdims=False):
@@ -424,7 +453,7 @@ class Tensor(Node):
         return self._reduce(T.LogSumExp, axis, keepdims)
 
     def log_softmax(self, axis=-1):
-        return self - self.logsumexp(axis, keepdims=True)
+        return self - self._reduce(T.LogSumExp, axis, True, "log_softmax")
 
     def softmax(self, axis=-1):
         return self.log_softmax(axis).exp()
@@ -498,7 +527,7 @@ def _binary_fn(op, a, b):
     if first is None:
         a = Tensor._wrap(_as_array(op.name, a))
         first = a
-    a, b = first._const(a), first._const(b)
+    a, b = first._const(a, op.name), first._const(b, op.name)
     if a is None or b is None:
         raise TypeError(f"{op.name}: expected tensors, arrays or numbers")
     try:
@@ -519,11 +548,11 @@ def minimum(a, b):
 
 def where(cond, a, b):
     """a where cond else b; cond is a boolean array or Tensor and is never differentiated."""
-    cond = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
+    cond = cond._data if isinstance(cond, Tensor) else _as_array("where", cond)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: the condition must be boolean, got dtype {cond.dtype}")
     first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor._wrap(_as_array("where", a))
-    a, b = first._const(a), first._const(b)
+    a, b = first._const(a, "where"), first._const(b, "where")
     if a is None or b is None:
         raise TypeError("where: a and b must be tensors, arrays or numbers")
     try:
@@ -567,7 +596,13 @@ def stack(tensors, axis=0):
 
 def broadcast_to(x, shape):
     x = _tensor("broadcast_to", x)
-    return x if x.shape == tuple(shape) else apply(T.BroadcastTo, tuple(shape), x)
+    shape = _shape_args("broadcast_to", (shape,))
+    if x.shape == shape:
+        return x
+    try:
+        return apply(T.BroadcastTo, shape, x)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
 
 
 def sum_to(x, shape):

@@ -28,7 +28,15 @@ def sum_to(x, shape):
     return x.reshape(shape) if lead or x.shape != shape else x
 
 
+def _floating(x):
+    """x, with integers and booleans cast to the float type NumPy's exp gives them (no -x wrap-around)."""
+    return x if x.dtype.kind in "fc" else x.astype(np.result_type(x.dtype, np.float16))
+
+
 def _sigmoid(x):
+    x = _floating(x)
+    if x.dtype.kind == "c":            # logaddexp has no complex loop
+        return 1 / (1 + np.exp(-x))
     # exp(-log(1 + exp(-x))) never overflows and keeps full relative precision for x << 0
     return np.exp(-np.logaddexp(0, -x))
 
@@ -144,6 +152,7 @@ class Min(Max):
 
 
 def _logsumexp(x, axes, keepdims):
+    x = _floating(x)                   # int8 x - max(x) would wrap around
     m = np.max(x, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)     # all -inf (or inf) rows: no shift
     r = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m

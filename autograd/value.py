@@ -5,8 +5,10 @@ through `FloatNS`, or on `Value`s through `ValueNS` when the backward pass is
 itself recorded (create_graph=True).
 """
 import math
+from operator import mul
 
 from . import engine, ops
+from .engine import Op
 from .node import Node
 
 
@@ -92,6 +94,22 @@ class ValueNS:
     sign = staticmethod(lambda x: FloatNS.sign(x._data))
     power = staticmethod(lambda a, b: a ** b)
     zeros_like = staticmethod(lambda x: 0.0)
+
+
+class WeightedSum(Op):
+    """b + sum_i w_i x_i as ONE node, a neuron's weighted sum; params = n.
+
+    Parents are w_1..w_n, x_1..x_n, b. Spelled with * and +, a neuron makes 2n
+    nodes; one node with 2n + 1 parents does the same arithmetic with a
+    fraction of the bookkeeping, which is what keeps scalar networks fast.
+    """
+
+    name = "w·x+b"
+    forward = staticmethod(lambda ns, n, *v: sum(map(mul, v[:n], v[n:2 * n]), v[2 * n]))
+    vjp = staticmethod(lambda ns, n, g, out, *v: (
+        *[g * x for x in v[n:2 * n]], *[g * w for w in v[:n]], g))
+    jvp = staticmethod(lambda ns, n, ts, out, *v: sum(
+        ts[i] * v[n + i] + v[i] * ts[n + i] for i in range(n)) + ts[2 * n])
 
 
 class Value(Node):
@@ -185,7 +203,7 @@ class Value(Node):
     @staticmethod
     def _constant_result(op, data, *parents):
         """Record a result whose forward Python refused (e.g. x / 0) with IEEE value `data`."""
-        mode = engine._PER_THREAD.mode
+        mode = engine.PER_THREAD.mode
         if not mode.grad_enabled:
             return Value._wrap(data)
         return Value._wrap(data, op, None, parents, engine.DATA_WRITES[0], mode.scope)
@@ -260,6 +278,14 @@ class Value(Node):
 
     __abs__ = abs
 
+    @staticmethod
+    def weighted_sum(weights, inputs, bias=0.0):
+        """sum_i weights[i] * inputs[i] + bias as one node (numbers become constants)."""
+        if len(weights) != len(inputs):
+            raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
+        parents = [v if type(v) is Value else _constant(v) for v in (*weights, *inputs, bias)]
+        return engine.apply(WeightedSum, len(weights), *parents)
+
     # Conveniences --------------------------------------------------------
     def item(self):
         return self._data
@@ -270,6 +296,15 @@ class Value(Node):
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self._data:.6g}, grad={_fmt(self.grad)}{label})"
+
+
+def _constant(x):
+    """A number as a constant leaf (no gradient); a Value passes through."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return Value._wrap(float(x))
+    raise TypeError(f"Value: expected a Value or a real number, got {type(x).__name__}")
 
 
 def _fmt(g):

@@ -163,3 +163,27 @@ def test_bad_data_and_operands_raise_type_errors():
         Value("abc")
     with pytest.raises(TypeError):
         Value(1.0) + "x"
+
+
+@given(n=st.integers(1, 6), data=st.data())
+def test_weighted_sum_is_one_node_with_the_right_gradients(n, data):
+    ws = [data.draw(away) for _ in range(n)]
+    xs = [data.draw(away) for _ in range(n)]
+    b0 = data.draw(away)
+    w, x, b = [Value(v) for v in ws], [Value(v) for v in xs], Value(b0)
+    z = Value.weighted_sum(w, x, b)
+    assert z.data == pytest.approx(sum(a * c for a, c in zip(ws, xs)) + b0, rel=1e-12)
+    assert len(z._parents) == 2 * n + 1
+    z.tanh().backward()
+    for i in range(n):
+        f_w = lambda v: math.tanh(sum(a * c for a, c in zip(ws[:i] + [v] + ws[i + 1:], xs)) + b0)
+        f_x = lambda v: math.tanh(sum(a * c for a, c in zip(ws, xs[:i] + [v] + xs[i + 1:])) + b0)
+        assert w[i].grad == pytest.approx(central(f_w, ws[i]), rel=1e-6, abs=1e-9)
+        assert x[i].grad == pytest.approx(central(f_x, xs[i]), rel=1e-6, abs=1e-9)
+    assert b.grad == pytest.approx(1 - math.tanh(z.data) ** 2)
+
+
+def test_weighted_sum_checks_lengths_and_accepts_numbers():
+    with pytest.raises(ValueError, match="weighted_sum: 2 weights but 1 inputs"):
+        Value.weighted_sum([Value(1.0), Value(2.0)], [1.0])
+    assert Value.weighted_sum([Value(2.0)], [3.0], 1.0).data == 7.0

@@ -1,0 +1,175 @@
+"""`Module`, `Parameter` and `Sequential`: the bookkeeping every layer shares.
+
+A module's parameters and sub-modules are simply its attributes: `Parameter`s
+(or `Value`s, for the scalar networks of nn.scalar), `Module`s, and lists or
+tuples of them. Nothing needs registering and subclasses need not call
+`super().__init__()`; names follow PyTorch (`0.weight`, `fc1.bias`, `layers.2.w.0`).
+"""
+import numpy as np
+
+from autograd import Tensor, Value
+from autograd.engine import PER_THREAD
+
+
+class Parameter(Tensor):
+    """A leaf `Tensor` with `requires_grad=True` that owns its data.
+
+    The data is copied, so optimisers updating it in place never touch the
+    caller's array. Integer data becomes float64; float32 stays float32.
+    `p.data = new_array` works (same shape; the dtype is kept).
+    """
+
+    def __init__(self, data, dtype=None, label=""):
+        arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype, copy=True)
+        if arr.dtype.kind != "f":
+            arr = arr.astype(np.float64)
+        super().__init__(arr, requires_grad=True, label=label)
+
+    def __repr__(self):
+        return "Parameter" + super().__repr__()[len("Tensor"):]
+
+
+def _is_member(item):
+    return isinstance(item, (Module, Parameter, Value))
+
+
+class Module:
+    """Base class of layers and models: call it to run `forward` inside `autograd.scope`."""
+
+    training = True
+    _scope_name = None     # "<attribute>:<class>", set when a parent stores the module
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        # The scope() context manager inlined: this runs once per module per batch.
+        mode = PER_THREAD.mode
+        previous = mode.scope
+        mode.scope = previous + (self._scope_name or type(self).__name__,)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            mode.scope = previous
+
+    def __setattr__(self, name, value):
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        for i, item in enumerate(items):
+            path = name if items is not value else f"{name}.{i}"
+            if isinstance(item, Module):
+                object.__setattr__(item, "_scope_name", f"{path}:{type(item).__name__}")
+            elif isinstance(item, (Parameter, Value)) and not item.label:
+                item.label = path           # what draw_graph shows for the leaf
+        object.__setattr__(self, name, value)
+
+    # Traversal -----------------------------------------------------------
+    def _members(self):
+        """(name, item) for the parameters and modules held directly; lists give name.i."""
+        for name, value in vars(self).items():
+            if isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if _is_member(item):
+                        yield f"{name}.{i}", item
+            elif _is_member(value):
+                yield name, value
+
+    def named_modules(self, prefix=""):
+        """(path, module) for this module (path `prefix`) and every module below it."""
+        stack = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            yield path, module
+            children = [(f"{path}.{n}" if path else n, m)
+                         for n, m in module._members() if isinstance(m, Module)]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return [m for _, m in self.named_modules()]
+
+    def named_parameters(self):
+        """(name, parameter) pairs in definition order; a shared parameter is listed once."""
+        seen, out = set(), []
+        for path, module in self.named_modules():
+            for name, item in module._members():
+                if not isinstance(item, Module) and id(item) not in seen:
+                    seen.add(id(item))
+                    out.append((f"{path}.{name}" if path else name, item))
+        return out
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    # State ---------------------------------------------------------------
+    def zero_grad(self):
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode=True):
+        """Training mode (Dropout active) for this module and all below it; returns self."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def state_dict(self):
+        """{name: copy of the parameter's data as an ndarray}: later updates do not change it."""
+        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Copy `state`'s arrays into the parameters; ValueError names missing, extra and misshapen keys."""
+        own = dict(self.named_parameters())
+        problems = []
+        missing = [k for k in own if k not in state]
+        extra = [k for k in state if k not in own]
+        misshapen = [f"{k} has shape {np.shape(state[k])}, expected {np.shape(own[k].data)}"
+                     for k in own if k in state and np.shape(state[k]) != np.shape(own[k].data)]
+        if missing:
+            problems.append(f"missing keys {missing}")
+        if extra:
+            problems.append(f"unexpected keys {extra}")
+        if misshapen:
+            problems.append("misshapen: " + "; ".join(misshapen))
+        if problems:
+            raise ValueError(f"load_state_dict ({type(self).__name__}): " + ", ".join(problems))
+        for name, p in own.items():
+            # a copy: the state dict's arrays must not alias (and be changed by) the parameters
+            p.data = np.array(state[name], dtype=np.asarray(p.data).dtype)
+        return self
+
+    # Display -------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        children = [(n, m) for n, m in self._members() if isinstance(m, Module)]
+        if not children:
+            return head + ")"
+        lines = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in children]
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another; they are named "0", "1", ... (PyTorch's names)."""
+
+    def __init__(self, *modules):
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not a Module")
+            setattr(self, str(i), m)
+
+    def __len__(self):
+        return sum(1 for _, m in self._members() if isinstance(m, Module))
+
+    def __getitem__(self, i):
+        return list(self)[i]
+
+    def __iter__(self):
+        return iter([m for _, m in self._members() if isinstance(m, Module)])
+
+    def forward(self, x):
+        for m in self:
+            x = m(x)
+        return x
