@@ -522,6 +522,25 @@ def matmul(a, b):
                          f"broadcast together") from None
 
 
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, a layer's affine map, as one op (see tensor_ops.Linear).
+
+    weight is (out_features, in_features), bias (out_features,), x (..., in_features).
+    """
+    x, weight = _tensor("linear", x), _tensor("linear", weight)
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
+                         f"{weight.shape} (out_features, in_features)")
+    parents = (x, weight)
+    if bias is not None:
+        bias = _tensor("linear", bias)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias of shape {bias.shape} does not fit a weight of shape "
+                             f"{weight.shape}; expected ({weight.shape[0]},)")
+        parents += (bias,)
+    return apply(T.Linear, (x.requires_grad, weight.requires_grad), *parents)
+
+
 def _binary_fn(op, a, b):
     first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     if first is None:

@@ -115,6 +115,37 @@ class MatMul(Op):
     jvp = staticmethod(lambda ns, p, ts, out, a, b: ts[0] @ b + a @ ts[1])
 
 
+class Linear(Op):
+    """x @ w.T + b (a layer's affine map; params = has a bias) as one op.
+
+    A primitive, not a composite, for speed and memory: the bias is added into
+    the product's fresh buffer in place, so a layer keeps one activation-sized
+    array instead of two, and the backward pass is two matmuls and a sum.
+    """
+
+    name = "linear"
+
+    @staticmethod
+    def forward(ns, p, x, w, *b):
+        out = x @ w.T
+        if b:
+            out += b[0]
+        return out
+
+    @staticmethod
+    def vjp(ns, p, g, out, x, w, *b):
+        g2 = g if g.ndim == 2 else ns.reshape(g, (-1, g.shape[-1]))
+        x2 = x if x.ndim == 2 else ns.reshape(x, (-1, x.shape[-1]))
+        gx = ns.reshape(g2 @ w, x.shape) if p[0] else None
+        gw = g2.T @ x2 if p[1] else None
+        return (gx, gw, ns.sum(g2, (0,))) if b else (gx, gw)
+
+    @staticmethod
+    def jvp(ns, p, ts, out, x, w, *b):
+        t = ts[0] @ w.T + x @ ts[1].T
+        return t + ts[2] if b else t
+
+
 class Sum(Op):
     """params = (axes, keepdims); axes is None (all) or a tuple of non-negative ints."""
 

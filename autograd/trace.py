@@ -34,6 +34,8 @@ _INTO = {
     ops.Relu: lambda p, out, x: np.maximum(x, 0, out=out),
     T.MatMul: lambda p, out, a, b: np.matmul(a, b, out=out),
     T.Sum: lambda p, out, x: np.sum(x, axis=p[0], keepdims=p[1], out=out),
+    T.Linear: lambda p, out, x, w, *b: np.add(np.matmul(x, w.T, out=out), b[0], out=out) if b
+    else np.matmul(x, w.T, out=out),
 }
 
 

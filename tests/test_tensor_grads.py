@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, mutually_broadcastable_shapes
 
-from autograd import Tensor, concatenate, maximum, minimum, stack, where
+from autograd import Tensor, concatenate, linear, maximum, minimum, stack, where
 from conftest import central_difference
 
 SHAPES = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
@@ -134,6 +134,26 @@ MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
 def test_matmul(shapes, seed):
     rng = np.random.default_rng(seed)
     check_grads(lambda a, b: a @ b, rng.normal(size=shapes[0]), rng.normal(size=shapes[1]))
+
+
+@pytest.mark.parametrize("x_shape", [(3, 4), (4,), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("with_bias", [True, False])
+@given(seed=st.integers(0, 10_000))
+def test_linear(x_shape, with_bias, seed):
+    rng = np.random.default_rng(seed)
+    x, w, b = rng.normal(size=x_shape), rng.normal(size=(5, 4)), rng.normal(size=5)
+    if with_bias:
+        check_grads(lambda x, w, b: linear(x, w, b), x, w, b)
+        np.testing.assert_allclose(linear(Tensor(x), Tensor(w), Tensor(b)).data, x @ w.T + b)
+    else:
+        check_grads(lambda x, w: linear(x, w), x, w)
+
+
+def test_linear_checks_shapes():
+    with pytest.raises(ValueError, match=r"linear: input of shape \(3, 4\) does not fit a weight of shape \(5, 3\)"):
+        linear(Tensor(np.ones((3, 4))), Tensor(np.ones((5, 3))))
+    with pytest.raises(ValueError, match=r"linear: bias of shape \(4,\)"):
+        linear(Tensor(np.ones((3, 4))), Tensor(np.ones((5, 4))), Tensor(np.ones(4)))
 
 
 @given(data=st.data())
