@@ -1,0 +1,111 @@
+"""Every performance target in one run: `python -m benchmarks` (or `make bench`).
+
+Each figure is printed beside a reference measured in the same run (hand-written
+NumPy, or a simpler engine), with the ratio and the target. Medians of
+interleaved repeats: these machines have 2 cores and are noisy.
+"""
+import argparse
+import platform
+
+import numpy as np
+
+from autograd import trace
+from benchmarks import checking, memory, mlp, per_op, scalar
+from benchmarks.harness import interleaved_medians, print_table
+
+
+def _row(figure, ours, reference, ratio, target, met):
+    return [figure, ours, reference, ratio, target, "met" if met else "NOT met"]
+
+
+def mlp_rows(repeats):
+    rows = []
+    for batch, limit in ((16, 1.3), (256, 1.05), (2048, 1.05)):
+        for dtype in (np.float32, np.float64):
+            rng = np.random.default_rng(0)
+            arrays = mlp.make_arrays(rng, dtype)
+            x, onehot = mlp.make_batch(rng, batch, dtype)
+            params = mlp.tensor_params(arrays)
+            number = max(1, 256 // batch)
+            t = interleaved_medians({"numpy": lambda: mlp.numpy_step(arrays, x, onehot),
+                                     "tensor": lambda: mlp.tensor_step(params, x, onehot)},
+                                    repeats=repeats, number=number)
+            ratio = t["tensor"] / t["numpy"]
+            rows.append(_row(f"1. MLP step, batch {batch}, {np.dtype(dtype).name}",
+                             f"{t['tensor'] * 1e3:.3f} ms", f"{t['numpy'] * 1e3:.3f} ms NumPy",
+                             f"{ratio:.2f}x", f"<= {limit}x", ratio <= limit))
+    return rows
+
+
+def traced_row(repeats):
+    rng = np.random.default_rng(0)
+    arrays = mlp.make_arrays(rng, np.float32)
+    x, onehot = mlp.make_batch(rng, 16, np.float32)
+    params = mlp.tensor_params(arrays)
+    step = trace(lambda xb, yb: mlp.tensor_loss(params, xb, yb), x, onehot)
+
+    def traced_step():
+        step(x, onehot)
+        mlp.sgd_update(params)
+    t = interleaved_medians({"numpy": lambda: mlp.numpy_step(arrays, x, onehot), "traced": traced_step},
+                            repeats=repeats, number=16)
+    ratio = t["traced"] / t["numpy"]
+    return _row("6. traced MLP step, batch 16, float32", f"{t['traced'] * 1e3:.3f} ms",
+                f"{t['numpy'] * 1e3:.3f} ms NumPy", f"{ratio:.2f}x", "<= 1.0x", ratio <= 1.0)
+
+
+def per_op_row(repeats):
+    t = per_op.figures(repeats)
+    us = t["tensor"] / per_op.N_OPS * 1e6
+    return _row("2. per op, (10,) float64 chain, fwd+bwd", f"{us:.2f} us/op",
+                f"{t['numpy'] / per_op.N_OPS * 1e6:.2f} us/op NumPy", f"{t['tensor'] / t['numpy']:.2f}x",
+                "<= 3 us/op", us <= 3)
+
+
+def scalar_rows(repeats):
+    t = scalar.figures(repeats)
+    chain = sorted(scalar.million_chain() for _ in range(3))[1]
+    speedup = t["closure"] / t["chainrule"]
+    return [
+        _row("3. scalar 2-16-16-1 SGD step, 100 samples", f"{t['chainrule'] * 1e3:.1f} ms",
+             f"{t['closure'] * 1e3:.1f} ms closure engine", f"{speedup:.1f}x faster",
+             "<= 90 ms, >= 3x faster", t["chainrule"] <= 0.090 and speedup >= 3),
+        _row("3. 1,000,000-node Value chain fwd+bwd", f"{chain:.2f} s", "", "", "<= 3 s", chain <= 3),
+    ]
+
+
+def memory_row():
+    ours = sorted(memory.measure("tensor") for _ in range(3))[1]
+    ref = sorted(memory.measure("numpy") for _ in range(3))[1]
+    ratio = ours / ref
+    return _row("4. peak memory added, 20 steps, batch 2048 f32", f"{ours:.1f} MB", f"{ref:.1f} MB NumPy",
+                f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+
+
+def gradcheck_rows():
+    t = checking.figures()
+    ratio = t["full"] / t["numpy"]
+    return [
+        _row("5. gradcheck 784-32-10, all 28,586 entries", f"{t['full']:.2f} s", f"{t['numpy']:.2f} s NumPy loop",
+             f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5),
+        _row("5. gradcheck fast_mode", f"{t['fast'] * 1e3:.1f} ms", "", "", "< 50 ms", t["fast"] < 0.050),
+    ]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats per figure (median)")
+    parser.add_argument("--skip-gradcheck", action="store_true", help="leave out target 5 (the slowest)")
+    args = parser.parse_args(argv)
+    rows = mlp_rows(args.repeats) + [per_op_row(args.repeats)] + scalar_rows(max(3, args.repeats // 2))
+    rows.append(memory_row())
+    if not args.skip_gradcheck:
+        rows += gradcheck_rows()
+    rows.append(traced_row(args.repeats))
+    print(f"chainrule benchmarks on {platform.machine()}, {platform.python_implementation()} "
+          f"{platform.python_version()}, NumPy {np.__version__}\n")
+    print_table(rows, ["figure", "chainrule", "reference", "ratio", "target", ""])
+
+
+if __name__ == "__main__":
+    main()
