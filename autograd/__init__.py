@@ -1,7 +1,8 @@
 """chainrule's autodiff engine: `Value` (scalars) and `Tensor` (NumPy arrays) on one graph core."""
 from .engine import enable_grad, is_grad_enabled, no_grad, scope
-from .tensor import (IndexOutOfRange, Tensor, broadcast_to, concatenate, matmul, maximum, minimum,
-                     stack, where)
+from .tensor import (IndexOutOfRange, Tensor, broadcast_to, concatenate, linear, matmul, maximum,
+                     minimum, stack, where)
+from .trace import TracedFunction, trace
 from .value import Value
 from .draw import GraphvizNotFound, draw_graph, render_graph
 from .explain import explain

@@ -12,7 +12,7 @@ Legend (the same for `Value` and `Tensor` graphs; `legend=True` draws it):
 |---|---|---|
 | parameter | blue rounded box | a leaf that requires grad (`nn.Parameter`, any `Value` you made) |
 | input | green rounded box | a labelled leaf that does not require grad (data you feed in) |
-| constant | dashed grey box | an unlabelled leaf without grad: a number or array mixed into an operation |
+| constant | dashed grey box | an unlabelled leaf without grad: a number or array mixed in |
 | operation | yellow ellipse | a node made by an op; the text is the op's name (`node._op.name`) |
 | output | thick red border | the root the picture was drawn from |
 | scope | purple 3-D box | with `collapse="scope"`: every node made inside one `autograd.scope(...)` |
@@ -179,10 +179,10 @@ _ATTRS = {(kind, root): a_list(None, kwargs={**style, **(_ROOT_STYLE if root els
 _DASHED = a_list(None, kwargs=_DASHED_EDGE)   # edges with no gradient, and cut edges
 
 _LEGEND = [
-    ("parameter", "parameter\n(requires grad)"),
-    ("input", "input\n(labelled, no grad)"),
-    ("constant", "constant\n(number or array)"),
-    ("op", "operation"),
+    ("parameter", ["parameter", "(requires grad)"]),
+    ("input", ["input", "(labelled, no grad)"]),
+    ("constant", ["constant", "(number or array)"]),
+    ("op", ["operation"]),
 ]
 
 
@@ -262,9 +262,8 @@ class _Labeller:
             return ("none" if d is None else format_number(d)), ""
         return f"grad {parent._data.shape}", ""
 
-    def many_edges(self, parents):
-        """The label of an edge that stands for edges from several distinct nodes."""
-        n = len(parents)
+    def many_edges(self, n):
+        """The label of one edge that stands for edges from n distinct nodes (into or out of a box)."""
         return f"{n} gradients" if self.backward else f"{n} values"
 
 
@@ -316,7 +315,6 @@ class _Vertices:
     """
 
     def __init__(self, nodes, collapse):
-        self.nodes = nodes
         index = {id(n): i for i, n in enumerate(nodes)}
         if collapse:
             keys = _scope_keys(nodes, index)
@@ -359,11 +357,15 @@ class _Vertices:
         return sorted(order)
 
 
+def _plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _box_lines(key, members, nodes):
     """A scope box: its name, size, parameters and most common ops."""
     ops = Counter(nodes[i]._op.name for i in members if nodes[i]._op is not None)
     params = sum(1 for i in members if nodes[i]._op is None and nodes[i].requires_grad)
-    lines = ["/".join(key), f"{len(members)} nodes, {params} parameters"]
+    lines = ["/".join(key), f"{_plural(len(members), 'node')}, {_plural(params, 'parameter')}"]
     if ops:
         lines.append(", ".join(f"{n} {name}" for name, n in ops.most_common(4)))
     return lines
@@ -371,7 +373,7 @@ def _box_lines(key, members, nodes):
 
 # The public functions -----------------------------------------------------------
 
-def _check_options(show_grad, show_values, rankdir, direction, collapse, max_nodes):
+def _check_options(rankdir, direction, collapse, max_nodes):
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     if direction not in ("forward", "backward"):
@@ -403,7 +405,7 @@ def draw_graph(root, show_grad=True, show_values=True, rankdir="LR", direction="
     program needed); in a notebook the Digraph displays itself as SVG.
     """
     check_root("draw_graph", root)
-    _check_options(show_grad, show_values, rankdir, direction, collapse, max_nodes)
+    _check_options(rankdir, direction, collapse, max_nodes)
     backward = direction == "backward"
     nodes = graph_nodes(root)
     vertices = _Vertices(nodes, collapse == "scope")
@@ -435,11 +437,12 @@ def draw_graph(root, show_grad=True, show_values=True, rankdir="LR", direction="
             else:                                              # to or from a box: one edge
                 distinct = {id(p): (p, c, s) for p, c, s in edges}
                 label, attrs = (labeller.edge(*next(iter(distinct.values())))
-                                if len(distinct) == 1 else (labeller.many_edges(distinct), ""))
+                                if len(distinct) == 1 else (labeller.many_edges(len(distinct)), ""))
                 lines.append(_edge_line(f"n{u}", f"n{v}", label, attrs))
     if len(kept) < len(vertices.members):
         hidden = len(nodes) - sum(len(vertices.members[v]) for v in kept)
-        lines.append(_vertex_line("more", [f"... {hidden} more nodes"], _ATTRS["more", False]))
+        more = f"... {_plural(hidden, 'more node')}"
+        lines.append(_vertex_line("more", [more], _ATTRS["more", False]))
         for v in dict.fromkeys(cut):
             lines.append(_edge_line("more", f"n{v}", None, _DASHED))
     if legend:
@@ -451,7 +454,7 @@ def _add_legend(dot):
     with dot.subgraph(name="cluster_legend") as box:
         box.attr(label="legend", style="dashed", color="gray60")
         for kind, text in _LEGEND:
-            box.body.append(_vertex_line(f"legend_{kind}", text.split("\n"), _ATTRS[kind, False]))
+            box.body.append(_vertex_line(f"legend_{kind}", text, _ATTRS[kind, False]))
         box.body.append(_vertex_line("legend_root", ["output (root)"], _ATTRS["op", True]))
 
 
@@ -493,7 +496,13 @@ def render_graph(root, path, format="svg", **draw_graph_options):
     elif suffix != format and suffix in graphviz.FORMATS:
         raise ValueError(f"render_graph: the path {path!r} ends in .{suffix} but format is "
                          f"{format!r}; pass format={suffix!r} or change the extension")
-    dot = root if isinstance(root, graphviz.Digraph) else draw_graph(root, **draw_graph_options)
+    if isinstance(root, graphviz.Digraph):
+        if draw_graph_options:
+            raise TypeError(f"render_graph: options {sorted(draw_graph_options)} cannot change a "
+                            f"Digraph that is already drawn; pass the Value or Tensor instead")
+        dot = root
+    else:
+        dot = draw_graph(root, **draw_graph_options)
     try:
         image = dot.pipe(format=format)
     except graphviz.ExecutableNotFound as exc:

@@ -158,7 +158,10 @@ def _forward_hooks(mode, op, params, out, parents):
             ns = out._family.raw_ns
             ts = tuple(ns.zeros_like(p._data) if t is None else t for p, t in zip(parents, ts))
             with no_grad():
-                t = op.jvp(ns, params, ts, out._data, *[p._data for p in parents])
+                try:
+                    t = op.jvp(ns, params, ts, out._data, *[p._data for p in parents])
+                except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
+                    t = out._family.ieee_jvp(op, params, ts, out, parents)
             out._tangent = out._family.fit_tangent(t, out._data)
     if mode.anomaly:
         from .anomaly import check_forward
@@ -250,7 +253,18 @@ def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None):
             else:
                 if node._stamp != writes and check_versions is not None:
                     check_versions(node)
-                pgs = _vjp(family, ns, op, node, g, create_graph)
+                if create_graph:
+                    pgs = op.vjp(ns, node._params, g, node, *parents)
+                elif len(parents) == 2:     # spelled out: a list comprehension costs 200 ns
+                    try:
+                        pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data)
+                    except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
+                        pgs = family.ieee_vjp(op, node, g)
+                else:
+                    try:
+                        pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
+                    except ZeroDivisionError:
+                        pgs = family.ieee_vjp(op, node, g)
                 if mode.anomaly:
                     from .anomaly import check_backward
                     check_backward(op, pgs, node, parents)
@@ -274,21 +288,6 @@ def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None):
     finally:
         mode.grad_enabled = previous
     return found
-
-
-def _vjp(family, ns, op, node, g, create_graph):
-    """The gradients op sends to each of node's parents."""
-    parents = node._parents
-    if create_graph:
-        return op.vjp(ns, node._params, g, node, *parents)
-    try:
-        if len(parents) == 2:      # spelled out: a list comprehension costs 200 ns per op
-            return op.vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data)
-        if len(parents) == 1:
-            return op.vjp(ns, node._params, g, node._data, parents[0]._data)
-        return op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
-    except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
-        return family.ieee_vjp(op, node, g)
 
 
 def release(root):

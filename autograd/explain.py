@@ -38,12 +38,13 @@ _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**", "matmul": "@"}
 
 @dataclass
 class Row:
-    """One elementary function h_i = formula, with its forward value.
+    """One elementary function h_i = formula, with its forward value (a float, or the array).
 
     local_derivative is d h_i / d (its input on a path from wrt): a float for
-    scalars, a text like 'Jacobian (2,) x (2, 3)' for bigger tensors, a dict
-    {input name: derivative} when several inputs lie on paths from wrt, and
-    None when h_i is on no path from wrt. `inputs` names those inputs.
+    scalars; an array of the input's shape when h_i has one element and its
+    input more; a text like 'Jacobian (2,) x (2, 3)' when h_i has several
+    elements; a dict {input name: derivative} when several inputs lie on paths
+    from wrt; None when h_i is on no path from wrt. `inputs` names those inputs.
     """
 
     name: str
@@ -67,6 +68,8 @@ class Path:
 
 @dataclass(repr=False)
 class Explanation:
+    """What explain() returns; str() of it is the printed table."""
+
     root_name: str
     wrt_name: str
     leaves: list            # (name, value text) of the leaves written by name
@@ -88,7 +91,8 @@ class Explanation:
         out += _table(self.rows)
         d_root = f"d{self.root_name}/d{self.wrt_name}"
         if self.path_count == 0:
-            out.append(f"no path from {self.wrt_name} to {self.root_name}: {d_root} = {_show(self.total)}")
+            out.append(f"no path from {self.wrt_name} to {self.root_name}: "
+                       f"{d_root} = {_show(self.total)}")
             return "\n".join(out)
         out.append(f"{_paths_text(self.path_count)} from {self.wrt_name} to {self.root_name}; a path's "
                    f"product is d{self.root_name}/d{self.root_name} = 1 times the local derivatives "
@@ -287,19 +291,19 @@ def _on_path_parents(nodes, index, start):
     return on_parents
 
 
-def _local(node, index, on_parents):
-    """{j: d node / d nodes[j]} for the on-path parents j (repeated inputs like x * x add up)."""
-    if not on_parents:
+def _local(node, index, path_parents):
+    """{j: d node / d nodes[j]} for the parents j on paths from wrt (x * x: the slots add up)."""
+    if not path_parents:
         return {}
     if size_of(node) != 1:     # the Jacobian would be big: give its shape
         return {index[id(p)]: f"Jacobian {node._data.shape} x {p._data.shape}"
-                for p in node._parents if index[id(p)] in on_parents}
+                for p in node._parents if index[id(p)] in path_parents}
     # one output: the vjp with seed 1 is the whole Jacobian (a float, or an array of
     # the input's shape)
     ds = {}
     for p, d in zip(node._parents, local_derivatives(node)):
         j = index[id(p)]
-        if j in on_parents and d is not None:
+        if j in path_parents and d is not None:
             ds[j] = ds[j] + d if j in ds else d
     return ds
 
@@ -388,7 +392,8 @@ def _table(rows):
     """The rows as aligned columns (long tables: the first and last rows)."""
     if not rows:
         return ["(root is a leaf: no elementary functions)", ""]
-    shown = rows if len(rows) <= _SHOW_ROWS else rows[:_SHOW_ROWS // 2] + [None] + rows[-(_SHOW_ROWS // 2):]
+    half = _SHOW_ROWS // 2
+    shown = rows if len(rows) <= _SHOW_ROWS else rows[:half] + [None] + rows[-half:]
     cells = [("name", "formula", "value", "local derivative")]
     for row in shown:
         if row is None:

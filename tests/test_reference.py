@@ -71,11 +71,14 @@ def plain_forward(Ws, bs, x, hidden, output):
 
 
 def plain_cost(Ws, bs, x, y, hidden, output, loss):
-    _, a = plain_forward(Ws, bs, x, hidden, output)
+    zs, a = plain_forward(Ws, bs, x, hidden, output)
     if loss == "quadratic":
         per_sample = 0.5 * np.sum((a - y) ** 2, axis=1)
     elif loss == "cross_entropy":
-        per_sample = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a), axis=1)
+        # from the logits: log(1 - a) loses digits when a is near 1, and the
+        # finite differences would magnify that loss by 1/eps
+        z = zs[-1]
+        per_sample = np.sum(np.logaddexp(0, z) - y * z, axis=1)
     else:
         per_sample = -np.sum(y * np.log(a), axis=1)
     return np.mean(per_sample)

@@ -1,0 +1,247 @@
+"""Activations and losses of the course notes, composed from the engine's primitives.
+
+Every function takes `Tensor`s (arrays and numbers are wrapped as constants)
+and is differentiated by the engine; only erf is a new primitive (nn/_erf.py).
+Derivatives at kinks follow design.md: relu'(0) = 0, clip's is 0 at its
+bounds, and where the smooth function's derivative is known at 0 (softplus,
+ELU) the composition is arranged to give it exactly.
+"""
+import math
+
+import numpy as np
+
+from autograd import Tensor, maximum, minimum, where
+
+from ._erf import erf
+
+_REDUCTIONS = ("mean", "sum", "half_sum")
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _positive(x):
+    """A constant mask (never differentiated) of x > 0."""
+    return x.data > 0
+
+
+# Activations ---------------------------------------------------------------
+def sigmoid(x):
+    """The logistic 1 / (1 + exp(-x)); sigmoid'(0) = 0.25 is its largest slope."""
+    return _tensor(x).sigmoid()
+
+
+def tanh(x):
+    return _tensor(x).tanh()
+
+
+def relu(x):
+    """max(0, x), with relu'(0) = 0."""
+    return _tensor(x).relu()
+
+
+def hard_sigmoid(x):
+    """clip(0.25 x + 0.5, 0, 1): the logistic's first-order Taylor form, clipped."""
+    return (_tensor(x) * 0.25 + 0.5).clip(0.0, 1.0)
+
+
+def hard_tanh(x):
+    return _tensor(x).clip(-1.0, 1.0)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, else negative_slope x (the slope at 0 is negative_slope, as PyTorch)."""
+    x = _tensor(x)
+    return where(_positive(x), x, x * negative_slope)
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, else alpha (exp(x) - 1); its derivative at 0 is alpha."""
+    x = _tensor(x)
+    up = _positive(x)
+    # exp only sees the non-positive part: exp of a large positive x would overflow to inf,
+    # and the discarded branch's gradient 0 * inf would be nan.
+    negative_part = where(up, 0.0, x)
+    return where(up, x, (negative_part.exp() - 1.0) * alpha)
+
+
+def softplus(x):
+    """log(1 + exp(x)) computed as max(x, 0) + log(1 + exp(-|x|)), which never overflows.
+
+    `maximum` splits its gradient at the tie x = 0 and abs'(0) = 0, so the
+    derivative there is 0.5 = sigmoid(0): softplus' is the logistic everywhere.
+    """
+    x = _tensor(x)
+    return maximum(x, 0.0) + ((-x.abs()).exp() + 1.0).log()
+
+
+def silu(x, beta=1.0):
+    """Swish x sigmoid(beta x); beta = 0 gives x / 2, beta -> infinity approaches ReLU."""
+    x = _tensor(x)
+    return x * (x * beta).sigmoid()
+
+
+swish = silu
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x, approximate="none"):
+    """x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); approximate="tanh" or "sigmoid" (x sigmoid(1.702 x))."""
+    x = _tensor(x)
+    if approximate == "none":
+        return x * 0.5 * (erf(x * _SQRT_HALF) + 1.0)
+    if approximate == "tanh":
+        return x * 0.5 * (((x + x * x * x * 0.044715) * _SQRT_2_OVER_PI).tanh() + 1.0)
+    if approximate == "sigmoid":
+        return x * (x * 1.702).sigmoid()
+    raise ValueError(f"gelu: approximate must be 'none', 'tanh' or 'sigmoid', got {approximate!r}")
+
+
+def softmax(x, axis=-1, beta=1.0):
+    """exp(beta x_i) / sum_k exp(beta x_k) along `axis`; beta -> infinity approaches hardmax."""
+    return (_tensor(x) * beta).softmax(axis)
+
+
+def log_softmax(x, axis=-1):
+    return _tensor(x).log_softmax(axis)
+
+
+def maxout(x, k):
+    """Max over consecutive groups of k features of the last axis: (..., m k) -> (..., m).
+
+    The gradient goes to each group's winner (split evenly on exact ties).
+    """
+    x = _tensor(x)
+    if x.ndim == 0 or k < 1 or x.shape[-1] % k:
+        raise ValueError(f"maxout: the last axis of shape {x.shape} must split into groups of k = {k}")
+    return x.reshape(*x.shape[:-1], x.shape[-1] // k, k).max(axis=-1)
+
+
+def prelu(x, weight):
+    """Leaky ReLU with learnable slopes `weight`: one slope, or one per channel (axis 1, or 0 for 1-d x)."""
+    x, weight = _tensor(x), _tensor(weight)
+    if weight.size > 1:
+        channel = 1 if x.ndim >= 2 else 0
+        if x.ndim == 0 or weight.ndim != 1 or x.shape[channel] != weight.size:
+            raise ValueError(f"prelu: {weight.size} slopes (shape {weight.shape}) do not match "
+                             f"the channels of an input of shape {x.shape}")
+        weight = weight.reshape(-1, *([1] * (x.ndim - channel - 1)))
+    # max(0, x) + a min(0, x): the slope's gradient is min(0, x)
+    return x.relu() + minimum(x, 0.0) * weight
+
+
+# Losses ----------------------------------------------------------------------
+def _reduce(where, per_item, reduction):
+    if reduction == "mean":
+        return per_item.mean()
+    if reduction == "sum":
+        return per_item.sum()
+    if reduction == "half_sum":
+        return per_item.sum() * 0.5
+    raise ValueError(f"{where}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(where, input, target):
+    if input.shape != target.shape:
+        raise ValueError(f"{where}: input has shape {input.shape} but target has shape {target.shape}")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Squared error (input - target)^2: "mean" over all elements, "sum", or "half_sum" (1/2 sum, the notes' C)."""
+    input, target = _tensor(input), _tensor(target)
+    _same_shape("mse_loss", input, target)
+    diff = input - target
+    return _reduce("mse_loss", diff * diff, reduction)
+
+
+def _pick(where, target, z, input_shape):
+    """One-hot rows (a constant mask) for the integer labels `target` of the rows of z.
+
+    Multiplying by the mask is cheaper to differentiate than fancy indexing.
+    A label outside [0, classes) raises ValueError naming it.
+    """
+    labels = np.reshape(target.data if isinstance(target, Tensor) else target, -1)
+    if labels.shape[0] != z.shape[0]:
+        raise ValueError(f"{where}: {labels.shape[0]} labels for a batch of {z.shape[0]} "
+                         f"(input shape {input_shape}, target shape {np.shape(target)})")
+    if labels.dtype.kind == "f":
+        if not np.all(labels == np.round(labels)):
+            raise ValueError(f"{where}: class labels must be integers, got non-integral floats")
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
+    n_classes = z.shape[1]
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        raise ValueError(f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
+                         f"(labels must lie in [0, {n_classes - 1}])")
+    return np.eye(n_classes, dtype=z.dtype)[labels]
+
+
+def _class_rows(where, input):
+    input = _tensor(input)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{where}: input must have shape (batch, classes) or (classes,), got {input.shape}")
+    return input if input.ndim == 2 else input.reshape(1, -1)
+
+
+def cross_entropy(input, target, reduction="mean"):
+    """Softmax cross-entropy of logits `input` (batch, classes) or (classes,).
+
+    `target` is integer labels (batch,), or one-hot rows / class probabilities
+    of the input's shape. Computed as logsumexp(z) - z_target (for labels) or
+    -sum t log_softmax(z), both stable for any logits. "mean" averages over the batch.
+    """
+    z = _class_rows("cross_entropy", input)
+    if np.shape(target) == np.shape(input):
+        t = _tensor(target).reshape(z.shape)
+        per_sample = -(t * z.log_softmax(axis=1)).sum(axis=1)
+    else:
+        pick = _pick("cross_entropy", target, z, np.shape(input))
+        per_sample = z.logsumexp(axis=1) - (z * pick).sum(axis=1)
+    return _reduce("cross_entropy", per_sample, reduction)
+
+
+def nll_loss(input, target, reduction="mean"):
+    """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels."""
+    logp = _class_rows("nll_loss", input)
+    pick = _pick("nll_loss", target, logp, logp.shape)
+    return _reduce("nll_loss", -(logp * pick).sum(axis=1), reduction)
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """-[y log p + (1 - y) log(1 - p)] per element for probabilities p (any shape, multi-label too).
+
+    p is clipped to [eps, 1 - eps] (eps 1e-12, or the float32 step below 1 for
+    float32) so that p = 0 or 1 gives a large finite loss instead of inf/nan;
+    inside that range the result is exact. "mean" is over all elements.
+    """
+    p, y = _tensor(input), _tensor(target)
+    _same_shape("binary_cross_entropy", p, y)
+    eps = max(1e-12, float(np.finfo(p.dtype).epsneg)) if p.dtype.kind == "f" else 1e-12
+    p = p.clip(eps, 1.0 - eps)
+    per_item = -(y * p.log() + (1.0 - y) * (1.0 - p).log())
+    return _reduce("binary_cross_entropy", per_item, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """Binary cross-entropy of sigmoid(z), computed as softplus(z) - z y: finite for logits of +-1e4."""
+    z, y = _tensor(input), _tensor(target)
+    _same_shape("binary_cross_entropy_with_logits", z, y)
+    return _reduce("binary_cross_entropy_with_logits", softplus(z) - z * y, reduction)
+
+
+def l2_penalty(model, lam, n):
+    """lam / (2 n) times the sum of squared weights (the notes' L2 term); biases are left out.
+
+    Weights are the parameters whose own name starts with "weight" (Linear,
+    Maxout, ElmanRNN, RBF, PReLU); n is the size of the training set.
+    """
+    weights = [p for name, p in model.named_parameters() if name.rsplit(".", 1)[-1].startswith("weight")]
+    if not weights:
+        raise ValueError(f"l2_penalty: {type(model).__name__} has no parameter named weight*")
+    total = sum((p * p).sum() for p in weights)
+    return total * (lam / (2.0 * n))

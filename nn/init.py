@@ -1,0 +1,90 @@
+"""Weight initialisation, in place on a `Parameter` (PyTorch's names and formulas).
+
+For a weight of shape (out_features, in_features) fan_in is in_features and
+fan_out is out_features. Every function takes `rng`: None (fresh entropy), an
+int seed or an `np.random.Generator`, and returns the tensor it filled.
+"""
+import math
+
+import numpy as np
+
+
+def as_generator(rng):
+    """An `np.random.Generator` from None, a seed or a Generator (passed through, so it advances)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The factor that keeps activations' variance steady through `nonlinearity` (as PyTorch)."""
+    if nonlinearity in ("linear", "identity", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope * slope))
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; expected linear, "
+                     f"identity, sigmoid, tanh, relu or leaky_relu")
+
+
+def _fans(where, tensor):
+    shape = tensor.shape
+    if len(shape) < 2:
+        raise ValueError(f"{where}: fan_in and fan_out need a tensor with at least 2 dimensions, "
+                         f"got shape {shape}")
+    receptive = math.prod(shape[2:])            # 1 for a Linear weight
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fill(tensor, values):
+    # through the .data setter: it keeps the dtype, checks the shape and bumps the version
+    tensor.data = values
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0, rng=None):
+    """Uniform on (a, b); the default (0, 1) is 西瓜书's initialisation."""
+    return _fill(tensor, as_generator(rng).uniform(a, b, size=tensor.shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0, rng=None):
+    return _fill(tensor, as_generator(rng).normal(mean, std, size=tensor.shape))
+
+
+def zeros_(tensor):
+    return _fill(tensor, np.zeros(tensor.shape))
+
+
+def xavier_uniform_(tensor, gain=1.0, rng=None):
+    """Glorot: U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans("xavier_uniform_", tensor)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -a, a, rng)
+
+
+def xavier_normal_(tensor, gain=1.0, rng=None):
+    """Glorot: N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans("xavier_normal_", tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
+
+
+def _kaiming_std(where, tensor, a, mode, nonlinearity):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(where, tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """He: N(0, std^2) with std = gain / sqrt(fan); the defaults give gain sqrt(2) (ReLU)."""
+    std = _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity)
+    return normal_(tensor, 0.0, std, rng)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """He: U(-bound, bound) with bound = sqrt(3) gain / sqrt(fan) (the same variance as the normal form)."""
+    bound = math.sqrt(3.0) * _kaiming_std("kaiming_uniform_", tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, rng)

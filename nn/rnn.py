@@ -1,0 +1,57 @@
+"""The Elman recurrent network: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh).
+
+Back-propagation through time needs no code of its own: the loop below
+unrolls the recurrence into the dynamic graph, and backward() walks it.
+"""
+import math
+
+import numpy as np
+
+from autograd import Tensor, stack
+
+from .init import as_generator
+from .layers import as_input
+from .module import Module, Parameter
+
+
+class ElmanRNN(Module):
+    """tanh RNN; input (T, batch, input_size), returns the hidden states (T, batch, hidden_size).
+
+    Parameters as PyTorch's RNN cell: `weight_ih` (hidden, input), `weight_hh`
+    (hidden, hidden), `bias_ih` and `bias_hh` (hidden,), all uniform on
+    (-1/sqrt(hidden_size), 1/sqrt(hidden_size)). The initial state is zero
+    unless `h0` (batch, hidden_size) is given.
+    """
+
+    def __init__(self, input_size, hidden_size, rng=None, dtype=np.float64):
+        rng = as_generator(rng)
+        bound = 1.0 / math.sqrt(hidden_size)
+        self.input_size, self.hidden_size = input_size, hidden_size
+
+        def uniform(*shape):
+            return Parameter(rng.uniform(-bound, bound, size=shape), dtype=dtype)
+
+        self.weight_ih = uniform(hidden_size, input_size)
+        self.weight_hh = uniform(hidden_size, hidden_size)
+        self.bias_ih = uniform(hidden_size)
+        self.bias_hh = uniform(hidden_size)
+
+    def forward(self, x, h0=None):
+        x = as_input(x, self.weight_ih.dtype)
+        if x.ndim != 3 or x.shape[0] == 0 or x.shape[2] != self.input_size:
+            raise ValueError(f"ElmanRNN: input must have shape (T, batch, {self.input_size}) with T >= 1, "
+                             f"got {x.shape}")
+        batch = x.shape[1]
+        h = Tensor(np.zeros((batch, self.hidden_size), dtype=x.dtype)) if h0 is None else as_input(h0)
+        if h.shape != (batch, self.hidden_size):
+            raise ValueError(f"ElmanRNN: h0 must have shape {(batch, self.hidden_size)}, got {h.shape}")
+        w_ih, w_hh = self.weight_ih.T, self.weight_hh.T      # transposed once, used at every step
+        bias = self.bias_ih + self.bias_hh
+        states = []
+        for t in range(x.shape[0]):
+            h = (x[t] @ w_ih + h @ w_hh + bias).tanh()
+            states.append(h)
+        return stack(states, axis=0)
+
+    def extra_repr(self):
+        return f"input_size={self.input_size}, hidden_size={self.hidden_size}"

@@ -1,0 +1,130 @@
+"""`fit`: the training loop (batch GD, SGD and mini-batch GD differ only in the batch size)."""
+import numpy as np
+
+from autograd import Tensor, no_grad
+
+from . import functional as F
+from .data import DataLoader
+
+try:
+    from tqdm.auto import tqdm
+except ImportError:       # tqdm is optional: without it there is no progress bar
+    tqdm = None
+
+
+def _loader(where, data, batch_size, shuffle, seed):
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+    raise TypeError(f"fit: {where} must be a DataLoader or an (X, y) pair, got {type(data).__name__}")
+
+
+def accuracy(outputs, targets, threshold=0.5):
+    """Fraction of correct predictions: argmax over classes, or `outputs > threshold` for one output.
+
+    Targets are integer labels, or one-hot rows (compared by argmax).
+    """
+    outputs, targets = np.asarray(outputs), np.asarray(targets)
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        predicted = outputs.argmax(axis=1)
+        if targets.shape == outputs.shape:
+            targets = targets.argmax(axis=1)
+    else:
+        predicted = (outputs > threshold).astype(targets.dtype)
+    return float(np.mean(predicted.reshape(-1) == targets.reshape(-1)))
+
+
+def _metric_fns(metrics, loss_fn):
+    """{name: fn(outputs, targets) -> float}; "accuracy" thresholds logits at 0 for the logits loss."""
+    fns = {}
+    for m in metrics:
+        if m == "accuracy":
+            threshold = 0.0 if loss_fn is F.binary_cross_entropy_with_logits else 0.5
+            fns[m] = lambda out, y, t=threshold: accuracy(out, y, t)
+        elif callable(m):
+            fns[m.__name__] = m
+        else:
+            raise ValueError(f"fit: unknown metric {m!r}; give 'accuracy' or a function (outputs, targets)")
+    return fns
+
+
+def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype):
+    """Mean loss and metrics over one pass; trains when an optimizer is given."""
+    total, n, sums = 0.0, 0, dict.fromkeys(metric_fns, 0.0)
+    for xb, yb in loader:
+        out = model(Tensor(np.asarray(xb, dtype=dtype)))
+        loss = loss_fn(out, yb)
+        if optimizer is not None:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        m = len(xb)
+        total += loss.item() * m
+        n += m
+        for name, fn in metric_fns.items():
+            sums[name] += fn(out.data, yb) * m
+        del out, loss           # release this batch's graph before the next one is built
+    if n == 0:
+        raise ValueError("fit: a data loader gave no samples")
+    return total / n, {name: s / n for name, s in sums.items()}
+
+
+def fit(model, loss_fn, optimizer, train, val=None, epochs=10, batch_size=32, metrics=("accuracy",),
+        early_stopping=None, progress=True, scheduler=None, shuffle=True, seed=None):
+    """Train `model` and return the per-epoch history.
+
+    train, val: `nn.data.DataLoader`s, or `(X, y)` pairs made into loaders
+        with `batch_size` (training batches shuffled with `seed`).
+    loss_fn(outputs, targets) -> 0-d Tensor, e.g. nn.functional.cross_entropy.
+    metrics: "accuracy" and/or functions (outputs ndarray, targets) -> float.
+    early_stopping: None, or the patience: stop when the validation loss has
+        not improved for that many epochs, and restore the best epoch's weights.
+    scheduler: an LR scheduler stepped after every epoch.
+    Returns {"loss", "val_loss", and per metric name and "val_" + name: lists}.
+    Training loss and metrics are averaged over the epoch's batches as they
+    were trained; validation runs under no_grad() in eval() mode.
+    """
+    train_loader = _loader("train", train, batch_size, shuffle, seed)
+    val_loader = None if val is None else _loader("val", val, batch_size, False, None)
+    if early_stopping is not None and val_loader is None:
+        raise ValueError("fit: early_stopping needs validation data (val=...)")
+    metric_fns = _metric_fns(metrics, loss_fn)
+    params = model.parameters()
+    dtype = params[0].dtype if params else np.float64
+    history = {"loss": [], "val_loss": []}
+    for name in metric_fns:
+        history[name], history["val_" + name] = [], []
+    best_loss, best_state, waited = np.inf, None, 0
+
+    epochs_iter = range(epochs)
+    if progress and tqdm is not None:
+        epochs_iter = tqdm(epochs_iter, desc="fit", unit="epoch")
+    for _ in epochs_iter:
+        model.train()
+        loss, scores = _run_epoch(model, loss_fn, train_loader, metric_fns, optimizer, dtype)
+        history["loss"].append(loss)
+        for name, s in scores.items():
+            history[name].append(s)
+        if scheduler is not None:
+            scheduler.step()
+        if val_loader is not None:
+            model.eval()
+            with no_grad():
+                val_loss, val_scores = _run_epoch(model, loss_fn, val_loader, metric_fns, None, dtype)
+            model.train()
+            history["val_loss"].append(val_loss)
+            for name, s in val_scores.items():
+                history["val_" + name].append(s)
+        if hasattr(epochs_iter, "set_postfix"):
+            epochs_iter.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items() if v})
+        if early_stopping is not None:
+            if val_loss < best_loss:
+                best_loss, best_state, waited = val_loss, model.state_dict(), 0
+            else:
+                waited += 1
+                if waited >= early_stopping:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
