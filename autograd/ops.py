@@ -5,7 +5,7 @@ runs on floats, ndarrays, `Value`s and `Tensor`s alike (see engine.py).
 `out` is the op's own result: rules reuse it where the derivative is a
 function of the output (exp, tanh, sigmoid, sqrt).
 """
-from .engine import Op
+from .engine import BinaryOp, Op
 
 
 class Add(Op):
@@ -22,17 +22,19 @@ class Sub(Op):
     jvp = staticmethod(lambda ns, p, ts, out, a, b: ts[0] - ts[1])
 
 
-class Mul(Op):
+class Mul(BinaryOp):
     name = "*"
     forward = staticmethod(lambda ns, p, a, b: a * b)
-    vjp = staticmethod(lambda ns, p, g, out, a, b: (g * b, g * a))
+    vjp_a = staticmethod(lambda ns, p, g, out, a, b: g * b)
+    vjp_b = staticmethod(lambda ns, p, g, out, a, b: g * a)
     jvp = staticmethod(lambda ns, p, ts, out, a, b: ts[0] * b + a * ts[1])
 
 
-class Div(Op):
+class Div(BinaryOp):
     name = "/"
     forward = staticmethod(lambda ns, p, a, b: a / b)
-    vjp = staticmethod(lambda ns, p, g, out, a, b: (g / b, -g * a / (b * b)))
+    vjp_a = staticmethod(lambda ns, p, g, out, a, b: g / b)
+    vjp_b = staticmethod(lambda ns, p, g, out, a, b: -g * a / (b * b))
     jvp = staticmethod(lambda ns, p, ts, out, a, b: (ts[0] - out * ts[1]) / b)
 
 
@@ -52,13 +54,13 @@ class PowConst(Op):
     jvp = staticmethod(lambda ns, c, ts, out, x: ts[0] * c * ns.power(x, c - 1))
 
 
-class Pow(Op):
+class Pow(BinaryOp):
     """a ** b where the exponent is itself differentiable: d/db = a**b log a."""
 
     name = "**"
     forward = staticmethod(lambda ns, p, a, b: ns.power(a, b))
-    vjp = staticmethod(lambda ns, p, g, out, a, b: (
-        g * b * ns.power(a, b - 1), g * out * ns.log(a)))
+    vjp_a = staticmethod(lambda ns, p, g, out, a, b: g * b * ns.power(a, b - 1))
+    vjp_b = staticmethod(lambda ns, p, g, out, a, b: g * out * ns.log(a))
     jvp = staticmethod(lambda ns, p, ts, out, a, b: (
         ts[0] * b * ns.power(a, b - 1) + ts[1] * out * ns.log(a)))
 
