@@ -15,10 +15,12 @@ the check, so a NaN seed passed to `backward(grad=...)` is blamed on the
 last op of the graph.
 """
 import math
+import sys
 from contextlib import contextmanager
 
 import numpy as np
 
+from . import engine
 from .engine import MODE
 from .node import Node
 
@@ -61,13 +63,30 @@ def _inputs_finite(parents):
     return all(_first_bad(p) is None for p in parents)
 
 
+def _recording_backward_of():
+    """The op whose vjp is running when a recorded (create_graph) backward pass is under way.
+
+    Only called once an anomaly is found, so reading the engine's frame costs nothing
+    in the normal run; it lets the message name the op the user wrote, not the '/' of its rule.
+    """
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code is engine.backward_pass.__code__:
+            return frame.f_locals.get("op")
+        frame = frame.f_back
+    return None
+
+
 def check_forward(op, out, parents):
     """Raise if op turned finite inputs into a non-finite output."""
     bad = _first_bad(out)
     if bad is not None and _inputs_finite(parents):
+        outer = _recording_backward_of()
+        during = "" if outer is None else (
+            f", while the backward pass of op '{outer.name}' was recorded (create_graph)")
         raise FloatingPointError(
             f"detect_anomaly: op '{op.name}' produced {bad} in the forward pass from finite "
-            f"{_inputs(parents)}{_where(out)}")
+            f"{_inputs(parents)}{_where(out)}{during}")
 
 
 def check_backward(op, grads, node, parents):

@@ -98,7 +98,7 @@ def _per_input(ctx, grads):
 
 
 class Function:
-    """Base class of user-defined ops: static forward(ctx, *args), backward(ctx, *grads), jvp(ctx, *tangents)."""
+    """User-defined ops: static forward(ctx, *args), backward(ctx, *grads), jvp(ctx, *tangents)."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -120,6 +120,8 @@ class Function:
     def apply(cls, *args):
         """Run forward and record the result as one node of the graph."""
         nodes = [a for a in args if isinstance(a, Node)]
+        if any(n._family is not nodes[0]._family for n in nodes):
+            raise TypeError(f"{cls.__name__}.apply: arguments mix Values and Tensors")
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Node) and a.requires_grad for a in args)
         tangents, MODE.tangents = MODE.tangents, 0    # the op's own jvp gives the output's tangent
@@ -131,8 +133,6 @@ class Function:
         if not nodes:
             return result
         family = nodes[0]._family
-        if any(n._family is not family for n in nodes):
-            raise TypeError(f"{cls.__name__}.apply: arguments mix Values and Tensors")
         ctx._function, ctx._family = cls, family
         ctx._is_node = [isinstance(a, Node) for a in args]
         ctx._output = _raw(family, result)

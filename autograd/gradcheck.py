@@ -200,22 +200,22 @@ def _at_kink(a, left, right, atol, rtol):
     return hi - lo > tol and lo - tol <= a <= hi + tol
 
 
-def _verify(analytic, numeric, atol, rtol, one_sided, describe):
-    """Raise GradcheckError at the worst disagreement not explained by a kink.
+def _verify(where, mode, place, analytic, numeric, atol, rtol, one_sided):
+    """Raise GradcheckError at the worst disagreement that a kink does not explain.
 
-    one_sided(entry) gives the (left, right) differences when kinks are to be
-    looked for (nondiff_check), else it is None; describe(entry, a, n, sides)
-    words the entry for a message.
+    place(entry) words where an entry is; one_sided(entry) gives its (left,
+    right) differences when kinks are looked for (nondiff_check), else it is None.
     """
     kinks = []
     for entry in _mismatches(analytic, numeric, atol, rtol):
         a, n = analytic[entry], numeric[entry]
-        sides = one_sided(entry) if one_sided is not None else None
+        sides = None if one_sided is None else one_sided(entry)
+        text = _words(where, mode, place(entry), a, n, atol, rtol, sides)
         if sides is not None and _at_kink(a, *sides, atol, rtol):
-            kinks.append(describe(entry, a, n, sides))
+            kinks.append(text)
             continue
-        raise GradcheckError(describe(entry, a, n, sides) + (
-            "" if one_sided is not None else " (if f has a kink here, nondiff_check=True tells)"))
+        hint = "" if one_sided is not None else " (if f has a kink here, nondiff_check=True tells)"
+        raise GradcheckError(text + hint)
     if kinks:
         warnings.warn(f"{len(kinks)} entr{'y' if len(kinks) == 1 else 'ies'} at a kink, accepted "
                       f"because the analytical value lies between the one-sided derivatives; "
@@ -235,23 +235,33 @@ def _words(where, mode, place, a, n, atol, rtol, sides):
 
 # The checks ------------------------------------------------------------------
 def _full_check(problem, eps, atol, rtol, check_forward, nondiff_check):
-    """Every entry of every Jacobian (reverse and, if asked, forward mode) against central differences."""
+    """Every entry of each Jacobian (reverse and, if asked, forward mode) against central differences."""
     m = int(np.prod(problem.out_shape))
     modes = ("reverse", "forward") if check_forward else ("reverse",)
     analytic = {mode: _analytic_jacobians(problem, mode, m) for mode in modes}
     f0 = problem.evaluate()
     for n, i in enumerate(problem.positions):
-        x = problem.arrays[i]
         numeric = _numerical_jacobian(problem, i, eps, "central", f0)
-        sides = functools.lru_cache(maxsize=None)(
-            lambda j: _one_sided(functools.partial(_at, problem, x, j), eps, f0))
-        one_sided = (lambda e: (sides(e[1])[0][e[0]], sides(e[1])[1][e[0]])) if nondiff_check else None
+        one_sided = _element_sides(problem, i, eps, f0) if nondiff_check else None
+
+        def place(entry, i=i):
+            k, j = entry
+            return f"input {i} at element {problem.index(j, i)} (output element {problem.index(k)})"
         for mode in modes:
-            def describe(e, a, num, s, mode=mode):
-                place = (f"input {i} at element {problem.index(e[1], i)} "
-                         f"(output element {problem.index(e[0])})")
-                return _words("gradcheck", mode, place, a, num, atol, rtol, s)
-            _verify(analytic[mode][n], numeric, atol, rtol, one_sided, describe)
+            _verify("gradcheck", mode, place, analytic[mode][n], numeric, atol, rtol, one_sided)
+
+
+def _element_sides(problem, i, eps, f0):
+    """entry (k, j) -> one-sided differences of output k along element j of input i (cached per j)."""
+    cache = {}
+
+    def sides(entry):
+        k, j = entry
+        if j not in cache:
+            cache[j] = _one_sided(functools.partial(_at, problem, problem.arrays[i], j), eps, f0)
+        left, right = cache[j]
+        return left[k], right[k]
+    return sides
 
 
 def _analytic_jacobians(problem, mode, m):
@@ -277,15 +287,16 @@ def _fast_check(problem, eps, atol, rtol, check_forward, nondiff_check):
     for n, i in enumerate(problem.positions):
         shifted = functools.partial(_along, problem, problem.arrays[i], vs[n])
         numeric = np.array(u @ _difference(shifted, eps, "central", f0))
-        one_sided = None
-        if nondiff_check:
-            one_sided = lambda e, s=shifted: tuple(u @ d for d in _one_sided(s, eps, f0))
+
+        def one_sided(entry, shifted=shifted):
+            return tuple(u @ d for d in _one_sided(shifted, eps, f0))
+
+        def place(entry, i=i):
+            return (f"input {i} along a random direction (u^T J v; rerun with fast_mode=False to "
+                    f"find the element)")
         for mode, values in analytic.items():
-            def describe(e, a, num, s, mode=mode):
-                place = (f"input {i} along a random direction (u^T J v; rerun with fast_mode=False "
-                         f"to find the element)")
-                return _words("gradcheck (fast mode)", mode, place, a, num, atol, rtol, s)
-            _verify(np.array(values[n]), numeric, atol, rtol, one_sided, describe)
+            _verify("gradcheck (fast mode)", mode, place, np.array(values[n]), numeric, atol, rtol,
+                    one_sided if nondiff_check else None)
 
 
 def _reverse_directional(problem, u, vs):

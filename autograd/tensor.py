@@ -100,6 +100,8 @@ class Tensor(Node):
                 raise ValueError(
                     f"Tensor.data: new data has shape {arr.shape}, the parameter has shape "
                     f"{self._data.shape}")
+            if not np.can_cast(arr.dtype, self._data.dtype, "same_kind"):
+                raise TypeError(f"Tensor.data: cannot store {arr.dtype} data in a {self._data.dtype} parameter")
             arr = arr.astype(self._data.dtype, copy=False)
         self._data = arr
         # a pending backward that used the old data will refuse (see engine.DATA_WRITES)
@@ -202,7 +204,11 @@ class Tensor(Node):
         data = parent._data
         if g.shape != data.shape:
             g = ns.sum_to(g, data.shape)
-        if g.dtype is not data.dtype and g.dtype != data.dtype:   # `is`: the usual, fast answer
+        if g.dtype != data.dtype:
+            if g.dtype.kind == "c" and data.dtype.kind != "c":
+                # dropping the imaginary part would give wrong gradients (e.g. through abs)
+                raise TypeError(f"backward: a complex gradient reached a {data.dtype} tensor of shape "
+                                f"{data.shape}; gradients through complex values are not supported")
             g = ns.astype(g, data.dtype)
         return g
 
@@ -239,12 +245,18 @@ class Tensor(Node):
             if g.shape != data.shape:
                 raise ValueError(
                     f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}")
+            if not np.can_cast(g.dtype, data.dtype, "same_kind"):
+                raise TypeError(f"backward: grad of dtype {g.dtype} for a tensor of dtype {data.dtype}")
             g = g.astype(data.dtype, copy=False)
         return Tensor._wrap(g) if create_graph else g
 
     @staticmethod
     def ieee_vjp(op, node, g):
         raise ZeroDivisionError(f"backward: division by zero in op '{op.name}'")
+
+    @staticmethod
+    def ieee_jvp(op, params, ts, out, parents):
+        raise ZeroDivisionError(f"jvp: division by zero in op '{op.name}'")
 
     # Operators ---------------------------------------------------------
     def _const(self, other, where="Tensor"):
@@ -582,7 +594,11 @@ def where(cond, a, b):
     return apply(T.Where, cond, a, b)
 
 
-def _joinable(where, tensors):
+def _joinable(where, tensors, axis):
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{where}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
     tensors = [_tensor(where, t) for t in tensors]
     if not tensors:
         raise ValueError(f"{where}: needs at least one tensor")
@@ -591,7 +607,7 @@ def _joinable(where, tensors):
 
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis."""
-    tensors = _joinable("concatenate", tensors)
+    tensors = _joinable("concatenate", tensors, axis)
     shapes = [t.shape for t in tensors]
     if any(t.ndim == 0 for t in tensors):
         raise ValueError(f"concatenate: 0-d tensors cannot be concatenated (shapes {shapes})")
@@ -605,7 +621,7 @@ def concatenate(tensors, axis=0):
 
 def stack(tensors, axis=0):
     """Join tensors of one shape along a new axis."""
-    tensors = _joinable("stack", tensors)
+    tensors = _joinable("stack", tensors, axis)
     shapes = [t.shape for t in tensors]
     if len(set(shapes)) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {shapes}")

@@ -163,19 +163,19 @@ def _value_and_grad(where, f, argnums, args):
     _scalar_output(where, out)
     grads = _pullback(out, None, inputs, nested)
     grads = tuple(_finish(g, args[i], nested) for g, i in zip(grads, nums))
-    value = out if nested else float(out._data.item() if isinstance(out, Tensor) else out._data)
+    value = out if nested else float(np.ravel(out._data)[0])
     return value, grads[0] if single else grads
 
 
 def value_and_grad(f, argnums=0):
-    """A function returning `(f(*args), gradient)`; f must return one element (a float when outermost)."""
+    """A function returning `(f(*args), gradient)`; f returns one element (a float when outermost)."""
     def value_and_grad_f(*args):
         return _value_and_grad("value_and_grad", f, argnums, args)
     return value_and_grad_f
 
 
 def grad(f, argnums=0):
-    """The gradient of scalar f with respect to argument(s) `argnums` (an int gives one, a tuple a tuple)."""
+    """The gradient of scalar f with respect to argnums (an int gives one, a tuple a tuple)."""
     def grad_f(*args):
         return _value_and_grad("grad", f, argnums, args)[1]
     return grad_f
@@ -273,35 +273,35 @@ def jvp(f, primals, tangents):
 
 def _jacobian_forward(f, args, nums):
     """One jvp per element of each differentiated argument."""
-    args = list(args)
+    nodes = list(args)
     for i in nums:              # every differentiated argument reaches f as a Tensor or Value
-        args[i] = _node("jacobian", i, args[i])
+        nodes[i] = _node("jacobian", i, args[i])
     jacs = []
     for i in nums:
-        x = args[i]
+        x = nodes[i]
 
         def f_i(xi, i=i):
-            return f(*args[:i], xi, *args[i + 1:])
+            return f(*nodes[:i], xi, *nodes[i + 1:])
         if isinstance(x, Value):
             jacs.append(jvp(f_i, (x,), (1.0,))[1])
             continue
         basis = np.zeros(x._data.size, dtype=x._data.dtype)
-        columns = []
+        out = jvp(f_i, (x,), (basis.reshape(x.shape),))[0]      # for the output's shape
+        jac = np.zeros(np.shape(out) + (basis.size,), dtype=basis.dtype)
         for j in range(basis.size):
             basis[j] = 1
-            columns.append(jvp(f_i, (x,), (basis.reshape(x.shape),))[1])
+            jac[..., j] = jvp(f_i, (x,), (basis.reshape(x.shape),))[1]
             basis[j] = 0
-        out_shape = np.shape(columns[0])
-        jac = np.stack(columns, axis=-1).reshape(out_shape + x.shape)
-        jacs.append(_finish(jac, args[i], False))
+        jacs.append(_finish(jac.reshape(np.shape(out) + x.shape), args[i], False))
     return jacs
 
 
 def jacobian(f, argnums=0, mode="reverse"):
     """d f / d argument(s): an array of shape `out.shape + arg.shape` per argument.
 
-    mode="reverse" runs one backward pass per output element, mode="forward"
-    one jvp per input element: pick the side that is smaller.
+    A float for a float or Value argument when f returns one element; a node
+    inside another transform. mode="reverse" runs one backward pass per output
+    element, mode="forward" one jvp per input element: pick the smaller side.
     """
     if mode not in ("reverse", "forward"):
         raise ValueError(f"jacobian: mode must be 'reverse' or 'forward', got {mode!r}")

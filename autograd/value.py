@@ -43,11 +43,20 @@ def _sigmoid(x):
 def _power(a, b):
     try:
         r = a ** b
-    except ZeroDivisionError:
-        return math.inf
-    except OverflowError:
-        return math.inf
+    except (ZeroDivisionError, OverflowError):     # 0.0 ** -1, 10.0 ** 400: IEEE gives +-inf
+        if a < 0 and not float(b).is_integer():
+            return math.nan                        # (-1e308) ** 2.5
+        odd = float(b).is_integer() and b % 2 == 1
+        return math.copysign(math.inf, a) if odd else math.inf
     return math.nan if isinstance(r, complex) else r
+
+
+def _real(where, x):
+    """A number as a float; an int beyond the float range is a ValueError naming `where`."""
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{where}: integer too large to convert to float") from None
 
 
 def _ieee_div(a, b):
@@ -70,10 +79,10 @@ class FloatNS:
     cos = staticmethod(_safe(math.cos))
     tanh = staticmethod(math.tanh)
     sigmoid = staticmethod(_sigmoid)
-    relu = staticmethod(lambda x: x if x > 0 else 0.0)
+    relu = staticmethod(lambda x: x if x > 0 or x != x else 0.0)      # relu(nan) is nan, as in NumPy
     positive = staticmethod(lambda x: 1.0 if x > 0 else 0.0)
     abs = staticmethod(abs)
-    sign = staticmethod(lambda x: (x > 0) - (x < 0))
+    sign = staticmethod(lambda x: (x > 0) - (x < 0) if x == x else x)   # sign(nan) is nan
     power = staticmethod(_power)
     zeros_like = staticmethod(lambda x: 0.0)
 
@@ -125,10 +134,14 @@ class Value(Node):
         if isinstance(data, Value):
             data = data._data
         try:
+            if isinstance(data, (str, bytes)):      # float("3.5") parses text; a Value holds numbers
+                raise TypeError
             data = float(data)
         except (TypeError, ValueError):
             raise TypeError(
                 f"Value: data must be a real number, got {type(data).__name__} {data!r}") from None
+        except OverflowError:
+            raise ValueError("Value: integer too large to convert to float") from None
         self._init_leaf(data, True, label)
         self.grad = 0.0
 
@@ -181,6 +194,16 @@ class Value(Node):
         return tuple(None if pg is None else float(pg) for pg in pgs)
 
     @staticmethod
+    def ieee_jvp(op, params, ts, out, parents):
+        """Redo a tangent rule that Python refused (x / 0) in IEEE arithmetic."""
+        import numpy as np
+        from .tensor_ops import NumpyNS
+        with np.errstate(all="ignore"):
+            t = op.jvp(NumpyNS, params, tuple(np.float64(t) for t in ts), np.float64(out._data),
+                       *[np.float64(p._data) for p in parents])
+        return float(t)
+
+    @staticmethod
     def seed(node, grad, create_graph):
         g = 1.0 if grad is None else float(grad._data if isinstance(grad, Value) else grad)
         return Value(g) if create_graph else g
@@ -191,7 +214,7 @@ class Value(Node):
             if isinstance(other, Value):
                 pass
             elif isinstance(other, (int, float)) and not isinstance(other, bool):
-                other = Value._wrap(float(other))     # a constant: no gradient is computed for it
+                other = Value._wrap(_real(op.name, other))   # a constant: no gradient is computed for it
             else:
                 return NotImplemented
         a, b = (other, self) if reflected else (self, other)
@@ -205,8 +228,12 @@ class Value(Node):
         """Record a result whose forward Python refused (e.g. x / 0) with IEEE value `data`."""
         mode = engine.PER_THREAD.mode
         if not mode.grad_enabled:
-            return Value._wrap(data)
-        return Value._wrap(data, op, None, parents, engine.DATA_WRITES[0], mode.scope)
+            out = Value._wrap(data)
+        else:
+            out = Value._wrap(data, op, None, parents, engine.DATA_WRITES[0], mode.scope)
+        if mode.tangents or mode.anomaly or mode.tracer is not None:
+            engine._forward_hooks(mode, op, None, out, parents)    # as engine.apply does
+        return out
 
     def __add__(self, other):
         return self._binary(ops.Add, other)
@@ -237,6 +264,7 @@ class Value(Node):
             return engine.apply(ops.Pow, None, self, other)
         if not isinstance(other, (int, float)) or isinstance(other, bool):
             return NotImplemented
+        _real("**", other)      # an int beyond the float range fails here, not in the backward pass
         return engine.apply(ops.PowConst, other, self)
 
     def __rpow__(self, other):
