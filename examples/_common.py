@@ -1,0 +1,150 @@
+"""Helpers the examples share: command line, progress bars, figures, gradient descent, 2-D plots.
+
+Every example is `python -m examples.NAME [--out DIR] [--seed N] [--gallery] [--no-progress]`
+with a `main(argv)` that returns its numbers as a dict (the smoke tests read it).
+"""
+import argparse
+import os
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")          # files only: no display is needed (or wanted) on a server
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+
+try:
+    from tqdm.auto import tqdm
+except ImportError:            # tqdm is optional: without it loops simply run silently
+    tqdm = None
+
+DPI = 100
+GALLERY_DPI = 56               # docs/img/ figures: a few tens of KB each
+
+
+def parser(name, description):
+    """An ArgumentParser with the options every example has; the example adds its own."""
+    p = argparse.ArgumentParser(prog=f"python -m examples.{name}", description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--out", default="outputs", help="folder for the PNG figures")
+    p.add_argument("--seed", type=int, default=0, help="random seed (data, initial weights, batches)")
+    p.add_argument("--gallery", action="store_true",
+                   help="write small, downscaled PNGs (as in docs/img/)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
+    return p
+
+
+def progress(iterable, args, desc, **kwargs):
+    """`iterable` with a tqdm bar, unless --no-progress was given or tqdm is missing."""
+    if not args.progress or tqdm is None:
+        return iterable
+    return tqdm(iterable, desc=desc, leave=False, **kwargs)
+
+
+class Figures:
+    """Creates figures and saves them as `<out>/<example>_<name>.png`, remembering the paths."""
+
+    def __init__(self, args, example):
+        self.out, self.example = args.out, example
+        self.dpi = GALLERY_DPI if args.gallery else DPI
+        self.written = []
+        os.makedirs(self.out, exist_ok=True)
+
+    def new(self, nrows=1, ncols=1, size=(6.0, 4.0), **kwargs):
+        """plt.subplots with `size` in inches per panel (so a row of panels keeps its proportions)."""
+        figsize = (size[0] * ncols, size[1] * nrows)
+        return plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, **kwargs)
+
+    def blank(self, width, height):
+        """An empty figure of width x height inches, for mixed 2-D and 3-D axes."""
+        return plt.figure(figsize=(width, height))
+
+    def path(self, name, ext="png"):
+        return os.path.join(self.out, f"{self.example}_{name}.{ext}")
+
+    def save(self, fig, name, title=None):
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        path = self.path(name)
+        fig.savefig(path, dpi=self.dpi)
+        plt.close(fig)
+        self.written.append(path)
+        return path
+
+
+def fmt(v):
+    """Numbers for the printed summary: 4 decimals, or scientific notation for tiny/huge ones."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, np.floating)):
+        return str(v)
+    return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3e}"
+
+
+def report(numbers, figures, started):
+    """Print the figures written, the run time, then `name: value` lines (in the dict's order)."""
+    for path in figures.written:
+        print(f"wrote {path}")
+    print(f"time: {time.perf_counter() - started:.1f} s")
+    for key, value in numbers.items():
+        print(f"{key}: {fmt(value)}")
+
+
+def gradient_descent(loss_fn, optimizer, steps, args=None, desc="gradient descent", on_step=None):
+    """Run `steps` optimiser steps on `loss_fn()` (a Value or a 0-d Tensor); return the losses.
+
+    `on_step(i)` is called after each update; .grad still holds the gradients the update used.
+    """
+    losses = []
+    steps_iter = range(steps) if args is None else progress(range(steps), args, desc)
+    for i in steps_iter:
+        optimizer.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.data))
+        if on_step is not None:
+            on_step(i)
+    return losses
+
+
+def digits_data():
+    """scikit-learn's 8x8 handwritten digits (no download): X (1797, 64) scaled to [0, 1], labels y."""
+    from sklearn.datasets import load_digits      # imported here: sklearn takes seconds to import
+    digits = load_digits()
+    return digits.data / 16.0, digits.target
+
+
+def grid(xlim, ylim, n):
+    """(xx, yy, points): an n x n mesh over the box and its points as rows (n*n, 2)."""
+    xx, yy = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def decision_regions(ax, predict, X, y, xlim, ylim, title="", n=200, levels=(0.5,)):
+    """Shade predict(points) over the box, draw its `levels` contours and the labelled points.
+
+    predict maps (k, 2) points to k scores (a probability, or a +-1 / 0-1 label).
+    """
+    xx, yy, pts = grid(xlim, ylim, n)
+    zz = np.asarray(predict(pts), dtype=float).reshape(xx.shape)
+    ax.contourf(xx, yy, zz, levels=20, cmap="RdBu_r", alpha=0.35)
+    if zz.min() < min(levels) < zz.max():
+        ax.contour(xx, yy, zz, levels=list(levels), colors="k", linewidths=1.5)
+    classes = np.unique(y)
+    for c, color, marker in zip(classes, ("tab:blue", "tab:red"), ("o", "s")):
+        pts_c = X[y == c]
+        ax.scatter(pts_c[:, 0], pts_c[:, 1], c=color, marker=marker, edgecolors="k", s=40, label=str(c))
+    ax.set(xlim=xlim, ylim=ylim, title=title)
+
+
+def plot_history(axes, history, label=""):
+    """Loss and accuracy curves of an nn.fit history on two axes, training solid, validation dashed."""
+    tag = f"{label} " if label else ""
+    for ax, key in zip(axes, ("loss", "accuracy")):
+        epochs = np.arange(1, len(history[key]) + 1)
+        line, = ax.plot(epochs, history[key], label=f"{tag}train")
+        if history.get("val_" + key):
+            ax.plot(epochs, history["val_" + key], "--", color=line.get_color(), label=f"{tag}validation")
+        ax.set(xlabel="epoch", ylabel=key)
+        ax.legend(fontsize="small")
