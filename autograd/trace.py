@@ -33,7 +33,7 @@ _INTO = {
     ops.Tanh: lambda p, out, x: np.tanh(x, out=out),
     ops.Relu: lambda p, out, x: np.maximum(x, 0, out=out),
     T.MatMul: lambda p, out, a, b: np.matmul(a, b, out=out),
-    T.Sum: lambda p, out, x: np.sum(x, axis=p[0], keepdims=p[1], out=out),
+    T.Sum: lambda p, out, x: np.add.reduce(x, axis=p[0], keepdims=p[1], out=out),
     T.Linear: lambda p, out, x, w, *b: np.add(np.matmul(x, w.T, out=out), b[0], out=out) if b
     else np.matmul(x, w.T, out=out),
 }
@@ -130,9 +130,12 @@ class TracedFunction:
         for s, leaf in self.leaves:
             vals[s] = leaf._data
         for op, params, o, srcs, into, buffer in self.forward:
-            args = [vals[s] for s in srcs]
-            vals[o] = into(params, buffer, *args) if into is not None else np.asarray(
-                op.forward(NumpyNS, params, *args))
+            args = (vals[srcs[0]],) if len(srcs) == 1 else [vals[s] for s in srcs]
+            if into is not None:
+                vals[o] = into(params, buffer, *args)
+            else:
+                out = op.forward(NumpyNS, params, *args)
+                vals[o] = out if type(out) is np.ndarray else np.asarray(out)
         return vals
 
     def _run_backward(self, vals):
