@@ -6,8 +6,6 @@ higher-order gradients, on `Tensor`s (`TensorNS` in tensor.py). Gradients
 only need the right values: summing back over broadcast axes and casting to
 the input's dtype is the engine's job (`Tensor.fit_grad`).
 """
-import math
-
 import numpy as np
 
 from .engine import Op
@@ -188,7 +186,8 @@ class Min(Max):
 def _logsumexp(x, axes, keepdims):
     x = _floating(x)                   # int8 x - max(x) would wrap around
     m = np.maximum.reduce(x, axis=axes, keepdims=True)
-    if not math.isfinite(m.sum()):            # rows of -inf (or inf): those are not shifted
+    total = m.sum()
+    if total - total != 0:           # some row is all -inf (or has inf/nan): leave those unshifted
         m = np.where(np.isfinite(m), m, 0)
     r = np.log(np.add.reduce(np.exp(x - m), axis=axes, keepdims=True))
     r += m
