@@ -37,6 +37,7 @@ import graphviz
 import numpy as np
 from graphviz.quoting import a_list
 
+from . import engine
 from .node import Node
 
 __all__ = ["draw_graph", "render_graph", "GraphvizNotFound"]
@@ -53,24 +54,8 @@ def check_root(where, root, what="root"):
 
 
 def graph_nodes(root):
-    """Every node that `root` depends on, constants included, each after its parents.
-
-    engine.toposort follows only nodes that require grad; a picture also wants
-    the constants, so this walks `_parents` itself (iterative DFS, no recursion).
-    """
-    order, seen = [], {id(root)}
-    stack = [(root, iter(root._parents))]
-    while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, iter(p._parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    """Every node that `root` depends on, constants included, each after its parents."""
+    return engine.toposort(root, every_node=True)
 
 
 def is_tensor(node):

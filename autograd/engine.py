@@ -194,14 +194,17 @@ def _forward_hooks(mode, op, params, out, parents):
         mode.tracer.record(op, params, out, parents)
 
 
-def toposort(root):
-    """Nodes that need a gradient, each after all of its parents (iterative DFS)."""
+def toposort(root, every_node=False):
+    """root's graph, each node after all of its parents (iterative DFS, never recursive).
+
+    Only nodes that need a gradient, unless every_node (constants too, for pictures).
+    """
     order, seen = [], {root}
     stack = [(root, iter(root._parents))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if p.requires_grad and p not in seen:
+            if (every_node or p.requires_grad) and p not in seen:
                 seen.add(p)
                 stack.append((p, iter(p._parents)))
                 break

@@ -5,21 +5,35 @@ from . import engine
 class Node:
     """A vertex of the computation graph (base of `Value` and `Tensor`)."""
 
-    __slots__ = ("_data", "requires_grad", "label", "_op", "_params", "_parents",
-                 "_stamp", "_scope", "_tangent", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_params", "_parents",
+                 "_stamp", "_scope", "_tangent", "_retains_grad", "_version", "__weakref__")
 
     def _init_leaf(self, data, requires_grad, label):
-        self._data = data
-        self.grad = None
-        self.requires_grad = requires_grad
+        self._set(data, requires_grad, None, None, (), 0, engine.PER_THREAD.mode.scope)
         self.label = label
-        self._op = None
-        self._params = None
-        self._parents = ()
-        self._stamp = 0
-        self._scope = engine.PER_THREAD.mode.scope
+
+    def _set(self, data, requires_grad, op, params, parents, stamp, scope):
+        # every slot in one method: the fastest way CPython fills a new object
+        self._data = data
+        self._grad = self.zero_grad_value
+        self.requires_grad = requires_grad
+        self.label = ""
+        self._op = op
+        self._params = params
+        self._parents = parents
+        self._stamp = stamp
+        self._scope = scope
         self._tangent = None
         self._retains_grad = False
+        self._version = 0          # the DATA_WRITES count of the last .data assignment
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, g):
+        self._grad = g
 
     @property
     def is_leaf(self):
@@ -31,7 +45,7 @@ class Node:
         return "" if self._op is None else self._op.name
 
     def zero_grad(self):
-        self.grad = None if self._family.grad_none_when_zeroed else 0.0
+        self._grad = self.zero_grad_value
 
     def backward(self, grad=None, retain_graph=False, create_graph=False):
         """Back-propagate from this node; gradients accumulate into `.grad`."""
@@ -41,11 +55,13 @@ class Node:
                 f"graph (was it made inside no_grad(), or from inputs without "
                 f"requires_grad=True?)")
         seed = self._family.seed(self, grad, create_graph)
-        engine.backward_pass(self, seed, retain_graph=retain_graph, create_graph=create_graph)
+        # as in PyTorch, create_graph keeps the graph: the gradients' graph runs through it
+        engine.backward_pass(self, seed, retain_graph=retain_graph or create_graph,
+                             create_graph=create_graph)
 
     # Hooks the engine calls; each family overrides what differs.
     keeps_all_grads = False
-    grad_none_when_zeroed = True
+    zero_grad_value = None      # what .grad holds before any backward (Value: 0.0)
 
     check_versions = None       # a function(node) for families whose data can change in place
     fit_grad = None             # a function(ns, g, parent) for families that broadcast

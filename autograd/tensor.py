@@ -74,7 +74,7 @@ class Tensor(Node):
     gradient evenly among ties.
     """
 
-    __slots__ = ("_grad", "_version")
+    __slots__ = ()
     __array_ufunc__ = None        # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
     raw_ns = NumpyNS
 
@@ -84,7 +84,6 @@ class Tensor(Node):
             raise TypeError(
                 f"Tensor: requires_grad=True needs floating-point data, got dtype {arr.dtype} "
                 f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
-        self._version = 0
         self._init_leaf(arr, bool(requires_grad), label)
 
     # Data and gradient -------------------------------------------------
@@ -172,21 +171,6 @@ class Tensor(Node):
         t = _new(Tensor)
         t._set(x, op is not None, op, params, parents, stamp, scope)
         return t
-
-    def _set(self, data, requires_grad, op, params, parents, stamp, scope):
-        # every slot in one method: the fastest way CPython fills a new object
-        self._data = data
-        self._grad = None
-        self.requires_grad = requires_grad
-        self.label = ""
-        self._op = op
-        self._params = params
-        self._parents = parents
-        self._stamp = stamp
-        self._scope = scope
-        self._tangent = None
-        self._retains_grad = False
-        self._version = 0
 
     @staticmethod
     def check_versions(node):

@@ -316,32 +316,24 @@ def _left_share(ns, a, b, wins):
 
 class Maximum(Op):
     name = "maximum"
+    wins = staticmethod(np.greater)         # where `a` is the one kept
     forward = staticmethod(lambda ns, p, a, b: np.maximum(a, b))
 
-    @staticmethod
-    def vjp(ns, p, g, out, a, b):
-        w = _left_share(ns, a, b, np.greater)
+    @classmethod
+    def vjp(cls, ns, p, g, out, a, b):
+        w = _left_share(ns, a, b, cls.wins)
         return g * w, g * (1 - w)
 
-    @staticmethod
-    def jvp(ns, p, ts, out, a, b):
-        w = _left_share(ns, a, b, np.greater)
+    @classmethod
+    def jvp(cls, ns, p, ts, out, a, b):
+        w = _left_share(ns, a, b, cls.wins)
         return ts[0] * w + ts[1] * (1 - w)
 
 
-class Minimum(Op):
+class Minimum(Maximum):
     name = "minimum"
+    wins = staticmethod(np.less)
     forward = staticmethod(lambda ns, p, a, b: np.minimum(a, b))
-
-    @staticmethod
-    def vjp(ns, p, g, out, a, b):
-        w = _left_share(ns, a, b, np.less)
-        return g * w, g * (1 - w)
-
-    @staticmethod
-    def jvp(ns, p, ts, out, a, b):
-        w = _left_share(ns, a, b, np.less)
-        return ts[0] * w + ts[1] * (1 - w)
 
 
 class Where(Op):

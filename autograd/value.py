@@ -124,11 +124,11 @@ class WeightedSum(Op):
 class Value(Node):
     """A scalar node: `Value(2.0, label="a")`. `.data` and `.grad` are floats."""
 
-    __slots__ = ("grad",)
+    __slots__ = ()
     raw_ns = FloatNS
     graph_ns = ValueNS
     keeps_all_grads = True          # micrograd semantics: every node's .grad is filled
-    grad_none_when_zeroed = False
+    zero_grad_value = 0.0
 
     def __init__(self, data, label=""):
         if isinstance(data, Value):
@@ -143,7 +143,6 @@ class Value(Node):
         except OverflowError:
             raise ValueError("Value: integer too large to convert to float") from None
         self._init_leaf(data, True, label)
-        self.grad = 0.0
 
     @property
     def data(self):
@@ -161,27 +160,13 @@ class Value(Node):
         v._set(x, op is not None, op, params, parents, stamp, scope)
         return v
 
-    def _set(self, data, requires_grad, op, params, parents, stamp, scope):
-        # every slot in one method: the fastest way CPython fills a new object
-        self._data = data
-        self.grad = 0.0
-        self.requires_grad = requires_grad
-        self.label = ""
-        self._op = op
-        self._params = params
-        self._parents = parents
-        self._stamp = stamp
-        self._scope = scope
-        self._tangent = None
-        self._retains_grad = False
-
     @staticmethod
     def fit_tangent(t, out):
         return t
 
     @staticmethod
     def deposit(node, g, deposited, seed):
-        node.grad = node.grad + g
+        node._grad = node._grad + g
 
     @staticmethod
     def ieee_vjp(op, node, g):
