@@ -1,9 +1,14 @@
 """Shared test helpers: an independent central-difference oracle and hypothesis settings."""
+import os
+
 import numpy as np
 from hypothesis import settings
 
 settings.register_profile("chainrule", max_examples=30, deadline=None)
-settings.load_profile("chainrule")
+# CI runs the same examples every time, so a landing never hinges on a lucky draw;
+# local runs keep exploring new ones.
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "chainrule")
 
 
 def central_difference(fn, arrays, eps=1e-6):
