@@ -105,7 +105,11 @@ def _input(where, i, x, nested):
 def _call(where, f, args, nums):
     """Run f with the differentiated arguments replaced by their input nodes."""
     nested = _STATE.depth > 0
-    args = list(args)
+    # floats and floating-point arrays reach f as Tensors (API.md), differentiated or not;
+    # integer and boolean arrays (labels, indices, masks) arrive unchanged
+    args = [Tensor._wrap(np.asarray(x, dtype=np.float64))
+            if isinstance(x, float) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
+            else x for x in args]
     inputs = [_input(where, i, args[i], nested) for i in nums]
     for i, x in zip(nums, inputs):
         args[i] = x

@@ -4,6 +4,8 @@ Every example is `python -m examples.NAME [--out DIR] [--seed N] [--gallery] [--
 with a `main(argv)` that returns its numbers as a dict (the smoke tests read it).
 """
 import argparse
+import contextlib
+import functools
 import os
 import time
 
@@ -19,19 +21,41 @@ except ImportError:            # tqdm is optional: without it loops simply run s
     tqdm = None
 
 DPI = 100
-GALLERY_DPI = 56               # docs/img/ figures: a few tens of KB each
+GALLERY_DPI = 72               # docs/img/ figures: a few tens of KB each
 
 
-def parser(name, description):
-    """An ArgumentParser with the options every example has; the example adds its own."""
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: ...)" only where there is a value to show (not for flags or unset options)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+# The training options several examples share: (type, help); each example gives its own defaults.
+TRAINING_OPTIONS = {"epochs": (int, "passes over the training set"), "steps": (int, "gradient-descent steps"),
+                    "batch_size": (int, "mini-batch size"), "lr": (float, "learning rate")}
+
+
+def parser(name, description, **training):
+    """An ArgumentParser with the options every example has; the example adds its own.
+
+    `training` gives defaults for TRAINING_OPTIONS (epochs=20, lr=0.1, ...); a (default, help)
+    pair replaces the standard help text.
+    """
     p = argparse.ArgumentParser(prog=f"python -m examples.{name}", description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=_HelpFormatter)
     p.add_argument("--out", default="outputs", help="folder for the PNG figures")
     p.add_argument("--seed", type=int, default=0, help="random seed (data, initial weights, batches)")
     p.add_argument("--gallery", action="store_true",
                    help="write small, downscaled PNGs (as in docs/img/)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
+    for key, value in training.items():
+        kind, text = TRAINING_OPTIONS[key]
+        default, text = value if isinstance(value, tuple) else (value, text)
+        p.add_argument("--" + key.replace("_", "-"), type=kind, default=default, help=text)
     return p
 
 
@@ -42,11 +66,38 @@ def progress(iterable, args, desc, **kwargs):
     return tqdm(iterable, desc=desc, leave=False, **kwargs)
 
 
+def one_blas_thread(main):
+    """Decorator for an example's main(argv): NumPy's BLAS runs on one thread meanwhile.
+
+    The examples multiply small matrices; with two BLAS threads on a two-core machine that is
+    busy with anything else, the threads wait for each other and a run can take several times
+    longer. threadpoolctl comes with scikit-learn; without it nothing changes.
+    """
+    @functools.wraps(main)
+    def wrapper(argv=None):
+        try:
+            from threadpoolctl import threadpool_limits
+            limit = threadpool_limits(limits=1, user_api="blas")
+        except ImportError:
+            limit = contextlib.nullcontext()
+        with limit:
+            return main(argv)
+    return wrapper
+
+
+def start(parser, argv):
+    """Parse argv; return (args, the example's Figures), the run's clock started."""
+    args = parser.parse_args(argv)
+    return args, Figures(args, parser.prog.rsplit(".", 1)[-1])
+
+
 class Figures:
     """Creates figures and saves them as `<out>/<example>_<name>.png`, remembering the paths."""
 
     def __init__(self, args, example):
+        self.started = time.perf_counter()
         self.out, self.example = args.out, example
+        self.small = args.gallery
         self.dpi = GALLERY_DPI if args.gallery else DPI
         self.written = []
         os.makedirs(self.out, exist_ok=True)
@@ -70,8 +121,22 @@ class Figures:
         path = self.path(name)
         fig.savefig(path, dpi=self.dpi)
         plt.close(fig)
+        return self.add(path)
+
+    def add(self, path):
+        """Record a PNG written by other means (e.g. Graphviz), shrunk like the others in --gallery mode."""
+        if self.small:
+            shrink_png(path)
         self.written.append(path)
         return path
+
+
+def shrink_png(path, colors=96):
+    """Rewrite a PNG with an adaptive palette: a third of the bytes, no visible change for plots."""
+    from PIL import Image          # Pillow comes with matplotlib
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colors=colors)
+    small.save(path, optimize=True)
 
 
 def fmt(v):
@@ -81,11 +146,14 @@ def fmt(v):
     return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3e}"
 
 
-def report(numbers, figures, started):
-    """Print the figures written, the run time, then `name: value` lines (in the dict's order)."""
+def report(numbers, figures, started=None):
+    """Print the figures written, the run time, then `name: value` lines (in the dict's order).
+
+    The time counts from `started` (a time.perf_counter() value) or else from the Figures' creation.
+    """
     for path in figures.written:
         print(f"wrote {path}")
-    print(f"time: {time.perf_counter() - started:.1f} s")
+    print(f"time: {time.perf_counter() - (figures.started if started is None else started):.1f} s")
     for key, value in numbers.items():
         print(f"{key}: {fmt(value)}")
 
@@ -138,13 +206,12 @@ def decision_regions(ax, predict, X, y, xlim, ylim, title="", n=200, levels=(0.5
     ax.set(xlim=xlim, ylim=ylim, title=title)
 
 
-def plot_history(axes, history, label=""):
+def plot_history(axes, history):
     """Loss and accuracy curves of an nn.fit history on two axes, training solid, validation dashed."""
-    tag = f"{label} " if label else ""
     for ax, key in zip(axes, ("loss", "accuracy")):
         epochs = np.arange(1, len(history[key]) + 1)
-        line, = ax.plot(epochs, history[key], label=f"{tag}train")
+        line, = ax.plot(epochs, history[key], label="train")
         if history.get("val_" + key):
-            ax.plot(epochs, history["val_" + key], "--", color=line.get_color(), label=f"{tag}validation")
+            ax.plot(epochs, history["val_" + key], "--", color=line.get_color(), label="validation")
         ax.set(xlabel="epoch", ylabel=key)
         ax.legend(fontsize="small")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, maximum, minimum, where
+from autograd import Tensor, maximum, where
 
 from ._erf import erf
 
@@ -129,8 +129,8 @@ def prelu(x, weight):
             raise ValueError(f"prelu: {weight.size} slopes (shape {weight.shape}) do not match "
                              f"the channels of an input of shape {x.shape}")
         weight = weight.reshape(-1, *([1] * (x.ndim - channel - 1)))
-    # max(0, x) + a min(0, x): the slope's gradient is min(0, x)
-    return x.relu() + minimum(x, 0.0) * weight
+    # x for x > 0, else a x: at 0 the slope is a, as for leaky_relu (the kink takes the left side)
+    return where(_positive(x), x, x * weight)
 
 
 # Losses ----------------------------------------------------------------------

@@ -309,3 +309,12 @@ def test_l2_penalty_counts_weights_not_biases():
     assert model[0].bias.grad is None and model[2].bias.grad is None
     with pytest.raises(ValueError, match="l2_penalty"):
         nn.l2_penalty(nn.ReLU(), lam, n)
+
+
+def test_prelu_and_leaky_relu_take_the_negative_slope_at_zero():
+    """The kink takes the left side (as relu'(0) = 0): slope a at 0 for both."""
+    import nn as _nn
+    for make in (lambda x: _nn.PReLU(init=0.25)(x), lambda x: _nn.functional.leaky_relu(x, 0.25)):
+        x = Tensor(np.array([0.0]), requires_grad=True)
+        make(x).sum().backward()
+        assert x.grad.tolist() == [0.25]

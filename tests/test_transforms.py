@@ -52,8 +52,14 @@ def test_other_arguments_reach_f_unchanged():
         return x.log_softmax()[np.arange(n), labels].sum()
     x = np.zeros((2, 3))
     g = grad(f)(x, np.array([0, 2]), 2)
-    assert seen == [(np.ndarray, 2)]
+    assert seen == [(np.ndarray, 2)]       # integer arrays and ints are not data to compute with
     np.testing.assert_allclose(g, [[2 / 3, -1 / 3, -1 / 3], [-1 / 3, -1 / 3, 2 / 3]], rtol=1e-15)
+
+
+def test_float_arrays_not_differentiated_still_reach_f_as_tensors():
+    g = grad(lambda a, b: (a * b.sigmoid()).sum(), argnums=0)(np.ones(2), np.zeros(2))
+    np.testing.assert_allclose(g, [0.5, 0.5])
+    assert grad(lambda a, k: a * k.exp(), argnums=0)(1.0, 0.0) == 1.0
 
 
 def test_the_callers_tensors_and_graph_are_left_alone():
