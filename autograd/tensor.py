@@ -93,6 +93,13 @@ class Tensor(Node):
 
     @data.setter
     def data(self, new):
+        # `p.data -= step` hands back the same array, changed in place: nothing to check
+        self._data = new if new is self._data else self._checked(new)
+        # a pending backward that used the old data will refuse (see engine.DATA_WRITES)
+        engine.DATA_WRITES[0] += 1
+        self._version = engine.DATA_WRITES[0]
+
+    def _checked(self, new):
         arr = _as_array("Tensor.data", new)
         if self.requires_grad and self._op is None:
             if arr.shape != self._data.shape:
@@ -102,10 +109,7 @@ class Tensor(Node):
             if not np.can_cast(arr.dtype, self._data.dtype, "same_kind"):
                 raise TypeError(f"Tensor.data: cannot store {arr.dtype} data in a {self._data.dtype} parameter")
             arr = arr.astype(self._data.dtype, copy=False)
-        self._data = arr
-        # a pending backward that used the old data will refuse (see engine.DATA_WRITES)
-        engine.DATA_WRITES[0] += 1
-        self._version = engine.DATA_WRITES[0]
+        return arr
 
     @property
     def grad(self):
@@ -437,7 +441,8 @@ class Tensor(Node):
         count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         if count == 0:
             raise ValueError(f"mean: cannot average over zero elements (shape {self.shape})")
-        return self.sum(axes, keepdims) * (1.0 / count)
+        x = self if self._data.dtype.kind in "fc" else self.astype(np.float64)   # as NumPy: no int overflow
+        return x.sum(axes, keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims=False):
         return self._reduce(T.Max, axis, keepdims)

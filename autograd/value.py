@@ -44,10 +44,10 @@ def _power(a, b):
     try:
         r = a ** b
     except (ZeroDivisionError, OverflowError):     # 0.0 ** -1, 10.0 ** 400: IEEE gives +-inf
-        if a < 0 and not float(b).is_integer():
+        b = float(b)                               # what Python computed with
+        if a < 0 and not b.is_integer():
             return math.nan                        # (-1e308) ** 2.5
-        odd = float(b).is_integer() and b % 2 == 1
-        return math.copysign(math.inf, a) if odd else math.inf
+        return math.copysign(math.inf, a) if b % 2 == 1 else math.inf
     return math.nan if isinstance(r, complex) else r
 
 
