@@ -454,7 +454,15 @@ class Tensor(Node):
         return self._reduce(T.LogSumExp, axis, keepdims)
 
     def log_softmax(self, axis=-1):
-        return self - self._reduce(T.LogSumExp, axis, True, "log_softmax")
+        x = self
+        if x._data.dtype.kind in "biu":        # the float type NumPy's exp gives, as logsumexp does
+            x = x.astype(np.result_type(x._data.dtype, np.float16))
+        if x._data.size and x._data.dtype.kind == "f":
+            # minus the max first (a constant: neither the result nor its gradient changes), so a
+            # row of equal large entries gives exactly -log n, not x - (x + log n) rounded at x
+            peak = np.max(x._data, axis=_normalize_axes("log_softmax", axis, x.ndim), keepdims=True)
+            x = x - np.where(np.isfinite(peak), peak, 0).astype(x._data.dtype)
+        return x - x._reduce(T.LogSumExp, axis, True, "log_softmax")
 
     def softmax(self, axis=-1):
         return self.log_softmax(axis).exp()
