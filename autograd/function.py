@@ -32,8 +32,13 @@ of forward (None for a constant or where there is none), a bare gradient when
 forward has one argument; `jvp` gets one tangent per argument (None for the
 constants) and returns the output's tangent.
 """
+import weakref
+
 from .engine import MODE, Op, apply, no_grad
 from .node import Node
+
+
+_OUTPUT = object()     # stands in ctx._saved for the op's own output node
 
 
 class FunctionCtx:
@@ -44,7 +49,8 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
-        return getattr(self, "_saved", ())
+        # the output is held weakly: output -> ctx -> output would be a reference cycle
+        return tuple(self._output_ref() if s is _OUTPUT else s for s in getattr(self, "_saved", ()))
 
 
 def _constant(family, x):
@@ -139,5 +145,7 @@ class Function:
         out = apply(cls._op, ctx, *nodes)
         if not any(result is a for a in args):
             # a saved output must be the recorded node, so create_graph can differentiate through it
-            ctx._saved = tuple(out if s is result else s for s in ctx.saved_tensors)
+            ctx._output_ref = weakref.ref(out)
+            ctx._saved = tuple(_OUTPUT if s is result else s for s in ctx._saved) \
+                if hasattr(ctx, "_saved") else ()
         return out

@@ -158,10 +158,12 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def _pick(where, target, z, input_shape):
-    """One-hot rows (a constant mask) for the integer labels `target` of the rows of z.
+    """One-hot rows (a constant boolean mask) for the integer labels `target` of the rows of z.
 
-    Multiplying by the mask is cheaper to differentiate than fancy indexing.
-    A label outside [0, classes) raises ValueError naming it.
+    Selecting with the mask (`where`) is cheaper to differentiate than fancy
+    indexing, and unlike multiplying by 0/1 it keeps an -inf logit elsewhere in
+    the row from turning the pick into nan. A label outside [0, classes) raises
+    ValueError naming it.
     """
     labels = np.reshape(target.data if isinstance(target, Tensor) else target, -1)
     if labels.shape[0] != z.shape[0]:
@@ -178,7 +180,7 @@ def _pick(where, target, z, input_shape):
     if bad.any():
         raise ValueError(f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
                          f"(labels must lie in [0, {n_classes - 1}])")
-    return np.eye(n_classes, dtype=z.dtype)[labels]
+    return np.eye(n_classes, dtype=bool)[labels]
 
 
 def _class_rows(where, input):
@@ -201,7 +203,7 @@ def cross_entropy(input, target, reduction="mean"):
         per_sample = -(t * z.log_softmax(axis=1)).sum(axis=1)
     else:
         pick = _pick("cross_entropy", target, z, np.shape(input))
-        per_sample = z.logsumexp(axis=1) - (z * pick).sum(axis=1)
+        per_sample = z.logsumexp(axis=1) - where(pick, z, 0.0).sum(axis=1)
     return _reduce("cross_entropy", per_sample, reduction)
 
 
@@ -209,7 +211,7 @@ def nll_loss(input, target, reduction="mean"):
     """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels."""
     logp = _class_rows("nll_loss", input)
     pick = _pick("nll_loss", target, logp, logp.shape)
-    return _reduce("nll_loss", -(logp * pick).sum(axis=1), reduction)
+    return _reduce("nll_loss", -where(pick, logp, 0.0).sum(axis=1), reduction)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):

@@ -27,6 +27,9 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float64):
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
         rng = as_generator(rng)
         bound = 1.0 / math.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
@@ -224,9 +227,12 @@ class MLP(Sequential):
     """
 
     def __init__(self, sizes, activation="relu", output_activation=None, rng=None, dtype=np.float64):
+        if not isinstance(sizes, (list, tuple, np.ndarray)):
+            raise TypeError(f"MLP: sizes must be a list of layer widths like [784, 128, 10], got {sizes!r}")
         sizes = list(sizes)
         if len(sizes) < 2 or any(not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
             raise ValueError(f"MLP: sizes must list at least two positive ints (in, ..., out), got {sizes}")
+        activation_module("MLP", activation)      # an unknown name fails even with no hidden layer
         rng = as_generator(rng)
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):

@@ -8,7 +8,9 @@ import zlib
 import numpy as np
 
 # Everything reading a damaged archive can raise (zip structure, compression, .npy headers).
-_READ_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, struct.error)
+# what NumPy and zipfile raise on damaged archives (NotImplementedError: a mangled compression method)
+_READ_ERRORS = (ValueError, OSError, EOFError, KeyError, NotImplementedError, zipfile.BadZipFile,
+                zlib.error, struct.error)
 
 
 def save(model, path):

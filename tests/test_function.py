@@ -189,3 +189,33 @@ def test_bad_definitions_and_calls():
     with pytest.raises(TypeError, match="ScaleAdd.apply: arguments mix Values and Tensors"):
         ScaleAdd.apply(Value(1.0), 2.0, Tensor(np.ones(2)))
     assert ScaleAdd.apply(1.0, 2.0, 3.0) == 5.0          # no node: plain forward, no graph
+
+
+def test_a_saved_output_makes_no_reference_cycle():
+    """ctx holds its output weakly: the graph is freed by reference counting alone."""
+    import gc
+    import weakref
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    gc.disable()
+    try:
+        x = Tensor(np.array([0.5, 1.0]), requires_grad=True)
+        y = Exp.apply(x)
+        alive = weakref.ref(y)
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad, np.exp([0.5, 1.0]))
+        del y
+        assert alive() is None
+    finally:
+        gc.enable()

@@ -318,3 +318,12 @@ def test_prelu_and_leaky_relu_take_the_negative_slope_at_zero():
         x = Tensor(np.array([0.0]), requires_grad=True)
         make(x).sum().backward()
         assert x.grad.tolist() == [0.25]
+
+
+def test_label_losses_ignore_minus_infinity_in_other_classes():
+    z = Tensor(np.array([[0.0, -np.inf, 1.0]]), requires_grad=True)
+    loss = F.cross_entropy(z, np.array([0]))
+    assert loss.item() == pytest.approx(np.log(1 + np.e))
+    loss.backward()
+    assert np.all(np.isfinite(z.grad))
+    assert F.nll_loss(Tensor(np.array([[-np.inf, -0.5]])), np.array([1])).item() == 0.5

@@ -307,3 +307,15 @@ def test_scalar_mlp_trains_with_the_optimisers_and_saves(tmp_path):
         assert isinstance(model([0.0, 1.0]).data, float)
     with pytest.raises(ValueError, match="Neuron: expected 2 inputs, got 3"):
         model([1, 2, 3])
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: nn.Linear(0, 2), ValueError, "Linear: in_features must be a positive int, got 0"),
+    (lambda: nn.Linear(3, -1), ValueError, "Linear: out_features must be a positive int"),
+    (lambda: nn.Linear("a", 2), ValueError, "Linear: in_features"),
+    (lambda: nn.MLP(3), TypeError, "MLP: sizes must be a list"),
+    (lambda: nn.MLP([3, 2], activation="nope"), ValueError, "MLP: unknown activation 'nope'"),
+])
+def test_bad_layer_arguments_are_named(make, error, words):
+    with pytest.raises(error, match=words):
+        make()
