@@ -129,9 +129,14 @@ class Module:
             problems.append(f"missing keys {missing}")
         if extra:
             problems.append(f"unexpected keys {extra}")
+        wrong_type = [f"{k} has dtype {np.asarray(state[k]).dtype}" for k in own if k in state
+                      and np.asarray(state[k]).dtype.kind not in "fiub"]
         if misshapen:
             problems.append("misshapen: " + "; ".join(misshapen))
+        if wrong_type:
+            problems.append("not real numbers: " + "; ".join(wrong_type))
         if problems:
+            # checked before anything is copied: a bad state dict leaves the model as it was
             raise ValueError(f"load_state_dict ({type(self).__name__}): " + ", ".join(problems))
         for name, p in own.items():
             # a copy: the state dict's arrays must not alias (and be changed by) the parameters

@@ -319,3 +319,15 @@ def test_scalar_mlp_trains_with_the_optimisers_and_saves(tmp_path):
 def test_bad_layer_arguments_are_named(make, error, words):
     with pytest.raises(error, match=words):
         make()
+
+
+@pytest.mark.parametrize("bad", [np.array(["a", "b"]), np.array([1j, 2j])])
+def test_load_state_dict_refuses_non_real_arrays_and_changes_nothing(bad):
+    model = nn.Linear(2, 1, rng=0)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    state = dict(before, bias=np.zeros(1), weight=bad.reshape(1, 2))
+    state["bias"] = np.full(1, 7.0)
+    with pytest.raises(ValueError, match=r"load_state_dict \(Linear\): not real numbers: weight has dtype"):
+        model.load_state_dict(state)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
