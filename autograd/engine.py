@@ -20,6 +20,7 @@ broadcast gradient back to its input's shape and dtype (`fit_grad`), gradient
 accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
+import gc
 import threading
 from itertools import repeat
 from contextlib import contextmanager
@@ -247,6 +248,18 @@ def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None):
     of the nodes in `wrt` are returned (None where no path) and no `.grad` is
     touched.
     """
+    # The pass makes many short-lived objects but never a reference cycle, so the cyclic
+    # collector would only rescan the (possibly huge) graph: pause it, as a bulk loader would.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _backward(root, seed, retain_graph, create_graph, wrt)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _backward(root, seed, retain_graph, create_graph, wrt):
     family = root._family
     pending = _count_children(root)
     ns = family.graph_ns if create_graph else family.raw_ns
