@@ -55,7 +55,7 @@ def check_root(where, root, what="root"):
 
 def graph_nodes(root):
     """Every node that `root` depends on, constants included, each after its parents."""
-    return engine.toposort(root, every_node=True)
+    return engine.toposort(root)
 
 
 def is_tensor(node):

@@ -195,17 +195,18 @@ def _forward_hooks(mode, op, params, out, parents):
         mode.tracer.record(op, params, out, parents)
 
 
-def toposort(root, every_node=False):
-    """root's graph, each node after all of its parents (iterative DFS, never recursive).
+def toposort(root):
+    """Every node of root's graph, constants included, each after all of its parents.
 
-    Only nodes that need a gradient, unless every_node (constants too, for pictures).
+    Iterative DFS, never recursive. (backward does not need the full order: see
+    _count_children.)
     """
     order, seen = [], {root}
     stack = [(root, iter(root._parents))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if (every_node or p.requires_grad) and p not in seen:
+            if p not in seen:
                 seen.add(p)
                 stack.append((p, iter(p._parents)))
                 break
@@ -337,10 +338,3 @@ def _backward(root, seed, retain_graph, create_graph, wrt):
     finally:
         mode.grad_enabled = previous
     return found
-
-
-def release(root):
-    """Mark root's graph as consumed, as backward() without retain_graph does."""
-    for node in toposort(root):
-        if node._op is not None:
-            node._stamp = None
