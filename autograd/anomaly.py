@@ -71,7 +71,7 @@ def _recording_backward_of():
     """
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code is engine.backward_pass.__code__:
+        if frame.f_code is engine._backward.__code__:      # the loop of backward_pass
             return frame.f_locals.get("op")
         frame = frame.f_back
     return None

@@ -13,6 +13,7 @@ import numpy as np
 from autograd import Tensor, maximum, where
 
 from ._erf import erf
+from ._errors import names_errors
 
 _REDUCTIONS = ("mean", "sum", "half_sum")
 
@@ -27,35 +28,42 @@ def _positive(x):
 
 
 # Activations ---------------------------------------------------------------
+@names_errors
 def sigmoid(x):
     """The logistic 1 / (1 + exp(-x)); sigmoid'(0) = 0.25 is its largest slope."""
     return _tensor(x).sigmoid()
 
 
+@names_errors
 def tanh(x):
     return _tensor(x).tanh()
 
 
+@names_errors
 def relu(x):
     """max(0, x), with relu'(0) = 0."""
     return _tensor(x).relu()
 
 
+@names_errors
 def hard_sigmoid(x):
     """clip(0.25 x + 0.5, 0, 1): the logistic's first-order Taylor form, clipped."""
     return (_tensor(x) * 0.25 + 0.5).clip(0.0, 1.0)
 
 
+@names_errors
 def hard_tanh(x):
     return _tensor(x).clip(-1.0, 1.0)
 
 
+@names_errors
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, else negative_slope x (the slope at 0 is negative_slope, as PyTorch)."""
     x = _tensor(x)
     return where(_positive(x), x, x * negative_slope)
 
 
+@names_errors
 def elu(x, alpha=1.0):
     """x for x > 0, else alpha (exp(x) - 1); its derivative at 0 is alpha."""
     x = _tensor(x)
@@ -66,6 +74,7 @@ def elu(x, alpha=1.0):
     return where(up, x, (negative_part.exp() - 1.0) * alpha)
 
 
+@names_errors
 def softplus(x):
     """log(1 + exp(x)) computed as max(x, 0) + log(1 + exp(-|x|)), which never overflows.
 
@@ -76,6 +85,7 @@ def softplus(x):
     return maximum(x, 0.0) + ((-x.abs()).exp() + 1.0).log()
 
 
+@names_errors
 def silu(x, beta=1.0):
     """Swish x sigmoid(beta x); beta = 0 gives x / 2, beta -> infinity approaches ReLU."""
     x = _tensor(x)
@@ -88,6 +98,7 @@ _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+@names_errors
 def gelu(x, approximate="none"):
     """x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); approximate="tanh" or "sigmoid" (x sigmoid(1.702 x))."""
     x = _tensor(x)
@@ -100,15 +111,18 @@ def gelu(x, approximate="none"):
     raise ValueError(f"gelu: approximate must be 'none', 'tanh' or 'sigmoid', got {approximate!r}")
 
 
+@names_errors
 def softmax(x, axis=-1, beta=1.0):
     """exp(beta x_i) / sum_k exp(beta x_k) along `axis`; beta -> infinity approaches hardmax."""
     return (_tensor(x) * beta).softmax(axis)
 
 
+@names_errors
 def log_softmax(x, axis=-1):
     return _tensor(x).log_softmax(axis)
 
 
+@names_errors
 def maxout(x, k):
     """Max over consecutive groups of k features of the last axis: (..., m k) -> (..., m).
 
@@ -120,6 +134,7 @@ def maxout(x, k):
     return x.reshape(*x.shape[:-1], x.shape[-1] // k, k).max(axis=-1)
 
 
+@names_errors
 def prelu(x, weight):
     """Leaky ReLU with learnable slopes `weight`: one slope, or one per channel (axis 1, or 0 for 1-d x)."""
     x, weight = _tensor(x), _tensor(weight)
@@ -149,6 +164,7 @@ def _same_shape(where, input, target):
         raise ValueError(f"{where}: input has shape {input.shape} but target has shape {target.shape}")
 
 
+@names_errors
 def mse_loss(input, target, reduction="mean"):
     """Squared error (input - target)^2: "mean" over all elements, "sum", or "half_sum" (1/2 sum, the notes' C)."""
     input, target = _tensor(input), _tensor(target)
@@ -190,6 +206,7 @@ def _class_rows(where, input):
     return input if input.ndim == 2 else input.reshape(1, -1)
 
 
+@names_errors
 def cross_entropy(input, target, reduction="mean"):
     """Softmax cross-entropy of logits `input` (batch, classes) or (classes,).
 
@@ -207,6 +224,7 @@ def cross_entropy(input, target, reduction="mean"):
     return _reduce("cross_entropy", per_sample, reduction)
 
 
+@names_errors
 def nll_loss(input, target, reduction="mean"):
     """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels."""
     logp = _class_rows("nll_loss", input)
@@ -214,6 +232,7 @@ def nll_loss(input, target, reduction="mean"):
     return _reduce("nll_loss", -where(pick, logp, 0.0).sum(axis=1), reduction)
 
 
+@names_errors
 def binary_cross_entropy(input, target, reduction="mean"):
     """-[y log p + (1 - y) log(1 - p)] per element for probabilities p (any shape, multi-label too).
 
@@ -229,6 +248,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
     return _reduce("binary_cross_entropy", per_item, reduction)
 
 
+@names_errors
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """Binary cross-entropy of sigmoid(z), computed as softplus(z) - z y: finite for logits of +-1e4."""
     z, y = _tensor(input), _tensor(target)
@@ -236,6 +256,7 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     return _reduce("binary_cross_entropy_with_logits", softplus(z) - z * y, reduction)
 
 
+@names_errors
 def l2_penalty(model, lam, n):
     """lam / (2 n) times the sum of squared weights (the notes' L2 term); biases are left out.
 

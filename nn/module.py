@@ -10,6 +10,8 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.engine import PER_THREAD
 
+from ._errors import renamed
+
 
 class Parameter(Tensor):
     """A leaf `Tensor` with `requires_grad=True` that owns its data.
@@ -49,6 +51,8 @@ class Module:
         mode.scope = previous + (self._scope_name or type(self).__name__,)
         try:
             return self.forward(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            raise renamed(exc, type(self).__name__) from None
         finally:
             mode.scope = previous
 

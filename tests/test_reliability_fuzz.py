@@ -571,11 +571,10 @@ def test_every_operation_on_every_combination_of_pooled_arguments():
 
 
 # nn: activations, losses and layers -----------------------------------------------------
-# Reported, so not held against nn here: messages name the engine's primitive ("Tensor: ...",
-# "mean: ...") rather than the nn function (words=None); integer inputs wrap around
-# (softplus of uint8 1 is inf), so results are compared for floating-point inputs only; and
-# layers
-# cast complex input to real (ComplexWarning) and raise OverflowError for 10 ** 400.
+# Known and not held against nn here: integer inputs wrap around (softplus of uint8 1 is inf),
+# so results are compared for floating-point inputs only; layers cast complex input to real
+# (ComplexWarning) and raise OverflowError for 10 ** 400. Messages must name the nn function
+# or layer (nn/_errors.py puts its name first).
 LAYER_INPUTS = [k for k in OPERANDS if k not in ("complex", "huge_int")]
 
 _erf = np.vectorize(math.erf, otypes=[float])
@@ -695,7 +694,7 @@ def _floating_input(x, finite=False):
 def check_nn_activation(name, kind):
     fn, ref, derivative = NN_ACTIVATIONS[name]
     x = operand(kind)
-    check_call(name, fn, [x], ref if _floating_input(x) else None, lambda x: (derivative(x),), words=None,
+    check_call(name, fn, [x], ref if _floating_input(x) else None, lambda x: (derivative(x),),
                magnitude=1.0)      # elu's exp(x) - 1 near 0, softplus's log(1 + e): exact to eps, not relative
 
 
@@ -708,7 +707,7 @@ def check_nn_loss(name, kind, target_kind="fitting"):
     data = np.abs(x.data[np.isfinite(x.data)]) if x.dtype.kind == "f" else np.zeros(0)
     # exact to eps times the largest input, not to eps relative: softplus is log(1 + exp(-|x|)),
     # cross_entropy logsumexp(z) - z_label (both reported)
-    check_call(name, fn, [x, target], ref if _floating_input(x, finite=labels) else None, words=None,
+    check_call(name, fn, [x, target], ref if _floating_input(x, finite=labels) else None,
                magnitude=data.max(initial=1.0))
 
 
@@ -716,7 +715,7 @@ def check_nn_layer(name, kind):
     layer, ref, derivative = NN_LAYERS[name]
     x = operand(kind)
     check_call(name, layer, [x], ref if _floating_input(x) else None,
-               derivative and (lambda x: (derivative(x),)), words=None)
+               derivative and (lambda x: (derivative(x),)), words=(name.split("(")[0],))
 
 
 def nn_cases():
