@@ -10,7 +10,7 @@ from .explain import explain
 __all__ = [
     "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "scope",
     "maximum", "minimum", "where", "concatenate", "stack", "matmul", "broadcast_to",
-    "IndexOutOfRange",
+    "IndexOutOfRange", "linear", "trace", "TracedFunction",
 ]
 __all__ += ["draw_graph", "render_graph", "explain", "GraphvizNotFound"]
 from .transforms import grad, hessian, jacobian, jvp, value_and_grad, vjp
