@@ -199,7 +199,7 @@ def toposort(root):
     """Every node of root's graph, constants included, each after all of its parents.
 
     Iterative DFS, never recursive. (backward does not need the full order: see
-    _count_children.)
+    _pending_entries.)
     """
     order, seen = [], {root}
     stack = [(root, iter(root._parents))]
@@ -216,13 +216,14 @@ def toposort(root):
     return order
 
 
-def _count_children(root):
-    """For each node of root's graph that needs a gradient: how many children it has there.
+def _pending_entries(root):
+    """For each node of root's graph that needs a gradient: [children left, gradient so far, node].
 
     The backward pass visits a node once all its children are done (Kahn's
-    algorithm), so it needs these counts, not a full ordering.
+    algorithm), so it needs these counts, not a full ordering. One list per node
+    holds everything the pass updates, so an edge costs one dict lookup.
     """
-    pending = {root: 0}
+    entries = {root: [0, None, root]}
     stack = [root]
     while stack:
         node = stack.pop()
@@ -233,12 +234,13 @@ def _count_children(root):
                 f"backward(). Pass retain_graph=True to the first call if you need this.")
         for p in node._parents:
             if p.requires_grad:
-                if p in pending:
-                    pending[p] += 1
-                else:
-                    pending[p] = 1
+                entry = entries.get(p)
+                if entry is None:
+                    entries[p] = [1, None, p]
                     stack.append(p)
-    return pending
+                else:
+                    entry[0] += 1
+    return entries
 
 
 def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None):
@@ -262,23 +264,25 @@ def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None):
 
 def _backward(root, seed, retain_graph, create_graph, wrt):
     family = root._family
-    pending = _count_children(root)
+    entries = _pending_entries(root)
+    entries[root][1] = seed
     ns = family.graph_ns if create_graph else family.raw_ns
     wanted = None if wrt is None else {n: i for i, n in enumerate(wrt)}
     found = [None] * (0 if wrt is None else len(wrt))
     keep_all = family.keeps_all_grads
     deposit, fit_grad, check_versions = family.deposit, family.fit_grad, family.check_versions
     writes = DATA_WRITES[0]
-    grads = {root: seed}
     deposited = set()
-    ready = [root]
+    ready = [entries[root]]
     mode = PER_THREAD.mode
+    anomaly = mode.anomaly
     previous = mode.grad_enabled
     mode.grad_enabled = create_graph
     try:
         while ready:
-            node = ready.pop()
-            g = grads.pop(node, None)
+            entry = ready.pop()
+            node, g = entry[2], entry[1]
+            entry[1] = None                 # free the gradient as soon as it is used
             op = node._op
             if g is not None:
                 if wanted is not None:
@@ -315,24 +319,21 @@ def _backward(root, seed, retain_graph, create_graph, wrt):
                             pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
                     except ZeroDivisionError:
                         pgs = family.ieee_vjp(op, node, g)
-                if mode.anomaly:
+                if anomaly:
                     from .anomaly import check_backward
                     check_backward(op, pgs, node, parents)
             for p, pg in zip(parents, pgs):
-                if not p.requires_grad:
+                into = entries.get(p)       # None: p needs no gradient
+                if into is None:
                     continue
                 if pg is not None:
-                    if fit_grad is not None:
+                    # families with shapes: only a broadcast or dtype change needs fitting
+                    if fit_grad is not None and (pg.shape != p._data.shape or pg.dtype != p._data.dtype):
                         pg = fit_grad(ns, pg, p)
-                    if p in grads:
-                        grads[p] = grads[p] + pg
-                    else:
-                        grads[p] = pg
-                left = pending[p] - 1
-                if left:
-                    pending[p] = left
-                else:
-                    ready.append(p)
+                    into[1] = pg if into[1] is None else into[1] + pg
+                into[0] -= 1
+                if not into[0]:
+                    ready.append(into)
             if not retain_graph:
                 node._stamp = None
     finally:
