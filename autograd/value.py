@@ -216,7 +216,7 @@ class Value(Node):
             out = Value._wrap(data)
         else:
             out = Value._wrap(data, op, None, parents, engine.DATA_WRITES[0], mode.scope)
-        if mode.tangents or mode.anomaly or mode.tracer is not None:
+        if mode.hooked:
             engine._forward_hooks(mode, op, None, out, parents)    # as engine.apply does
         return out
 
