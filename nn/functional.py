@@ -1,7 +1,8 @@
 """Activations and losses of the course notes, composed from the engine's primitives.
 
 Every function takes `Tensor`s (arrays and numbers are wrapped as constants)
-and is differentiated by the engine; only erf is a new primitive (nn/_erf.py).
+and is differentiated by the engine; only erf is a new primitive (nn/_erf.py),
+and cross_entropy is one engine op for speed (tensor_ops.SoftmaxCrossEntropy).
 Derivatives at kinks follow design.md: relu'(0) = 0, clip's is 0 at its
 bounds, and where the smooth function's derivative is known at 0 (softplus,
 ELU) the composition is arranged to give it exactly.
@@ -11,6 +12,8 @@ import math
 import numpy as np
 
 from autograd import Tensor, maximum, where
+from autograd.engine import apply
+from autograd.tensor_ops import SoftmaxCrossEntropy
 
 from ._erf import erf
 from ._errors import names_errors
@@ -173,15 +176,14 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce("mse_loss", diff * diff, reduction)
 
 
-def _pick(where, target, z, input_shape):
-    """One-hot rows (a constant boolean mask) for the integer labels `target` of the rows of z.
+def _labels(where, target, z, input_shape):
+    """The integer class labels `target` of the rows of z, checked, as an int array.
 
-    Selecting with the mask (`where`) is cheaper to differentiate than fancy
-    indexing, and unlike multiplying by 0/1 it keeps an -inf logit elsewhere in
-    the row from turning the pick into nan. A label outside [0, classes) raises
-    ValueError naming it.
+    A label outside [0, classes) raises ValueError naming it.
     """
-    labels = np.reshape(target.data if isinstance(target, Tensor) else target, -1)
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if labels.ndim != 1:
+        labels = labels.reshape(-1)
     if labels.shape[0] != z.shape[0]:
         raise ValueError(f"{where}: {labels.shape[0]} labels for a batch of {z.shape[0]} "
                          f"(input shape {input_shape}, target shape {np.shape(target)})")
@@ -192,11 +194,12 @@ def _pick(where, target, z, input_shape):
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
     n_classes = z.shape[1]
-    bad = (labels < 0) | (labels >= n_classes)
-    if bad.any():
+    # one reduction finds labels < 0 too: viewed as unsigned, a negative label is huge
+    if labels.size and np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) >= n_classes:
+        bad = (labels < 0) | (labels >= n_classes)
         raise ValueError(f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
                          f"(labels must lie in [0, {n_classes - 1}])")
-    return np.eye(n_classes, dtype=bool)[labels]
+    return labels
 
 
 def _class_rows(where, input):
@@ -206,29 +209,66 @@ def _class_rows(where, input):
     return input if input.ndim == 2 else input.reshape(1, -1)
 
 
+def _not_complex(where, what, x):
+    """Tensor x, or a TypeError if its data is complex."""
+    if x.dtype.kind == "c":
+        raise TypeError(f"{where}: {what} must be real numbers, got dtype {x.dtype}")
+    return x
+
+
+_SCALES = {"sum": 1.0, "half_sum": 0.5}
+
+
 @names_errors
 def cross_entropy(input, target, reduction="mean"):
     """Softmax cross-entropy of logits `input` (batch, classes) or (classes,).
 
     `target` is integer labels (batch,), or one-hot rows / class probabilities
-    of the input's shape. Computed as logsumexp(z) - z_target (for labels) or
-    -sum t log_softmax(z), both stable for any logits. "mean" averages over the batch.
+    of the input's shape (any nonnegative weights; a Tensor that requires grad
+    gets its gradient). "mean" averages over the batch. One engine op
+    (autograd.tensor_ops.SoftmaxCrossEntropy), stable for any logits: an -inf
+    logit adds nothing where the target is 0 and makes the loss +inf where it is not.
     """
-    z = _class_rows("cross_entropy", input)
+    z = _not_complex("cross_entropy", "logits", _class_rows("cross_entropy", input))
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)                    # integers and booleans, as elsewhere in nn
     if np.shape(target) == np.shape(input):
-        t = _tensor(target).reshape(z.shape)
-        per_sample = -(t * z.log_softmax(axis=1)).sum(axis=1)
+        t = _not_complex("cross_entropy", "targets", _tensor(target))
+        if t.shape != z.shape:
+            t = t.reshape(z.shape)
+        dtype = np.result_type(z.dtype, t.dtype)    # the op wants one dtype: NumPy's for t * z
+        z, t = z.astype(dtype), t.astype(dtype)
     else:
-        pick = _pick("cross_entropy", target, z, np.shape(input))
-        per_sample = z.logsumexp(axis=1) - where(pick, z, 0.0).sum(axis=1)
-    return _reduce("cross_entropy", per_sample, reduction)
+        labels = _labels("cross_entropy", target, z, np.shape(input))
+        n = labels.shape[0]
+        one_hot = np.zeros(z.shape, z.dtype)
+        one_hot[np.arange(n), labels] = 1
+        t = Tensor(one_hot)
+    n, classes = z.shape
+    if classes == 0:
+        raise ValueError(f"cross_entropy: input of shape {np.shape(input)} has no classes")
+    if reduction == "mean":
+        if n == 0:
+            raise ValueError(f"cross_entropy: cannot average over an empty batch (input shape "
+                             f"{np.shape(input)})")
+        scale = 1.0 / n
+    elif reduction in _SCALES:
+        scale = _SCALES[reduction]
+    else:
+        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
+    # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
+    return apply(SoftmaxCrossEntropy, (scale, True), z, t)
 
 
 @names_errors
 def nll_loss(input, target, reduction="mean"):
     """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels."""
     logp = _class_rows("nll_loss", input)
-    pick = _pick("nll_loss", target, logp, logp.shape)
+    labels = _labels("nll_loss", target, logp, logp.shape)
+    # selecting with a constant mask (`where`) is cheaper to differentiate than fancy indexing,
+    # and unlike multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
+    pick = np.eye(logp.shape[1], dtype=bool)[labels]
     return _reduce("nll_loss", -where(pick, logp, 0.0).sum(axis=1), reduction)
 
 

@@ -6,10 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
+from conftest import central_difference
 from nn_gradients import assert_input_grads
 
 import nn
 from autograd import Tensor
+from autograd.engine import apply
+from autograd.tensor_ops import SoftmaxCrossEntropy
 from nn import functional as F
 from nn._erf import erf
 
@@ -260,6 +263,150 @@ def test_cross_entropy_of_a_single_sample_and_its_errors():
         F.cross_entropy(np.zeros((2, 3)), np.array([0.5, 1.0]))
     with pytest.raises(ValueError, match="reduction must be one of"):
         F.cross_entropy(np.zeros((2, 3)), [0, 1], reduction="none")
+
+
+# cross_entropy is one op (autograd.tensor_ops.SoftmaxCrossEntropy): these check it against
+# closed forms written with NumPy alone.
+def np_log_softmax(z):
+    return z - np.logaddexp.reduce(z, axis=1, keepdims=True)
+
+
+def softmax_cross_entropy(z, t, scale=1.0, reduce=True):
+    """The fused op itself, for the per-row results that cross_entropy does not offer."""
+    return apply(SoftmaxCrossEntropy, (scale, reduce), z, t)
+
+
+@given(batch=st.integers(1, 8), classes=st.integers(1, 6), seed=seeds)
+def test_cross_entropy_is_the_composite_and_its_gradient_the_notes_delta(batch, classes, seed):
+    """mean(logsumexp(z) - z_label), and d/dz = (softmax(z) - onehot) / n: the notes' a - y."""
+    z, labels = logits_and_labels(seed, batch, classes)
+    x = Tensor(z, requires_grad=True)
+    loss = F.cross_entropy(x, labels)
+    composite = np.mean(np.logaddexp.reduce(z, axis=1) - z[np.arange(batch), labels])
+    assert loss.shape == () and loss.dtype == np.float64
+    np.testing.assert_allclose(loss.item(), composite, rtol=1e-12, atol=1e-14)
+    loss.backward()
+    one_hot = np.eye(classes)[labels]
+    np.testing.assert_allclose(x.grad, (np.exp(np_log_softmax(z)) - one_hot) / batch, rtol=1e-12, atol=1e-15)
+    assert loss._op is SoftmaxCrossEntropy and loss._parents[0] is x     # one node, no mean after it
+
+
+@given(batch=st.integers(1, 5), classes=st.integers(1, 5), seed=seeds)
+def test_softmax_cross_entropy_reductions_and_target_gradient(batch, classes, seed):
+    """Per row ("none"), summed and scaled; targets are any nonnegative weights and get
+    d/dt = -scale log softmax(z), the logits d/dz = scale (softmax(z) rowsum(t) - t)."""
+    rng = np.random.default_rng(seed)
+    z, t = rng.normal(scale=3.0, size=(batch, classes)), rng.uniform(0, 2, size=(batch, classes))
+    log_p = np_log_softmax(z)
+    per_row = -(t * log_p).sum(axis=1)
+    rows = softmax_cross_entropy(Tensor(z), Tensor(t), reduce=False)
+    assert rows.shape == (batch,)
+    np.testing.assert_allclose(rows.data, per_row, rtol=1e-12, atol=1e-14)
+    for scale in (1.0, 0.5, 1.0 / batch):
+        x, w = Tensor(z, requires_grad=True), Tensor(t, requires_grad=True)
+        loss = softmax_cross_entropy(x, w, scale)
+        assert loss.shape == ()
+        np.testing.assert_allclose(loss.item(), scale * per_row.sum(), rtol=1e-12, atol=1e-14)
+        loss.backward()
+        np.testing.assert_allclose(x.grad, scale * (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t),
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(w.grad, -scale * log_p, rtol=1e-12, atol=1e-15)
+    for reduce in (True, False):
+        assert_input_grads(lambda a, b: softmax_cross_entropy(a, b, 0.5, reduce), z, t)
+    # through cross_entropy: a probability Tensor that requires grad gets its gradient
+    x, w = Tensor(z, requires_grad=True), Tensor(t, requires_grad=True)
+    F.cross_entropy(x, w, reduction="sum").backward()
+    np.testing.assert_allclose(w.grad, -log_p, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_keeps_float32(reduction):
+    rng = np.random.default_rng(0)
+    z, labels = rng.normal(scale=3.0, size=(7, 4)), rng.integers(0, 4, size=7)
+    x = Tensor(z.astype(np.float32), requires_grad=True)
+    for target in (labels, np.eye(4, dtype=np.float32)[labels]):
+        x.grad = None
+        loss = F.cross_entropy(x, target, reduction=reduction)
+        loss.backward()
+        assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+        exact = F.cross_entropy(Tensor(z, requires_grad=True), labels, reduction=reduction)
+        np.testing.assert_allclose(loss.item(), exact.item(), rtol=1e-6)
+    probs = Tensor(np.full((7, 4), 0.25, dtype=np.float32), requires_grad=True)
+    F.cross_entropy(x, probs).backward()
+    assert probs.grad.dtype == np.float32
+    # a float64 target: the result's dtype is NumPy's for t * z, the gradient keeps the input's
+    x.grad = None
+    loss = F.cross_entropy(x, np.full((7, 4), 0.25))
+    loss.backward()
+    assert loss.dtype == np.float64 and x.grad.dtype == np.float32
+
+
+def test_cross_entropy_with_minus_infinity_logits():
+    """An -inf logit adds nothing where the target is 0 (no nan, not even a warning), and
+    where the target puts mass on it the loss is +inf, as -log 0 is."""
+    z = np.array([[0.0, -np.inf, 1.0], [2.0, 0.5, -np.inf]])
+    log_p = z - np.log([[1 + np.e], [np.exp(2) + np.exp(0.5)]])       # -inf where z is
+    quiet = dict(over="raise", invalid="raise", divide="raise")
+    for target in ([0, 1], np.eye(3)[[2, 0]], np.array([[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])):
+        t = np.eye(3)[target] if isinstance(target, list) else target
+        x = Tensor(z, requires_grad=True)
+        with np.errstate(**quiet):
+            loss = F.cross_entropy(x, target, reduction="sum")
+            loss.backward()
+        assert loss.item() == pytest.approx(-(t * np.where(t > 0, log_p, 0)).sum(), rel=1e-14)
+        np.testing.assert_allclose(x.grad, np.exp(log_p) - t, rtol=1e-14, atol=1e-16)
+    # a target with mass on an -inf logit: +inf per row, in the mean, and for labels
+    on_minus_inf = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    rows = softmax_cross_entropy(Tensor(z), Tensor(on_minus_inf), reduce=False)
+    assert rows.data[0] == np.inf and rows.data[1] == pytest.approx(-log_p[1, 0], rel=1e-14)
+    x, t = Tensor(z, requires_grad=True), Tensor(on_minus_inf, requires_grad=True)
+    with np.errstate(**quiet):
+        loss = F.cross_entropy(x, t)
+        loss.backward()
+    assert loss.item() == np.inf
+    np.testing.assert_allclose(x.grad, (np.exp(log_p) - on_minus_inf) / 2, rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(t.grad, -log_p / 2, rtol=1e-14)      # +inf at the -inf logits
+    assert F.cross_entropy(z, np.array([1, 2])).item() == np.inf
+
+
+@given(batch=st.integers(1, 4), classes=st.integers(2, 4), seed=seeds)
+def test_cross_entropy_second_derivatives(batch, classes, seed):
+    """The gradient recorded with create_graph=True, differentiated again, matches central
+    differences of the ordinary first-order gradient (w . dL/dz, for both z and soft targets)."""
+    rng = np.random.default_rng(seed)
+    z, labels = logits_and_labels(seed, batch, classes, scale=1.5)
+    t = rng.uniform(0, 1, size=(batch, classes))
+    w = rng.normal(size=(batch, classes))
+
+    def first_order(z, t=None):
+        """w . dL/dz by an ordinary backward pass, for labels (t None) or soft targets t."""
+        x = Tensor(z, requires_grad=True)
+        F.cross_entropy(x, labels if t is None else t).backward()
+        return float((x.grad * w).sum())
+
+    for soft in (False, True):
+        x, p = Tensor(z, requires_grad=True), Tensor(t, requires_grad=True)
+        F.cross_entropy(x, p if soft else labels).backward(create_graph=True)
+        assert isinstance(x.grad, Tensor)
+        first = (x.grad * w).sum()
+        x.grad = p.grad = None
+        first.backward()
+        expected = central_difference(first_order, [z, t] if soft else [z])
+        np.testing.assert_allclose(x.grad, expected[0], rtol=1e-5, atol=1e-7)
+        if soft:
+            np.testing.assert_allclose(p.grad, expected[1], rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_new_errors():
+    with pytest.raises(ValueError, match=r"cross_entropy: cannot average over an empty batch \(input shape \(0, 3"):
+        F.cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int))
+    assert F.cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int), reduction="sum").item() == 0
+    with pytest.raises(ValueError, match=r"cross_entropy: input of shape \(2, 0\) has no classes"):
+        F.cross_entropy(np.zeros((2, 0)), np.zeros((2, 0)))
+    with pytest.raises(TypeError, match="cross_entropy: logits must be real numbers, got dtype complex128"):
+        F.cross_entropy(np.ones((2, 3), dtype=complex), [0, 1])
+    with pytest.raises(TypeError, match="cross_entropy: targets must be real numbers"):
+        F.cross_entropy(np.ones((2, 3)), np.ones((2, 3), dtype=complex))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

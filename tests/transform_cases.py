@@ -13,7 +13,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd import Value, broadcast_to, concatenate, linear, maximum, minimum, stack, where
+from autograd import Tensor, Value, broadcast_to, concatenate, linear, maximum, minimum, stack, where
+from autograd.engine import apply
+from autograd.tensor_ops import SoftmaxCrossEntropy
 
 Case = namedtuple("Case", "name build")
 
@@ -215,6 +217,19 @@ def broadcast_to_case(draw):
     return (lambda x: broadcast_to(x, target)), [array(draw, shape)]
 
 
+def softmax_cross_entropy_case(draw, target_needs_grad=True):
+    """nn.functional.cross_entropy's fused op: (n, k) logits and nonnegative target weights
+    (rows need not sum to 1), summed and scaled, or per row. With target_needs_grad=False
+    the target is a constant one-hot (class labels), so only the logits' rule runs."""
+    n, k = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    params = (draw(st.sampled_from([1.0, 0.5, 1.0 / n])), draw(st.booleans()))
+    z = array(draw, (n, k))
+    if target_needs_grad:
+        return (lambda z, t: apply(SoftmaxCrossEntropy, params, z, t)), [z, array(draw, (n, k), 0.1, 1.0)]
+    one_hot = Tensor(np.eye(k)[rng(draw).integers(0, k, n)])
+    return (lambda z: apply(SoftmaxCrossEntropy, params, z, one_hot)), [z]
+
+
 TENSOR_CASES = [
     *[unary(*op) for op in ELEMENTWISE],
     unary("clip", lambda x: x.clip(-0.5, 0.5), kinked=True),
@@ -231,6 +246,8 @@ TENSOR_CASES = [
     reduction("logsumexp", "logsumexp"),
     normalizer("softmax", "softmax"),
     normalizer("log_softmax", "log_softmax"),
+    Case("softmax_cross_entropy", softmax_cross_entropy_case),
+    Case("softmax_cross_entropy labels", lambda draw: softmax_cross_entropy_case(draw, False)),
     Case("reshape", reshape_case),
     Case("transpose", transpose_case),
     Case("getitem basic", basic_index_case),
