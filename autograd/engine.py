@@ -303,7 +303,9 @@ def _backward(root, seed, retain_graph, create_graph, wrt):
                 if wanted is not None:
                     if node in wanted:
                         found[wanted[node]] = g
-                elif op is None or keep_all or node._retains_grad:
+                elif keep_all:              # Value: every node keeps its gradient, a float sum
+                    node._grad = node._grad + g
+                elif op is None or node._retains_grad:
                     deposit(node, g, deposited, seed)
             if op is None:
                 continue

@@ -67,8 +67,10 @@ class Node:
                              create_graph=create_graph)
 
     # Hooks the engine calls; each family overrides what differs.
-    keeps_all_grads = False
+    keeps_all_grads = False     # True: every node's .grad is filled, by adding (Value)
     zero_grad_value = None      # what .grad holds before any backward (Value: 0.0)
+    deposit = None              # a function(node, g, deposited, seed) filling a leaf's .grad
+                                # (or a retained one's) when keeps_all_grads is False
 
     check_versions = None       # a function(node) for families whose data can change in place
     fit_grad = None             # a function(ns, g, parent) for families that broadcast

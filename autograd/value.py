@@ -165,10 +165,6 @@ class Value(Node):
         return t
 
     @staticmethod
-    def deposit(node, g, deposited, seed):
-        node._grad = node._grad + g
-
-    @staticmethod
     def ieee_vjp(op, node, g):
         """Redo a backward rule that Python refused (x / 0) in IEEE arithmetic."""
         import numpy as np
