@@ -3,50 +3,99 @@
 chainrule builds its graph while the program runs (a dynamic graph): flexible,
 but every op pays for a node object, grad-mode checks and the backward pass's
 bookkeeping. A traced function is the static alternative the course notes
-describe: its ops are recorded once into a list, and each call replays the
-list with plain NumPy: the forward rules write into buffers preallocated at
-trace time (`out=`), the backward rules run in the recorded order on raw
-arrays, and the parameters' `.grad` are filled as `backward()` would fill them.
+describe: its ops are recorded once and compiled into two flat lists of
+closures, and each call runs the lists:
+
+- forward: the hot ops' rules (`_FORWARD`) write into buffers preallocated at
+  trace time (`out=`); views (reshape, transpose...) and the rarer ops run
+  their own forward rule;
+- backward: the hot ops' rules (`_BACKWARD`) write each input's gradient into
+  a preallocated buffer, and compute none for an input that needs none; the
+  other ops run their own `vjp` on raw arrays. The ops are visited in the
+  order the engine's backward pass visits them, so gradients that several ops
+  send to one input are added in the same order;
+- the parameters' `.grad` are then filled as `backward()` fills them (see
+  `trace` for which arrays they get).
+
+Everything that does not change between calls is decided at trace time: the
+schedule, the buffers, which inputs need a gradient, whether a gradient must
+be summed over broadcast axes or cast, where gradients are added. To decide
+it, tracing runs the ops' own backward rules once on the recorded values, as
+the engine would (a dry run), and looks at the shapes, dtypes and memory
+layouts they give. Every rule here calls the same ufuncs in the same order as
+its op's rule, on arrays of the same layout: the replay is bit-identical to
+eager execution. Tracing checks it: it replays once on the example inputs
+and compares every value and every parameter's gradient, bit for bit, with
+eager execution and the dry run; if a rule here no longer matches its op (the
+op was changed, say), the trace uses the ops' own rules only
+(`TracedFunction.fast_rules` is then False).
 
 Like any tracer it sees one execution: Python control flow that depends on
 data, and constants computed with NumPy from the inputs' values, are frozen
 at trace time. Pass everything that changes between calls as an input.
 """
+import sys
+
 import numpy as np
 
-from . import ops
-from . import tensor_ops as T
-from .engine import PER_THREAD, no_grad
-from .tensor import Tensor
+from .engine import PER_THREAD
 from .tensor_ops import NumpyNS
+from .tensor import Tensor
+from .trace_rules import (_BACKWARD, _FORWARD, _VIEW_INPUTS, _Entry, _Grad, _Replay, _add,
+                          _bwd_generic, _copyto, _empty, _empty_like, _fwd_generic, _make_put, _wrap)
 
-# Forward rules that can write into a preallocated buffer. Other ops (views such
-# as reshape or transpose, and the rarer ops) run their ordinary forward rule.
-_INTO = {
-    ops.Add: lambda p, out, a, b: np.add(a, b, out=out),
-    ops.Sub: lambda p, out, a, b: np.subtract(a, b, out=out),
-    ops.Mul: lambda p, out, a, b: np.multiply(a, b, out=out),
-    ops.Div: lambda p, out, a, b: np.divide(a, b, out=out),
-    ops.Neg: lambda p, out, x: np.negative(x, out=out),
-    ops.Exp: lambda p, out, x: np.exp(x, out=out),
-    ops.Log: lambda p, out, x: np.log(x, out=out),
-    ops.Tanh: lambda p, out, x: np.tanh(x, out=out),
-    ops.Relu: lambda p, out, x: np.maximum(x, 0, out=out),
-    T.MatMul: lambda p, out, a, b: np.matmul(a, b, out=out),
-    T.Sum: lambda p, out, x: np.add.reduce(x, axis=p[0], keepdims=p[1], out=out),
-    T.Linear: lambda p, out, x, w, *b: np.add(np.matmul(x, w.T, out=out), b[0], out=out) if b
-    else np.matmul(x, w.T, out=out),
-}
+# Recycling .grad arrays. A parameter's .grad arrays come from a pool of at most two
+# (_empty views of a uint8 array). One is free when nothing but the pool references it:
+# no .grad, no variable, and no view of it (a view of it references its uint8 base,
+# as NumPy makes every view reference the array that owns the memory).
+_refcount = getattr(sys, "getrefcount", None)
 
 
-class _Recorder:
-    """Collects (op, params, out, parents) for every op applied while tracing."""
+def _references_in(pool):
+    """What _take sees for an array that only the pool references: its limits."""
+    for buf in pool:
+        return _refcount(buf), _refcount(buf.base)
 
-    def __init__(self):
-        self.steps = []
 
-    def record(self, op, params, out, parents):
-        self.steps.append((op, params, out, parents))
+# without sys.getrefcount (not CPython) nothing is known to be free: every call allocates
+_FREE = _references_in([_empty(1, np.uint8)]) if _refcount is not None else None
+
+
+def _take(pool, shape, dtype):
+    """A free array of the pool, else a new one (the oldest, held elsewhere, is left to its holder)."""
+    if _FREE is not None:
+        most, most_base = _FREE
+        for buf in pool:               # as in _references_in: the same references
+            if _refcount(buf) <= most and _refcount(buf.base) <= most_base:
+                return buf
+    buf = _empty(shape, dtype)
+    pool.append(buf)
+    if len(pool) > 2:
+        del pool[0]
+    return buf
+
+
+class _Param:
+    """A leaf that receives a gradient: its `.grad` arrays, and where its gradient is built."""
+
+    __slots__ = ("slot", "node", "pool", "scratch", "shape", "dtype", "old")
+
+    def __init__(self, slot, node):
+        self.slot, self.node = slot, node
+        self.shape, self.dtype = node._data.shape, node._data.dtype
+        self.pool, self.scratch, self.old = [], None, None
+
+
+def _same(a, b):
+    """a and b hold the same bits (NaNs aside: any NaN equals any NaN); -0.0 is not 0.0."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind not in "fc":
+        return np.array_equal(a, b)
+    if not np.array_equal(a, b, equal_nan=True):
+        return False
+    return a.dtype.kind == "c" or np.array_equal(np.signbit(a), np.signbit(b))
 
 
 def _signature(arrays):
@@ -73,10 +122,16 @@ class TracedFunction:
         if not isinstance(out, Tensor):
             raise TypeError(f"trace: the function must return a Tensor, got {type(out).__name__}")
         self.signature = _signature(arrays)
-        self._compile(inputs, recorder.steps, out)
+        self._compile(inputs, recorder.steps, out, fast=True)
+        if not self._reproduces(inputs, out):
+            # a rule here no longer does what its op does: replay the ops' own rules
+            self._compile(inputs, recorder.steps, out, fast=False)
 
-    def _compile(self, inputs, steps, out):
-        """Number every array the function touches and turn the steps into a flat schedule."""
+    # Compiling ----------------------------------------------------------------
+    def _compile(self, inputs, steps, out, fast):
+        """Number every array the function touches and turn the steps into two flat lists of
+        closures: with `fast`, the rules of _FORWARD and _BACKWARD where they apply, else
+        only the ops' own forward and vjp."""
         slot_of = {}
 
         def slot(node):
@@ -86,81 +141,296 @@ class TracedFunction:
 
         for x in inputs:
             slot(x)
-        forward = []
+        entries = []
         for op, params, node, parents in steps:
             srcs = tuple(slot(p) for p in parents)
-            into = _INTO.get(op)
-            buffer = np.empty_like(node._data) if into is not None and node._data.ndim else None
-            forward.append((op, params, slot(node), srcs, into if buffer is not None else None, buffer))
+            entries.append(_Entry(op, params, slot(node), srcs, node))
         if out not in slot_of:
             raise ValueError("trace: the function's result is not computed from its inputs by Tensor ops")
+        made = {e.out for e in entries}
         # leaves that are neither inputs nor op outputs: parameters and constants, read at call time
-        made = {s[2] for s in forward}
         self.leaves = [(s, n) for n, s in slot_of.items() if s >= len(inputs) and s not in made]
         self.n_inputs, self.n_slots = len(inputs), len(slot_of)
-        self.forward = forward
         self.out_slot = slot_of[out]
-        self.needs_grad = [False] * self.n_slots
-        for n, s in slot_of.items():
-            self.needs_grad[s] = n.requires_grad
-        self.backward = [(op, params, o, srcs) for op, params, o, srcs, _, _ in reversed(forward)
-                         if self.needs_grad[o]]
-        self.shapes = [None] * self.n_slots
-        for n, s in slot_of.items():
-            self.shapes[s] = (n._data.shape, n._data.dtype)
-        self.has_backward = out.requires_grad and out._data.size == 1
+        self._leaf_specs = [(s, n, n._data.shape, n._data.dtype) for s, n in self.leaves]
 
-    def __call__(self, *inputs, backward=True):
-        arrays = [_as_input(x) for x in inputs]
-        if _signature(arrays) != self.signature:
-            if not self.retrace:
-                raise ValueError(
-                    f"trace: inputs changed from {_describe(self.signature)} to "
-                    f"{_describe(_signature(arrays))}; trace again or pass retrace=True")
-            self._record(arrays)
-        vals = self._run_forward(arrays)
-        result = Tensor(vals[self.out_slot].copy())
-        if backward and self.has_backward:
-            self._run_backward(vals)
-        return result
+        r = self._replay = _Replay(self.n_slots)
+        v = r.vals
+        for n, s in slot_of.items():
+            v[s] = n._data                   # the recorded values: buffers are made like them
+        forward = []
+        for e in entries:
+            data = e.node._data
+            make = _FORWARD.get(e.op) if fast else None
+            if make is not None and type(data) is np.ndarray:
+                buf = _empty_like(data)      # the layout eager's fresh result has
+                run = make(r, e.params, buf, e.out, e.srcs)
+                if run is not None:
+                    forward.append(run)
+                    v[e.out] = getattr(run, "result", buf)
+                    continue
+            forward.append(_fwd_generic(e.op, e.params, v, e.out, e.srcs))
+        self._forward, self.fast_rules = forward, fast
+        self._entries = entries              # until _reproduces has checked the replay
+        self.has_backward = out.requires_grad and out._data.size == 1
+        self._backward, self._params, self._totals = [], [], {}
+        if self.has_backward:
+            self._compile_backward(out, slot_of, {e.node: e for e in entries}, fast)
+        self._no_inputs = (None,) * self.n_inputs
+        v[:self.n_inputs] = self._no_inputs  # do not keep the example inputs alive
+
+    def _reproduces(self, inputs, out):
+        """Replay once on the example inputs: does every value and every parameter's gradient
+        equal, bit for bit, what eager execution and the engine's backward pass gave?"""
+        entries, totals = self._entries, self._totals
+        self._entries = self._totals = None
+        r = self._replay
+        v, gr, acc = r.vals, r.grads, r.acc
+        try:
+            self._run_forward([x._data for x in inputs])
+            if not all(_same(v[e.out], e.node._data) for e in entries):
+                return False
+            if self.has_backward:
+                for p in self._params:
+                    gr[p.slot] = acc[p.slot] = p.scratch
+                gr[self.out_slot] = self._seed
+                for run in self._backward:
+                    run()
+                if not all(_same(gr[p.slot], totals[p.node]) for p in self._params):
+                    return False
+            return True
+        finally:
+            for p in self._params:
+                gr[p.slot] = acc[p.slot] = None
+            v[:self.n_inputs] = self._no_inputs
+
+    def _compile_backward(self, out, slot_of, entry_of, fast):
+        """Plan the backward pass with a dry run of the engine's algorithm on the recorded graph."""
+        r = self._replay
+        v, acc = r.vals, r.acc
+        visits, totals = _dry_run(out, entry_of)
+        counts = {}                          # slot: how many gradients it receives
+        for e, cs in visits:
+            for c in cs:
+                if c is not None:
+                    counts[c.slot] = counts.get(c.slot, 0) + 1
+        params = [_Param(slot_of[n], n) for n in totals if n not in entry_of]
+        param_slots = {p.slot for p in params}
+        for n, total in totals.items():
+            s = slot_of[n]
+            # a slot that adds gradients adds them into its own buffer (a parameter's: set per call)
+            if s not in param_slots and counts.get(s, 0) > 1 and total.flags.c_contiguous:
+                acc[s] = _empty(total.shape, total.dtype)
+
+        def given(c):
+            """Plan gradient c as an array the rule hands over (the op's vjp, or a view of g)."""
+            shape, dtype = v[c.slot].shape, v[c.slot].dtype
+            fits = c.ref.shape == shape and c.ref.dtype == dtype
+            c.dest, c.put = None, (None if fits and c.first else _make_put(r, c, shape, dtype))
+
+        def computed(c):
+            """Plan gradient c as written by the rule into a buffer: the slot's own when it is
+            the slot's first gradient, needs no fitting and the slot has (or may get) a buffer;
+            else a temporary, then fitted and stored or added by `put`."""
+            s = c.slot
+            shape, dtype = v[s].shape, v[s].dtype
+            fits = c.ref.shape == shape and c.ref.dtype == dtype
+            if fits and c.first and (s in param_slots or acc[s] is not None or counts[s] == 1):
+                if s not in param_slots:
+                    if acc[s] is None:
+                        acc[s] = _empty(shape, dtype)
+                    r.grads[s] = acc[s]      # for good (a parameter's: on every call)
+                c.dest, c.put = s, None
+            else:
+                c.dest = len(acc)
+                acc.append(_empty(c.ref.shape, c.ref.dtype))
+                c.put = _make_put(r, c, shape, dtype)
+
+        backward = []
+        for e, cs in visits:
+            make, views = _BACKWARD.get(e.op) if fast else None, _VIEW_INPUTS.get(e.op, ())
+            run = None
+            # the buffers are C-ordered: a rule may write into one only where the vjp's fresh array is
+            if make is not None and all(c is None or i in views or c.ref.flags.c_contiguous
+                                        for i, c in enumerate(cs)):
+                for i, c in enumerate(cs):
+                    if c is not None:
+                        (given if i in views else computed)(c)
+                run = make(r, e, cs)
+            if run is None:
+                for c in cs:
+                    if c is not None:
+                        given(c)
+                run = _bwd_generic(r, e, cs)
+            backward.append(run)
+        for e, cs in visits:
+            for c in cs:
+                if c is not None:
+                    c.ref = None             # the dry run's arrays are not needed any more
+        for p in params:
+            p.scratch = _empty(p.shape, p.dtype)
+        self._backward, self._params = backward, params
+        self._totals = totals                # for _reproduces
+        self._seed = np.ones_like(out._data)
+
+    # Calling ------------------------------------------------------------------
+    def _load_leaves(self):
+        """Read the leaves' current data; False if one changed shape or dtype since tracing."""
+        v = self._replay.vals
+        for s, node, shape, dtype in self._leaf_specs:
+            data = node._data
+            if data is not v[s]:
+                if data.shape != shape or data.dtype != dtype:
+                    return False
+                v[s] = data
+        return True
 
     def _run_forward(self, arrays):
-        vals = [None] * self.n_slots
-        vals[:self.n_inputs] = arrays
-        for s, leaf in self.leaves:
-            vals[s] = leaf._data
-        for op, params, o, srcs, into, buffer in self.forward:
-            args = (vals[srcs[0]],) if len(srcs) == 1 else [vals[s] for s in srcs]
-            if into is not None:
-                vals[o] = into(params, buffer, *args)
-            else:
-                out = op.forward(NumpyNS, params, *args)
-                vals[o] = out if type(out) is np.ndarray else np.asarray(out)
-        return vals
+        """Replay the forward pass on `arrays`; returns the list of values (index it by `out_slot`)."""
+        v = self._replay.vals
+        v[:self.n_inputs] = arrays
+        if not self._load_leaves():
+            raise ValueError("trace: a tensor the function reads changed shape or dtype; trace again")
+        for run in self._forward:
+            run()
+        return v
 
-    def _run_backward(self, vals):
-        grads = [None] * self.n_slots
-        grads[self.out_slot] = np.ones_like(vals[self.out_slot])
-        needs, shapes = self.needs_grad, self.shapes
-        with no_grad():
-            for op, params, o, srcs in self.backward:
-                g = grads[o]
-                if g is None:
-                    continue
-                pgs = op.vjp(NumpyNS, params, g, vals[o], *[vals[s] for s in srcs])
-                for s, pg in zip(srcs, pgs):
-                    if pg is None or not needs[s]:
-                        continue
-                    shape, dtype = shapes[s]
-                    if pg.shape != shape:
-                        pg = T.sum_to(pg, shape)
-                    if pg.dtype != dtype:
-                        pg = pg.astype(dtype)
-                    grads[s] = pg if grads[s] is None else grads[s] + pg
-        deposited = set()
-        for s, leaf in self.leaves:
-            if needs[s] and grads[s] is not None:
-                Tensor.deposit(leaf, grads[s], deposited, None)
+    def __call__(self, *inputs, backward=True):
+        r = self._replay
+        v = r.vals
+        signature = self.signature
+        if len(inputs) == len(signature):
+            i = 0
+            for x, (shape, dtype) in zip(inputs, signature):
+                a = x._data if type(x) is Tensor else x
+                if type(a) is not np.ndarray or a.shape != shape or a.dtype != dtype:
+                    return self._call_slowly(inputs, backward)
+                v[i] = a
+                i += 1
+        else:
+            return self._call_slowly(inputs, backward)
+        if not self._load_leaves():
+            return self._call_slowly(inputs, backward, leaves_changed=True)
+        for run in self._forward:
+            run()
+        result = _wrap(v[self.out_slot].copy())
+        if backward and self.has_backward:
+            self._run_backward()
+        v[:self.n_inputs] = self._no_inputs  # do not keep the caller's arrays alive
+        return result
+
+    def _call_slowly(self, inputs, backward, leaves_changed=False):
+        arrays = [_as_input(x) for x in inputs]
+        sig = _signature(arrays)
+        if sig != self.signature or leaves_changed:
+            if not self.retrace:
+                if leaves_changed:
+                    raise ValueError("trace: a tensor the function reads changed shape or dtype since "
+                                     "tracing; trace again or pass retrace=True")
+                raise ValueError(
+                    f"trace: inputs changed from {_describe(self.signature)} to "
+                    f"{_describe(sig)}; trace again or pass retrace=True")
+            self._record(arrays)
+        return self(*arrays, backward=backward)
+
+    def _run_backward(self):
+        r = self._replay
+        gr, acc = r.grads, r.acc
+        params = self._params
+        for p in params:
+            # where the parameter's gradient is built: a free .grad array if .grad is None
+            old = p.old = p.node._grad
+            gr[p.slot] = acc[p.slot] = _take(p.pool, p.shape, p.dtype) if old is None else p.scratch
+        gr[self.out_slot] = self._seed       # after: the result may be a parameter itself
+        for run in self._backward:
+            run()
+        for p in params:
+            s, old = p.slot, p.old
+            g, buf = gr[s], acc[s]
+            if old is None:
+                if g is not buf:
+                    _copyto(buf, g)
+                p.node._grad = buf
+            else:
+                p.old = None
+                if type(old) is np.ndarray and old.shape == p.shape and old.dtype == p.dtype:
+                    p.node._grad = _add(old, g, out=_take(p.pool, p.shape, p.dtype))
+                else:
+                    p.node._grad = old + (g.copy() if g is buf else g)
+            gr[s] = acc[s] = g = buf = old = None
+
+
+class _Recorder:
+    """Collects (op, params, out, parents) for every op applied while tracing."""
+
+    def __init__(self):
+        self.steps = []
+
+    def record(self, op, params, out, parents):
+        self.steps.append((op, params, out, parents))
+
+
+def _dry_run(root, entry_of):
+    """The engine's backward pass (engine._backward) on the recorded graph, to plan the replay.
+
+    Returns the entries in the order the engine visits them, each with one _Grad
+    (or None) per input, and {node: its total gradient} for every node reached.
+    """
+    counts, stack = {root: 0}, [root]
+    while stack:                             # engine._pending_entries
+        node = stack.pop()
+        if node not in entry_of:
+            if node._op is not None and node.requires_grad:
+                raise ValueError(
+                    f"trace: the function uses a tensor that needs a gradient and was made by "
+                    f"'{node._op.name}' outside the function; the replay cannot send gradients "
+                    f"through it. Compute it inside the function (or detach it)")
+            continue
+        for p in node._parents:
+            if p.requires_grad:
+                if p in counts:
+                    counts[p] += 1
+                else:
+                    counts[p] = 1
+                    stack.append(p)
+    ns = NumpyNS
+    grads, totals, visits = {root: np.ones_like(root._data)}, {}, []
+    ready = [root]
+    while ready:                             # engine._backward: Kahn's order, last ready first
+        node = ready.pop()
+        g = grads.pop(node, None)
+        if g is not None:
+            totals[node] = g
+        e = entry_of.get(node)
+        if e is None:
+            continue
+        parents = node._parents
+        op, params = e.op, e.params
+        if g is None:
+            pgs = [None] * len(parents)
+        elif len(parents) == 2 and op.split and not (parents[0].requires_grad and parents[1].requires_grad):
+            a, b = parents
+            pgs = ((op.vjp_a(ns, params, g, node._data, a._data, b._data), None) if a.requires_grad
+                   else (None, op.vjp_b(ns, params, g, node._data, a._data, b._data)))
+        else:
+            pgs = op.vjp(ns, params, g, node._data, *[p._data for p in parents])
+        cs = [None] * len(parents)
+        for i, (p, pg) in enumerate(zip(parents, pgs)):
+            if p not in counts:
+                continue
+            if pg is not None:
+                fitted = pg
+                if pg.shape != p._data.shape or pg.dtype != p._data.dtype:
+                    fitted = Tensor.fit_grad(ns, pg, p)
+                first = p not in grads
+                cs[i] = _Grad(e.srcs[i], first, pg)
+                grads[p] = fitted if first else grads[p] + fitted
+            counts[p] -= 1
+            if not counts[p]:
+                ready.append(p)
+        if g is not None:
+            visits.append((e, cs))
+    return visits, totals
 
 
 def _as_input(x):
@@ -181,9 +451,23 @@ def trace(fn, *example_inputs, retrace=True):
     parameters it refers to, whose current data is read on every call). The
     callable takes arrays or Tensors of the same shapes and dtypes, returns
     the result as a new Tensor and, when the result is a scalar that needs a
-    gradient, runs the backward pass too: parameters' `.grad` accumulate as
-    with `result.backward()` (pass `backward=False` to skip it). Inputs of
-    another shape or dtype trigger a new trace (or a ValueError with
+    gradient, runs the backward pass too (pass `backward=False` to skip it).
+    Inputs of another shape or dtype trigger a new trace (or a ValueError with
     `retrace=False`). Results are bit-identical to running `fn` eagerly.
+
+    Gradients accumulate as with `result.backward()`: a parameter whose `.grad`
+    is None gets the gradient, otherwise `.grad + gradient`, a new array (the
+    old one is left as it was). The arrays handed to `.grad` are recycled: once
+    nothing references one any more (you set `.grad = None` or called
+    `zero_grad()`, as optimisers' training loops do, and kept no other reference
+    and no view of it), a later call may write the next gradient into it
+    instead of allocating a new one. An array you still hold, or a view of it,
+    is never written: saving `p.grad` between calls is safe. (The arrays are
+    views of trace-owned memory aligned for BLAS, so `p.grad.base` is not None.)
+
+    A parameter used outside `fn` through an op that needs its gradient
+    (`w2 = w * 2` computed before tracing, then used in `fn`) cannot be traced
+    through: compute it inside `fn`. A traced function keeps buffers between
+    calls, so it is not reentrant: do not call one from two threads at once.
     """
     return TracedFunction(fn, example_inputs, retrace=retrace)
