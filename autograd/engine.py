@@ -258,26 +258,29 @@ def _pending_entries(root):
     return entries
 
 
-def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None):
+def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None, visit=None):
     """Back-propagate `seed` (d root / d root) through root's graph.
 
     With `wrt=None` gradients accumulate into `.grad` of the leaves (and of
     every node for families that keep all gradients). Otherwise the gradients
     of the nodes in `wrt` are returned (None where no path) and no `.grad` is
-    touched.
+    touched. `visit(node, g, pgs)`, if given, sees each node that receives a
+    gradient g, in the order the pass handles them, with what its op's rules
+    sent to its parents (before fitting; () for a leaf): trace() plans its
+    replay from it.
     """
     # The pass makes many short-lived objects but never a reference cycle, so the cyclic
     # collector would only rescan the (possibly huge) graph: pause it, as a bulk loader would.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _backward(root, seed, retain_graph, create_graph, wrt)
+        return _backward(root, seed, retain_graph, create_graph, wrt, visit)
     finally:
         if collecting:
             gc.enable()
 
 
-def _backward(root, seed, retain_graph, create_graph, wrt):
+def _backward(root, seed, retain_graph, create_graph, wrt, visit):
     family = root._family
     entries = _pending_entries(root)
     entries[root][1] = seed
@@ -308,6 +311,8 @@ def _backward(root, seed, retain_graph, create_graph, wrt):
                 elif op is None or node._retains_grad:
                     deposit(node, g, deposited, seed)
             if op is None:
+                if visit is not None and g is not None:
+                    visit(node, g, ())
                 continue
             parents = node._parents
             if g is None:                   # no path brought a gradient: parents get none from here
@@ -339,6 +344,8 @@ def _backward(root, seed, retain_graph, create_graph, wrt):
                 if anomaly:
                     from .anomaly import check_backward
                     check_backward(op, pgs, node, parents)
+                if visit is not None:
+                    visit(node, g, pgs)
             for p, pg in zip(parents, pgs):
                 into = entries.get(p)       # None: p needs no gradient
                 if into is None:

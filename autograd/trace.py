@@ -38,8 +38,7 @@ import sys
 
 import numpy as np
 
-from .engine import PER_THREAD
-from .tensor_ops import NumpyNS
+from .engine import PER_THREAD, backward_pass
 from .tensor import Tensor
 from .trace_rules import (_BACKWARD, _FORWARD, _VIEW_INPUTS, _Entry, _Grad, _Replay, _add,
                           _bwd_generic, _copyto, _empty, _empty_like, _fwd_generic, _make_put, _wrap)
@@ -371,65 +370,31 @@ class _Recorder:
 
 
 def _dry_run(root, entry_of):
-    """The engine's backward pass (engine._backward) on the recorded graph, to plan the replay.
+    """Run the engine's backward pass on the recorded graph and watch it, to plan the replay.
 
     Returns the entries in the order the engine visits them, each with one _Grad
     (or None) per input, and {node: its total gradient} for every node reached.
     """
-    counts, stack = {root: 0}, [root]
-    while stack:                             # engine._pending_entries
-        node = stack.pop()
-        if node not in entry_of:
-            if node._op is not None and node.requires_grad:
-                raise ValueError(
-                    f"trace: the function uses a tensor that needs a gradient and was made by "
-                    f"'{node._op.name}' outside the function; the replay cannot send gradients "
-                    f"through it. Compute it inside the function (or detach it)")
-            continue
-        for p in node._parents:
-            if p.requires_grad:
-                if p in counts:
-                    counts[p] += 1
-                else:
-                    counts[p] = 1
-                    stack.append(p)
-    ns = NumpyNS
-    grads, totals, visits = {root: np.ones_like(root._data)}, {}, []
-    ready = [root]
-    while ready:                             # engine._backward: Kahn's order, last ready first
-        node = ready.pop()
-        g = grads.pop(node, None)
-        if g is not None:
-            totals[node] = g
+    visits, totals, reached = [], {}, set()
+
+    def visit(node, g, pgs):
+        totals[node] = g
+        if node._op is None:
+            return
         e = entry_of.get(node)
         if e is None:
-            continue
-        parents = node._parents
-        op, params = e.op, e.params
-        if g is None:
-            pgs = [None] * len(parents)
-        elif len(parents) == 2 and op.split and not (parents[0].requires_grad and parents[1].requires_grad):
-            a, b = parents
-            pgs = ((op.vjp_a(ns, params, g, node._data, a._data, b._data), None) if a.requires_grad
-                   else (None, op.vjp_b(ns, params, g, node._data, a._data, b._data)))
-        else:
-            pgs = op.vjp(ns, params, g, node._data, *[p._data for p in parents])
-        cs = [None] * len(parents)
-        for i, (p, pg) in enumerate(zip(parents, pgs)):
-            if p not in counts:
-                continue
-            if pg is not None:
-                fitted = pg
-                if pg.shape != p._data.shape or pg.dtype != p._data.dtype:
-                    fitted = Tensor.fit_grad(ns, pg, p)
-                first = p not in grads
-                cs[i] = _Grad(e.srcs[i], first, pg)
-                grads[p] = fitted if first else grads[p] + fitted
-            counts[p] -= 1
-            if not counts[p]:
-                ready.append(p)
-        if g is not None:
-            visits.append((e, cs))
+            raise ValueError(
+                f"trace: the function uses a tensor that needs a gradient and was made by "
+                f"'{node._op.name}' outside the function; the replay cannot send gradients "
+                f"through it. Compute it inside the function (or detach it)")
+        cs = [None] * len(pgs)
+        for i, (p, pg) in enumerate(zip(node._parents, pgs)):
+            if pg is not None and p.requires_grad:
+                cs[i] = _Grad(e.srcs[i], p not in reached, pg)
+                reached.add(p)
+        visits.append((e, cs))
+
+    backward_pass(root, np.ones_like(root._data), retain_graph=True, wrt=(), visit=visit)
     return visits, totals
 
 
