@@ -143,8 +143,8 @@ class Linear(Op):
     def vjp(ns, p, g, out, x, w, *b):
         g2 = g if g.ndim == 2 else ns.reshape(g, (-1, g.shape[-1]))
         x2 = x if x.ndim == 2 else ns.reshape(x, (-1, x.shape[-1]))
-        gx = ns.reshape(g2 @ w, x.shape) if p[0] else None
         gw = g2.T @ x2 if p[1] else None
+        gx = (g2 @ w if x.ndim == 2 else ns.reshape(g2 @ w, x.shape)) if p[0] else None
         return (gx, gw, ns.sum(g2, (0,))) if b else (gx, gw)
 
     @staticmethod
@@ -258,12 +258,18 @@ def _row_shift(x):
     return m
 
 
-def _log_softmax_rows(x):
-    """log softmax of each row of 2-D x, shifted by the row max; a fresh array."""
+def _log_softmax_rows(x, saved=None):
+    """log softmax of each row of 2-D x, shifted by the row max; a fresh array.
+
+    With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there.
+    """
     x = _floating(x)
     r = x - _row_shift(x)
-    s = _row_sums(np.exp(r))
-    r -= np.log(s, out=s)
+    e = np.exp(r)
+    s = _row_sums(e)
+    if saved is not None:
+        saved.z, saved.exps, saved.sums = x, e, s
+    r -= np.log(s)
     return r
 
 
@@ -281,9 +287,9 @@ def _weighted_sum(t, logp, reduce):
     return np.vdot(t, logp) if reduce else np.einsum("ij,ij->i", t, logp)
 
 
-def _cross_entropy(z, t, scale, reduce):
+def _cross_entropy(z, t, scale, reduce, saved):
     """SoftmaxCrossEntropy's forward on ndarrays (see there)."""
-    logp = _log_softmax_rows(z)
+    logp = _log_softmax_rows(z, saved)
     total = _weighted_sum(t, logp, reduce)
     if not np.logical_and.reduce(np.isfinite(total), axis=None):
         # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
@@ -295,32 +301,55 @@ def _cross_entropy(z, t, scale, reduce):
 
 def _row_factor(ns, p, g, sign=1.0):
     """sign * scale * g, shaped to multiply (n, k) rows: a scalar when reduced, (n, 1) if not."""
-    scale, reduce = p
+    scale, reduce = p[0], p[1]
     return g * (sign * scale) if reduce else ns.reshape(g, (-1, 1)) * (sign * scale)
+
+
+class SavedSoftmax:
+    """What SoftmaxCrossEntropy's forward leaves for its backward (the third of its params):
+    exp(z - shift) and its row sums, whose quotient is softmax(z), so the backward divides
+    once instead of recomputing softmax from z (eight NumPy calls), as PyTorch saves it."""
+
+    __slots__ = ("z", "exps", "sums")
+
+    def __init__(self):
+        self.z = self.exps = self.sums = None
+
+    def __repr__(self):
+        return "SavedSoftmax()"
+
+
+def _saved(p):
+    return p[2] if len(p) > 2 else None
 
 
 class SoftmaxCrossEntropy(BinaryOp):
     """Cross-entropy of softmax(z) against target weights t, z and t (n, k) of one float dtype.
 
     loss_i = -sum_j t_ij log softmax(z_i)_j = rowsum(t)_i logsumexp(z_i) - sum_j t_ij z_ij
-    params = (scale, reduce): scale * sum_i loss_i as a 0-d result when reduce is true
-    (scale 1/n for a mean), else scale * loss_i of shape (n,). Rows of t are one-hot for
+    params = (scale, reduce[, SavedSoftmax()]): scale * sum_i loss_i as a 0-d result when
+    reduce is true (scale 1/n for a mean), else scale * loss_i of shape (n,). Rows of t are one-hot for
     class labels, but may be any weights: nothing assumes they sum to 1. An -inf logit
     where t is 0 adds nothing; where t > 0 the loss is +inf, as the formula says.
 
     A primitive, not the composite of logsumexp, where and sum it replaces, for speed: a
     training step's loss is one node and about ten NumPy calls each way instead of eight
-    nodes and some twenty-five calls. The rules recompute softmax from z (ops keep no
-    state); the t-rule runs only when t needs a gradient (soft or learned targets).
+    nodes and some twenty-five calls. The z-rule takes softmax from the SavedSoftmax when
+    params has one (else recomputes it); the t-rule runs only when t needs a gradient.
     """
 
     name = "softmax_cross_entropy"
-    forward = staticmethod(lambda ns, p, z, t: _cross_entropy(z, t, p[0], p[1]))
+    forward = staticmethod(lambda ns, p, z, t: _cross_entropy(z, t, p[0], p[1], _saved(p)))
 
     @staticmethod
     def vjp_a(ns, p, g, out, z, t):
         # d loss_i / d z_ij = softmax(z_i)_j rowsum(t)_i - t_ij (the notes' delta a - y for one-hot t)
-        return (ns.softmax_rows(z) * ns.row_sums(t) - t) * _row_factor(ns, p, g)
+        saved = _saved(p)
+        if saved is not None and saved.z is z:      # raw arrays, as the forward saw them
+            softmax = saved.exps / saved.sums
+        else:
+            softmax = ns.softmax_rows(z)
+        return (softmax * ns.row_sums(t) - t) * _row_factor(ns, p, g)
 
     @staticmethod
     def vjp_b(ns, p, g, out, z, t):

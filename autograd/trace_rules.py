@@ -399,7 +399,7 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
     """tensor_ops._cross_entropy into buffers, its helpers (_row_max, _row_shift, _row_sums,
     _weighted_sum) spelled out with the same calls. It keeps exp(z - shift) and its row sums:
     SoftmaxCrossEntropy.vjp_a recomputes exactly these (the same calls on the same values)."""
-    v, (z, t), (scale, reduce) = r.vals, srcs, p
+    v, (z, t), (scale, reduce) = r.vals, srcs, p[:2]
     if not _sce_usable(r, z, t):
         return None
     (n, k), dtype = v[z].shape, v[z].dtype
@@ -451,7 +451,7 @@ def _bwd_softmax_cross_entropy(r, e, cs):
         return None
     (n, k), dtype = v[z].shape, v[z].dtype
     ones, row_shift, row_sums = T._ones_column(k, dtype), T._row_shift, T._row_sums
-    scale, reduce = e.params
+    scale, reduce = e.params[:2]
     factor = 1.0 * scale                            # _row_factor's sign * scale
     t_sums = _empty((n, 1), dtype)
     d, put = _parts(cz)

@@ -13,7 +13,7 @@ import numpy as np
 
 from autograd import Tensor, maximum, where
 from autograd.engine import apply
-from autograd.tensor_ops import SoftmaxCrossEntropy
+from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
 
 from ._erf import erf
 from ._errors import names_errors
@@ -258,7 +258,7 @@ def cross_entropy(input, target, reduction="mean"):
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
-    return apply(SoftmaxCrossEntropy, (scale, True), z, t)
+    return apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t)
 
 
 @names_errors
