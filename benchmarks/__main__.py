@@ -26,7 +26,7 @@ def mlp_rows(repeats):
             arrays = mlp.make_arrays(rng, dtype)
             x, onehot = mlp.make_batch(rng, batch, dtype)
             params = mlp.tensor_params(arrays)
-            number = max(1, 256 // batch)
+            number = max(4, 1024 // batch)     # each timed sample: several steps, at least ~10 ms
             t = interleaved_medians({"numpy": lambda: mlp.numpy_step(arrays, x, onehot),
                                      "tensor": lambda: mlp.tensor_step(params, x, onehot)},
                                     repeats=repeats, number=number)
@@ -48,7 +48,7 @@ def traced_row(repeats):
         step(x, onehot)
         mlp.sgd_update(params)
     t = interleaved_medians({"numpy": lambda: mlp.numpy_step(arrays, x, onehot), "traced": traced_step},
-                            repeats=repeats, number=16)
+                            repeats=repeats, number=64)
     ratio = t["traced"] / t["numpy"]
     return _row("6. traced MLP step, batch 16, float32", f"{t['traced'] * 1e3:.3f} ms",
                 f"{t['numpy'] * 1e3:.3f} ms NumPy", f"{ratio:.2f}x", "<= 1.0x", ratio <= 1.0)
