@@ -7,6 +7,7 @@ only need the right values: summing back over broadcast axes and casting to
 the input's dtype is the engine's job (`Tensor.fit_grad`).
 """
 import functools
+import math
 
 import numpy as np
 
@@ -253,7 +254,7 @@ def _row_shift(x):
     +inf or nan, shifting would make nan of inf - inf, so those rows stay unshifted.
     """
     m = _row_max(x)
-    if not np.logical_and.reduce(np.isfinite(m), axis=None):
+    if not math.isfinite(np.add.reduce(m, axis=None)):    # a max is not finite (or their sum overflows)
         m = np.where(np.isfinite(m), m, 0)
     return m
 
@@ -291,7 +292,7 @@ def _cross_entropy(z, t, scale, reduce, saved):
     """SoftmaxCrossEntropy's forward on ndarrays (see there)."""
     logp = _log_softmax_rows(z, saved)
     total = _weighted_sum(t, logp, reduce)
-    if not np.logical_and.reduce(np.isfinite(total), axis=None):
+    if not (math.isfinite(total) if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)):
         # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
         # not 0 * -inf = nan (the dot products above make that nan without a warning);
         # with weight > 0 the loss is +inf
