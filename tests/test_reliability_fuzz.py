@@ -10,7 +10,6 @@ import contextlib
 import copy
 import math
 import operator
-import os
 import warnings
 
 import numpy as np
