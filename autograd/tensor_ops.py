@@ -21,11 +21,16 @@ def reduced_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def broadcast_axes(big, shape):
+    """The axes of shape `big` that broadcasting `shape` to it added or stretched."""
+    lead = len(big) - len(shape)
+    return tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and big[i + lead] != 1)
+
+
 def sum_to(x, shape):
     """Sum ndarray `x` down to `shape`, undoing NumPy broadcasting."""
     lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    axes = broadcast_axes(x.shape, shape)
     if axes:
         x = x.sum(axis=axes, keepdims=True)
     return x.reshape(shape) if lead or x.shape != shape else x
@@ -259,15 +264,20 @@ def _row_shift(x):
     return m
 
 
+def _shifted_exps(x):
+    """For the rows of 2-D x: x minus the row maxima, its exp, and the exp's row sums."""
+    x = _floating(x)
+    r = x - _row_shift(x)
+    e = np.exp(r)
+    return x, r, e, _row_sums(e)
+
+
 def _log_softmax_rows(x, saved=None):
     """log softmax of each row of 2-D x, shifted by the row max; a fresh array.
 
     With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there.
     """
-    x = _floating(x)
-    r = x - _row_shift(x)
-    e = np.exp(r)
-    s = _row_sums(e)
+    x, r, e, s = _shifted_exps(x)
     if saved is not None:
         saved.z, saved.exps, saved.sums = x, e, s
     r -= np.log(s)
@@ -276,10 +286,8 @@ def _log_softmax_rows(x, saved=None):
 
 def _softmax_rows(x):
     """softmax of each row of 2-D x, shifted by the row max; a fresh array."""
-    x = _floating(x)
-    e = x - _row_shift(x)
-    np.exp(e, out=e)
-    e /= _row_sums(e)
+    _, _, e, s = _shifted_exps(x)
+    e /= s
     return e
 
 

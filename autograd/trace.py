@@ -40,8 +40,8 @@ import numpy as np
 
 from .engine import PER_THREAD, backward_pass
 from .tensor import Tensor
-from .trace_rules import (_BACKWARD, _FORWARD, _VIEW_INPUTS, _Entry, _Grad, _Replay, _add,
-                          _bwd_generic, _copyto, _empty, _empty_like, _fwd_generic, _make_put, _wrap)
+from .trace_rules import (_BACKWARD, _FORWARD, _VIEW_INPUTS, _Entry, _Grad, _Replay, _bwd_generic,
+                          _empty, _empty_like, _fwd_generic, _make_put)
 
 # Recycling .grad arrays. A parameter's .grad arrays come from a pool of at most two
 # (_empty views of a uint8 array). One is free when nothing but the pool references it:
@@ -312,7 +312,7 @@ class TracedFunction:
             return self._call_slowly(inputs, backward, leaves_changed=True)
         for run in self._forward:
             run()
-        result = _wrap(v[self.out_slot].copy())
+        result = Tensor._wrap(v[self.out_slot].copy())
         if backward and self.has_backward:
             self._run_backward()
         v[:self.n_inputs] = self._no_inputs  # do not keep the caller's arrays alive
@@ -348,12 +348,12 @@ class TracedFunction:
             g, buf = gr[s], acc[s]
             if old is None:
                 if g is not buf:
-                    _copyto(buf, g)
+                    np.copyto(buf, g)
                 p.node._grad = buf
             else:
                 p.old = None
                 if type(old) is np.ndarray and old.shape == p.shape and old.dtype == p.dtype:
-                    p.node._grad = _add(old, g, out=_take(p.pool, p.shape, p.dtype))
+                    p.node._grad = np.add(old, g, out=_take(p.pool, p.shape, p.dtype))
                 else:
                     p.node._grad = old + (g.copy() if g is buf else g)
             gr[s] = acc[s] = g = buf = old = None

@@ -8,7 +8,6 @@ import numpy as np
 
 from . import ops
 from . import tensor_ops as T
-from .tensor import Tensor
 from .tensor_ops import NumpyNS, reduced_shape
 
 _add, _subtract, _multiply, _divide = np.add, np.subtract, np.multiply, np.divide
@@ -16,7 +15,6 @@ _negative, _exp, _log, _tanh, _maximum = np.negative, np.exp, np.log, np.tanh, n
 _matmul, _greater, _copyto, _broadcast_to = np.matmul, np.greater, np.copyto, np.broadcast_to
 _sum, _max = np.add.reduce, np.maximum.reduce
 _vdot, _einsum = np.vdot, np.einsum
-_wrap = Tensor._wrap
 
 
 def _empty(shape, dtype, order="C"):
@@ -555,11 +553,9 @@ def _fitting(g, shape, dtype):
     """What Tensor.fit_grad does to g (sum over broadcast axes, cast), as constants."""
     axes, reshape, cast = (), False, None
     if g.shape != shape:                     # tensor_ops.sum_to
-        lead = g.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+        axes = T.broadcast_axes(g.shape, shape)
         kept = tuple(1 if i in axes else n for i, n in enumerate(g.shape)) if axes else g.shape
-        reshape = bool(lead) or kept != shape
+        reshape = g.ndim != len(shape) or kept != shape
     if g.dtype != dtype:
         cast = dtype
     return axes, reshape, cast
