@@ -157,14 +157,20 @@ def prelu(x, weight):
 
 
 # Losses ----------------------------------------------------------------------
+_SCALES = {"sum": 1.0, "half_sum": 0.5}     # what each reduction but "mean" puts on the sum
+
+
+def _check_reduction(where, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
 def _reduce(where, per_item, reduction):
+    _check_reduction(where, reduction)
     if reduction == "mean":
         return per_item.mean()
-    if reduction == "sum":
-        return per_item.sum()
-    if reduction == "half_sum":
-        return per_item.sum() * 0.5
-    raise ValueError(f"{where}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    total = per_item.sum()
+    return total if reduction == "sum" else total * _SCALES[reduction]
 
 
 def _same_shape(where, input, target):
@@ -221,9 +227,6 @@ def _not_complex(where, what, x):
     return x
 
 
-_SCALES = {"sum": 1.0, "half_sum": 0.5}
-
-
 @names_errors
 def cross_entropy(input, target, reduction="mean"):
     """Softmax cross-entropy of logits `input` (batch, classes) or (classes,).
@@ -252,15 +255,14 @@ def cross_entropy(input, target, reduction="mean"):
     n, classes = z.shape
     if classes == 0:
         raise ValueError(f"cross_entropy: input of shape {np.shape(input)} has no classes")
+    _check_reduction("cross_entropy", reduction)
     if reduction == "mean":
         if n == 0:
             raise ValueError(f"cross_entropy: cannot average over an empty batch (input shape "
                              f"{np.shape(input)})")
         scale = 1.0 / n
-    elif reduction in _SCALES:
-        scale = _SCALES[reduction]
     else:
-        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        scale = _SCALES[reduction]
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
     return apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t)
