@@ -97,16 +97,31 @@ def gradcheck_rows():
     ]
 
 
+# Each group of rows by name, in the table's order: `--only NAME` runs one group, so a check of
+# one area does not wait for the whole table. A new area adds one entry here.
+GROUPS = {
+    "mlp": lambda args: mlp_rows(args.repeats),
+    "per_op": lambda args: per_op_rows(args.repeats),
+    "scalar": lambda args: scalar_rows(max(3, args.repeats // 2)),
+    "memory": lambda args: [memory_row()],
+    "gradcheck": lambda args: [] if args.skip_gradcheck else gradcheck_rows(),
+    "trace": lambda args: [traced_row(args.repeats)],
+}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats per figure (median)")
     parser.add_argument("--skip-gradcheck", action="store_true", help="leave out target 5 (the slowest)")
+    parser.add_argument("--only", action="append", choices=sorted(GROUPS), metavar="GROUP",
+                        help=f"run only this group of rows (repeatable): {', '.join(GROUPS)}")
     args = parser.parse_args(argv)
-    rows = mlp_rows(args.repeats) + per_op_rows(args.repeats) + scalar_rows(max(3, args.repeats // 2))
-    rows.append(memory_row())
-    if not args.skip_gradcheck:
-        rows += gradcheck_rows()
-    rows.append(traced_row(args.repeats))
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    rows = []
+    for name, rows_of in GROUPS.items():
+        if args.only is None or name in args.only:
+            rows += rows_of(args)
     print(f"chainrule benchmarks on {platform.machine()}, {platform.python_implementation()} "
           f"{platform.python_version()}, NumPy {np.__version__}\n")
     print_table(rows, ["figure", "chainrule", "reference", "ratio", "target", ""])
