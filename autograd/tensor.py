@@ -6,6 +6,7 @@ op needs (summing gradients over broadcast axes, keeping the dtype) is done
 once, in `Tensor.fit_grad`, which the engine calls for every gradient.
 """
 import warnings
+import weakref
 
 import numpy as np
 
@@ -36,6 +37,24 @@ def _as_array(where, data, dtype=None):
     if arr.dtype.kind not in "fiubc":
         raise TypeError(f"{where}: unsupported dtype {arr.dtype} (numbers or booleans only)")
     return arr
+
+
+def _check_differentiable(where, arr):
+    if arr.dtype.kind != "f":
+        raise TypeError(
+            f"{where}: requires_grad=True needs floating-point data, got dtype {arr.dtype} "
+            f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
+
+
+def _python_number(x):
+    """A NumPy scalar as the Python number it holds; anything else unchanged.
+
+    PyTorch's rule, for every operator: a scalar does not promote a tensor, so x32 * np.float64(2)
+    and x32 ** np.float64(2) are float32 like x32 * 2.0 (NumPy 2 would make the second float64).
+    """
+    if isinstance(x, np.generic) and x.dtype.kind in "biufc":
+        return x.item()
+    return x
 
 
 def _normalize_axes(where, axis, ndim):
@@ -80,10 +99,8 @@ class Tensor(Node):
 
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
         arr = _as_array("Tensor", data, dtype)
-        if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: requires_grad=True needs floating-point data, got dtype {arr.dtype} "
-                f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
+        if requires_grad:
+            _check_differentiable("Tensor", arr)
         self._init_leaf(arr, bool(requires_grad), label)
 
     # Data and gradient -------------------------------------------------
@@ -129,6 +146,19 @@ class Tensor(Node):
         self._retains_grad = True
         return self
 
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set `requires_grad` of this leaf in place and return it (PyTorch's spelling)."""
+        if self._op is not None:
+            if requires_grad:
+                return self             # a result of ops on tensors that require grad already does
+            raise RuntimeError(
+                f"requires_grad_: only a leaf's flag can change; this tensor was made by "
+                f"'{self._op.name}'. Use .detach() for a copy outside the graph")
+        if requires_grad:
+            _check_differentiable("requires_grad_", self._data)
+        self.requires_grad = bool(requires_grad)
+        return self
+
     shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
     dtype = property(lambda self: self._data.dtype)
@@ -136,9 +166,64 @@ class Tensor(Node):
     T = property(lambda self: self.transpose())
 
     def item(self):
+        return self._one("item")
+
+    def _one(self, where):
+        """The only element, as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"item: only a tensor with one element has an item; shape is {self.shape}")
+            raise ValueError(f"{where}: only a tensor with one element can be converted to a Python "
+                             f"number; shape is {self.shape}")
         return self._data.item()
+
+    # Truth values and conversions, as PyTorch: one element, or a ValueError naming the shape
+    # (`if loss < best:` then works, and `if t:` on many elements is refused, not always True).
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous "
+                             f"(only a one-element tensor has one); reduce it first, e.g. "
+                             f"np.any(t.data) or np.all(t.data)")
+        return bool(self._data.item())
+
+    def __float__(self) -> float:
+        return float(self._one("float"))
+
+    def __int__(self) -> int:
+        value = self._one("int")
+        try:
+            return int(value)
+        except OverflowError:           # int(inf)
+            raise ValueError(f"int: cannot convert {value} to an integer") from None
+
+    def __iter__(self):
+        """The subtensors along the first axis (each a graph node, like t[i])."""
+        if self._data.ndim == 0:
+            raise TypeError("iter: iteration over a 0-d tensor (shape ())")
+        return (self[i] for i in range(len(self._data)))
+
+    def __contains__(self, element) -> bool:
+        """`x in t`: whether some element of t equals x (PyTorch's (t == x).any())."""
+        equal = self._compare(np.equal, element)
+        if equal is NotImplemented:
+            raise TypeError(f"in: cannot look for {type(element).__name__} in a tensor of shape {self.shape}")
+        return bool(equal._data.any())
+
+    def argmax(self, axis=None, keepdims: bool = False) -> np.ndarray:
+        """Index of the largest element (of the flattened tensor when axis is None); no gradient."""
+        return self._arg_reduce(np.argmax, "argmax", axis, keepdims)
+
+    def argmin(self, axis=None, keepdims: bool = False) -> np.ndarray:
+        """Index of the smallest element (of the flattened tensor when axis is None); no gradient."""
+        return self._arg_reduce(np.argmin, "argmin", axis, keepdims)
+
+    def _arg_reduce(self, fn, where, axis, keepdims):
+        if isinstance(axis, tuple):
+            raise TypeError(f"{where}: axis must be None or an int, got {axis!r}")
+        axes = _normalize_axes(where, axis, self.ndim)
+        axis = None if axes is None else axes[0]
+        if self._data.size == 0 and (axis is None or self.shape[axis] == 0):
+            raise ValueError(f"{where}: cannot take {where} of an empty tensor of shape {self.shape} "
+                             f"over axis {axis}")
+        return np.asarray(fn(self._data, axis=axis, keepdims=bool(keepdims)))
 
     def numpy(self):
         return self._data
@@ -179,10 +264,9 @@ class Tensor(Node):
     @staticmethod
     def check_versions(node):
         for p in node._parents:
-            if p._version > node._stamp:
-                name = repr(p.label) if p.label else f"of shape {p.shape}"
+            if p._version > node._stamp or (_WRITTEN_MEMORY and _written_since(p._data, node._stamp)):
                 raise RuntimeError(
-                    f"backward: the data of the tensor {name} was modified after op "
+                    f"backward: the data of the tensor {_describe(p)} was modified after op "
                     f"'{node._op.name}' used it; the gradient would be wrong. Recompute the "
                     f"forward pass after changing data.")
 
@@ -251,6 +335,10 @@ class Tensor(Node):
         """Wrap a number or array; Python numbers take this tensor's dtype where NumPy keeps it."""
         if isinstance(other, Tensor):
             return other
+        if type(other) is np.ndarray:
+            return Tensor._wrap(_as_array(where, other))
+        if isinstance(other, np.generic):
+            other = _python_number(other)
         if isinstance(other, (int, float)) and self._data.dtype.kind == "f":
             try:
                 return Tensor._wrap(np.asarray(other, dtype=self._data.dtype))
@@ -270,8 +358,8 @@ class Tensor(Node):
         a, b = (other, self) if reflected else (self, other)
         try:
             return apply(op, None, a, b)
-        except ValueError:
-            raise _broadcast_error(op.name, a, b) from None
+        except ValueError as exc:
+            raise _operand_error(op.name, a, b, exc) from None
 
     def __add__(self, other):
         if type(other) is Tensor:       # the common case first: no conversion, no checks
@@ -326,10 +414,12 @@ class Tensor(Node):
             return NotImplemented
         if isinstance(exponent, list):
             exponent = const._data      # the rules compute c - 1: an array, not a list
+        elif isinstance(exponent, np.generic):
+            exponent = _python_number(exponent)
         try:
             return apply(ops.PowConst, exponent, self)
-        except ValueError:
-            raise _broadcast_error("**", self, const) from None
+        except ValueError as exc:
+            raise _operand_error("**", self, const, exc) from None
 
     def __rpow__(self, other):
         return self._binary(ops.Pow, other, reflected=True)
@@ -358,15 +448,87 @@ class Tensor(Node):
         if other is None:
             return NotImplemented
         try:
-            return Tensor(fn(self._data, other._data))
-        except ValueError:
-            raise _broadcast_error(fn.__name__, self, other) from None
+            return Tensor._wrap(fn(self._data, other._data))
+        except ValueError as exc:
+            raise _operand_error(fn.__name__, self, other, exc) from None
 
     __lt__ = lambda self, other: self._compare(np.less, other)
     __le__ = lambda self, other: self._compare(np.less_equal, other)
     __gt__ = lambda self, other: self._compare(np.greater, other)
     __ge__ = lambda self, other: self._compare(np.greater_equal, other)
+    __eq__ = lambda self, other: self._compare(np.equal, other)
+    __ne__ = lambda self, other: self._compare(np.not_equal, other)
+    # identity, as in PyTorch: the engine keeps nodes in dicts and sets, which compare hashes
+    # (unique per live object) before they would call __eq__; nothing puts nodes in lists to search
     __hash__ = object.__hash__
+
+    # In-place operators ------------------------------------------------
+    def __iadd__(self, other):
+        return self._inplace(ops.Add, np.add, other)
+
+    def __isub__(self, other):
+        return self._inplace(ops.Sub, np.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace(ops.Mul, np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(ops.Div, np.true_divide, other)
+
+    def _inplace(self, op, ufunc, other):
+        """`self op= other` writing into self's array, as PyTorch's in-place operators do.
+
+        The data keeps its array (views and the caller's array see the change) and its dtype,
+        and its version moves on, so a pending graph that saved it refuses backward(). With
+        grad mode on and a gradient involved, the write is recorded: self becomes the op's
+        output and its former value a node of its own.
+        """
+        where = op.name + "="
+        other = self._const(other, where)
+        if other is None:
+            return NotImplemented
+        mode = engine.PER_THREAD.mode
+        if mode.tracer is not None:
+            raise RuntimeError(f"{where}: in-place operators cannot be traced (the replay would not "
+                               f"repeat the write); write x = x {op.name} y inside a traced function")
+        records = mode.grad_enabled and (self.requires_grad or other.requires_grad)
+        if records and self.requires_grad and self._op is None:
+            raise RuntimeError(
+                f"{where}: a leaf Variable that requires grad is being used in an in-place "
+                f"operation (the tensor {_describe(self)}); change its data inside `with no_grad():` "
+                f"(as an optimiser does), or write x = x {op.name} y for a new tensor")
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{where}: the data of the tensor {_describe(self)} is read-only (a graph waiting for "
+                f"backward() may hold it, or it was given read-only); write x = x {op.name} y")
+        if records or mode.hooked:      # the op's rules give the gradient, tangent and checks
+            self._record_inplace(op, ufunc, other, where)
+        else:
+            try:
+                ufunc(self._data, other._data, out=self._data, casting="same_kind")
+            except TypeError:
+                raise _inplace_dtype_error(where, ufunc, self, other) from None
+            except ValueError:
+                raise _inplace_shape_error(where, self, other) from None
+        _note_write(self)
+        return self
+
+    def _record_inplace(self, op, ufunc, other, where):
+        before = Tensor._wrap(self._data.copy(), self._op, self._params, self._parents,
+                              self._stamp, self._scope)
+        before.requires_grad = self.requires_grad
+        before._tangent = self._tangent
+        result = before._binary(op, before if other is self else other)
+        if result.shape != self.shape:
+            raise _inplace_shape_error(where, self, other)
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise _inplace_dtype_error(where, ufunc, self, other)
+        np.copyto(self._data, result._data, casting="same_kind")
+        if result._op is not None:
+            self._op, self._params, self._parents = result._op, result._params, result._parents
+            self.requires_grad = True
+            self._stamp = engine.DATA_WRITES[0] + 1      # the count once _note_write has run
+        self._tangent = result._tangent
 
     # Elementwise functions ---------------------------------------------
     def exp(self):
@@ -407,6 +569,7 @@ class Tensor(Node):
                 raise TypeError(f"clip: the bounds must be numbers or None, got {bound!r}")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
+        lo, hi = _python_number(lo), _python_number(hi)
         try:
             return apply(T.Clip, (lo, hi), self)
         except OverflowError as exc:    # a bound outside an integer dtype's range
@@ -479,7 +642,11 @@ class Tensor(Node):
 
     def transpose(self, *axes):
         axes = _shape_args("transpose", axes) if axes else tuple(range(self.ndim))[::-1]
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+        for a in axes:
+            if not -self.ndim <= a < self.ndim:
+                raise ValueError(f"transpose: axis {a} is out of range for a tensor with {self.ndim} "
+                                 f"dimensions (shape {self.shape})")
+        if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of shape {self.shape}")
         return apply(T.Transpose, tuple(a % self.ndim for a in axes), self)
 
@@ -488,7 +655,22 @@ class Tensor(Node):
         try:
             return apply(T.GetItem, index, self)
         except IndexError as exc:
+            bad = _invalid_index_part(index)
+            if bad is not None:         # NumPy says IndexError; the README promises TypeError
+                raise TypeError(f"getitem: {bad!r} is not an index (ints, slices, None, Ellipsis, "
+                                f"integer or boolean arrays are; tensor of shape {self.shape})") from None
             raise IndexOutOfRange(f"getitem: {exc} (tensor of shape {self.shape})") from None
+
+
+def _invalid_index_part(index):
+    """The first part of `index` of a type NumPy cannot index with, or None."""
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, np.ndarray):
+            if part.dtype.kind not in "iub":
+                return part
+        elif not (part is None or part is Ellipsis or isinstance(part, (slice, int, np.integer, np.bool_))):
+            return part
+    return None
 
 
 def _raw_index(index):
@@ -501,12 +683,62 @@ def _raw_index(index):
     return index
 
 
-def _broadcast_error(name, a, b):
+def _operand_error(name, a, b, exc):
+    """The ValueError NumPy raised for operands a and b, named after op `name` with their shapes."""
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         return ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together")
-    return ValueError(f"{name}: invalid operands of shapes {a.shape} and {b.shape}")
+    # not the shapes: NumPy's own reason, e.g. integers to negative integer powers
+    return ValueError(f"{name}: {str(exc).rstrip('.')} (operands of dtypes {a.dtype} and {b.dtype}, "
+                      f"shapes {a.shape} and {b.shape})")
+
+
+def _describe(t):
+    return repr(t.label) if t.label else f"of shape {t.shape}"
+
+
+def _inplace_shape_error(where, t, other):
+    return ValueError(f"{where}: the result of shapes {t.shape} and {other.shape} broadcast together "
+                      f"does not fit the tensor's shape {t.shape}")
+
+
+def _inplace_dtype_error(where, ufunc, t, other):
+    result = ufunc.resolve_dtypes((t.dtype, other.dtype, None))[-1]
+    return TypeError(f"{where}: the result for dtypes {t.dtype} and {other.dtype} is {result}, which "
+                     f"cannot be stored in the tensor's dtype {t.dtype} (shape {t.shape}); convert "
+                     f"with .astype first")
+
+
+# Memory an in-place operator wrote into, by the array that owns it: id -> (weak reference to that
+# array, DATA_WRITES count of the write). A tensor whose data is a view of the same memory (x and x.T,
+# x[0], x.reshape(...)) changed too, though only the written tensor's _version moved: check_versions
+# looks here as well.
+_WRITTEN_MEMORY = {}
+
+
+def _memory_owner(arr):
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
+def _note_write(node):
+    engine.DATA_WRITES[0] += 1
+    node._version = count = engine.DATA_WRITES[0]
+    owner = _memory_owner(node._data)
+    key = id(owner)
+
+    def forget(ref):            # the owner is gone: its id may be reused
+        if _WRITTEN_MEMORY.get(key, (None,))[0] is ref:
+            del _WRITTEN_MEMORY[key]
+    _WRITTEN_MEMORY[key] = (weakref.ref(owner, forget), count)
+
+
+def _written_since(arr, stamp):
+    owner = _memory_owner(arr)
+    entry = _WRITTEN_MEMORY.get(id(owner))
+    return entry is not None and entry[1] > stamp and entry[0]() is owner
 
 
 def _tensor(where, x):
@@ -553,15 +785,15 @@ def linear(x, weight, bias=None):
 def _binary_fn(op, a, b):
     first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     if first is None:
-        a = Tensor._wrap(_as_array(op.name, a))
+        a = Tensor._wrap(_as_array(op.name, _python_number(a)))
         first = a
     a, b = first._const(a, op.name), first._const(b, op.name)
     if a is None or b is None:
         raise TypeError(f"{op.name}: expected tensors, arrays or numbers")
     try:
         return apply(op, None, a, b)
-    except ValueError:
-        raise _broadcast_error(op.name, a, b) from None
+    except ValueError as exc:
+        raise _operand_error(op.name, a, b, exc) from None
 
 
 def maximum(a, b):
@@ -579,7 +811,7 @@ def where(cond, a, b):
     cond = cond._data if isinstance(cond, Tensor) else _as_array("where", cond)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: the condition must be boolean, got dtype {cond.dtype}")
-    first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor._wrap(_as_array("where", a))
+    first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor._wrap(_as_array("where", _python_number(a)))
     a, b = first._const(a, "where"), first._const(b, "where")
     if a is None or b is None:
         raise TypeError("where: a and b must be tensors, arrays or numbers")

@@ -102,13 +102,25 @@ def _input(where, i, x, nested):
     return leaf
 
 
+def _number_dtype(args):
+    """The dtype a float argument gets: that of the floating-point arrays and tensors among the
+    arguments when they agree (as a number in an expression takes the tensor's dtype), else float64.
+
+    So f(x, 0.5) with a float32 x computes in float32, as f(x) with the 0.5 written inside would.
+    """
+    dtypes = {x.dtype for x in args if isinstance(x, (np.ndarray, Tensor, np.floating)) and x.dtype.kind == "f"}
+    return dtypes.pop() if len(dtypes) == 1 else np.float64
+
+
 def _call(where, f, args, nums):
     """Run f with the differentiated arguments replaced by their input nodes."""
     nested = _STATE.depth > 0
-    # floats and floating-point arrays reach f as Tensors (API.md), differentiated or not;
-    # integer and boolean arrays (labels, indices, masks) arrive unchanged
-    args = [Tensor._wrap(np.asarray(x, dtype=np.float64))
-            if isinstance(x, float) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
+    # floats and floating-point arrays reach f as Tensors (API.md), differentiated or not, in
+    # their own dtype; integer and boolean arrays (labels, indices, masks) arrive unchanged
+    number_dtype = _number_dtype(args)
+    args = [Tensor._wrap(np.asarray(x, dtype=number_dtype)) if isinstance(x, float)
+            else Tensor._wrap(np.asarray(x))
+            if isinstance(x, np.floating) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
             else x for x in args]
     inputs = [_input(where, i, args[i], nested) for i in nums]
     for i, x in zip(nums, inputs):

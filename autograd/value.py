@@ -5,6 +5,7 @@ through `FloatNS`, or on `Value`s through `ValueNS` when the backward pass is
 itself recorded (create_graph=True).
 """
 import math
+from numbers import Real
 from operator import mul
 
 from . import engine, ops
@@ -311,8 +312,9 @@ def _constant(x):
     """A number as a constant leaf (no gradient); a Value passes through."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return Value._wrap(float(x))
+    # Real: NumPy's integer and floating scalars too (np.int64, np.float32), as Value() takes them
+    if (isinstance(x, (int, float)) or isinstance(x, Real)) and not isinstance(x, bool):
+        return Value._wrap(_real("weighted_sum", x))
     raise TypeError(f"Value: expected a Value or a real number, got {type(x).__name__}")
 
 

@@ -154,6 +154,13 @@ def ieee_quiet(complex_casts="error"):
         yield
 
 
+def _weak(x):
+    """A NumPy scalar as the Python number it holds: chainrule follows PyTorch's rule that a
+    scalar does not promote a tensor (README, Conventions), where NumPy 2 lets np.float64(2)
+    promote a float32 array."""
+    return x.item() if isinstance(x, np.generic) and x.dtype.kind in "biufc" else _raw(x)
+
+
 def _reference(ref, args):
     """NumPy's answer, or None when NumPy itself refuses the arguments."""
     if ref is None:
@@ -161,7 +168,8 @@ def _reference(ref, args):
     with ieee_quiet(complex_casts="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            return np.asarray(ref(*[_raw(a) for a in args]))
+            weak = any(isinstance(a, Tensor) for a in args)     # an operation on a tensor
+            return np.asarray(ref(*[_weak(a) if weak else _raw(a) for a in args]))
         except Exception:      # noqa: BLE001 - NumPy refusing is information, not a failure
             return None
 
