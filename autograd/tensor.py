@@ -527,7 +527,9 @@ class Tensor(Node):
         if result._op is not None:
             self._op, self._params, self._parents = result._op, result._params, result._parents
             self.requires_grad = True
-            self._stamp = engine.DATA_WRITES[0] + 1      # the count once _note_write has run
+            # the count before this write: an operand viewing self's memory was overwritten,
+            # and check_versions must refuse it (before holds a copy)
+            self._stamp = engine.DATA_WRITES[0]
         self._tangent = result._tangent
 
     # Elementwise functions ---------------------------------------------

@@ -221,6 +221,18 @@ def test_in_place_on_a_result_that_was_used_makes_its_users_refuse():
         y.backward()
 
 
+def test_recorded_in_place_with_an_operand_viewing_the_target_refuses_backward():
+    """h *= v where v is a view of h: the product's gradient needs v's old values, now overwritten."""
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    h = x * 1.0
+    with no_grad():
+        view = h.T
+    h *= view
+    np.testing.assert_array_equal(h.data, [[1.0, 6.0], [6.0, 16.0]])
+    with pytest.raises(RuntimeError, match="modified"):
+        h.sum().backward()
+
+
 @settings(max_examples=10)
 @given(st.sampled_from(sorted(IN_PLACE)), SHAPES.flatmap(nonzero))
 def test_in_place_in_the_graph_is_differentiated(symbol, a):
