@@ -425,6 +425,8 @@ def l2_penalty(model, lam, n):
     Weights are the parameters whose own name starts with "weight" (Linear,
     Maxout, ElmanRNN, RBF, PReLU); n is the size of the training set.
     """
+    if not n > 0:
+        raise ValueError(f"l2_penalty: n, the size of the training set, must be positive, got {n!r}")
     weights = [p for name, p in model.named_parameters() if name.rsplit(".", 1)[-1].startswith("weight")]
     if not weights:
         raise ValueError(f"l2_penalty: {type(model).__name__} has no parameter named weight*")
