@@ -249,10 +249,14 @@ def _class_weights(where, weight, z):
     return w.astype(z.dtype)
 
 
+def _safe_labels(labels, ignored):
+    """The labels with the ignored ones replaced by 0, a valid index (their rows are zeroed)."""
+    return labels if ignored is None else np.where(ignored, 0, labels)
+
+
 def _per_sample_weights(labels, ignored, class_weight, dtype):
-    """weight[label] per sample (1 without class weights), 0 where the label is ignored."""
-    if ignored is not None:
-        labels = np.where(ignored, 0, labels)         # any valid index: its weight is zeroed
+    """weight[label] per sample (1 without class weights), 0 where the label is ignored;
+    `labels` are safe labels (_safe_labels)."""
     w = np.ones(labels.shape, dtype) if class_weight is None else class_weight[labels]
     if ignored is not None:
         w[ignored] = 0
@@ -342,10 +346,10 @@ def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smo
     if isinstance(target, Tensor):              # class probabilities: "mean" divides by the batch
         t, counted = target, n
     else:
+        labels = _safe_labels(target, ignored)
         t = np.zeros(z.shape, z.dtype)
-        kept = np.arange(n) if ignored is None else np.flatnonzero(~ignored)
-        t[kept, target[kept]] = 1
-        counted = _per_sample_weights(target, ignored, class_weight, z.dtype).sum()
+        t[np.arange(n), labels] = 1             # an ignored sample's row is zeroed below
+        counted = _per_sample_weights(labels, ignored, class_weight, z.dtype).sum()
     if label_smoothing:
         t = t * (1.0 - label_smoothing) + label_smoothing / classes
     if class_weight is not None:
@@ -370,27 +374,24 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     divides by the sum of the counted samples' weights; labels equal to
     `ignore_index` add nothing and are not counted.
     """
+    _check_reduction("nll_loss", reduction)
     logp = _class_rows("nll_loss", input)
     labels, ignored = _labels("nll_loss", target, logp, logp.shape, ignore_index)
+    labels = _safe_labels(labels, ignored)
     class_weight = None if weight is None else _class_weights("nll_loss", weight, logp)
-    sample_weight = None
-    if class_weight is not None or ignored is not None:
-        sample_weight = _per_sample_weights(labels, ignored, class_weight, logp.dtype)
-        labels = np.where(ignored, 0, labels) if ignored is not None else labels
     # selecting with a constant mask (`where`) is cheaper to differentiate than fancy indexing,
     # and unlike multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
     pick = np.eye(logp.shape[1], dtype=bool)[labels]
     if ignored is not None:
         pick[ignored] = False
     per_sample = -where(pick, logp, 0.0).sum(axis=1)
-    if sample_weight is None:
-        losses = _reduce("nll_loss", per_sample, reduction)
-    else:
+    if class_weight is not None or ignored is not None:
+        sample_weight = _per_sample_weights(labels, ignored, class_weight, logp.dtype)
         per_sample = per_sample * sample_weight
-        _check_reduction("nll_loss", reduction)
-        total = per_sample.sum()
-        losses = (_weighted_mean(lambda scale: total * scale, sample_weight.sum()) if reduction == "mean"
-                  else _reduce("nll_loss", per_sample, reduction))
+        if reduction == "mean":
+            total = per_sample.sum()
+            return _weighted_mean(lambda scale: total * scale, sample_weight.sum())
+    losses = _reduce("nll_loss", per_sample, reduction)
     return losses.reshape(()) if reduction == "none" and np.ndim(input) == 1 else losses
 
 
