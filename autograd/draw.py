@@ -30,6 +30,7 @@ The helpers that read the graph (`graph_nodes`, `local_derivatives`,
 `format_number`, `summarize`) are shared with explain.py.
 """
 import os
+import re
 from collections import Counter
 from functools import lru_cache
 
@@ -171,9 +172,30 @@ _LEGEND = [
 ]
 
 
+# Characters a label cannot carry as they are: control characters (dot rejects NUL, and
+# XML, so SVG, forbids the others), lone surrogates (no UTF-8 for them), U+FFFE and U+FFFF.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_UNPRINTABLE_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_NAMED_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(match):
+    char = match.group()
+    code = ord(char)
+    return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text, one_line=False):
+    """User text with the characters above written as visible escapes (NUL as \\x00);
+    with one_line, newlines and tabs too (\\n, \\t), for a table's cells."""
+    if text.isprintable():
+        return text
+    return (_UNPRINTABLE_OR_BREAK if one_line else _UNPRINTABLE).sub(_escape, text)
+
+
 def _quoted(lines):
     """One DOT string of label lines: backslashes and quotes in user text stay literal."""
-    text = "\n".join(lines)
+    text = "\n".join(map(printable, lines))
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -212,6 +234,8 @@ class _Labeller:
             lines += self._data_lines(node, skip_number=(kind == "constant"))
         if self.show_grad and (kind != "constant" or is_root):
             grad = self._grad(node)
+            if isinstance(grad, Node):       # after backward(create_graph=True): a graph
+                grad = grad._data
             if grad is not None:
                 lines.append("grad " + (summarize(grad) if isinstance(grad, np.ndarray)
                                         else format_number(grad)))

@@ -25,6 +25,8 @@ import threading
 from itertools import repeat
 from contextlib import contextmanager
 
+import numpy as np
+
 
 class _Mode:
     """One thread's switches (grad mode, forward-mode tangents, anomaly checks, scope, tracer).
@@ -274,7 +276,9 @@ def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None, 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _backward(root, seed, retain_graph, create_graph, wrt, visit)
+        # inf and nan in gradients are IEEE results (data, as the README promises), not warnings
+        with np.errstate(all="ignore"):
+            return _backward(root, seed, retain_graph, create_graph, wrt, visit)
     finally:
         if collecting:
             gc.enable()

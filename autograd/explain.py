@@ -19,12 +19,13 @@ Scalars (Values, and tensors of one element) get numbers everywhere. For
 bigger tensors a row's local derivative is the shape of its Jacobian, paths
 carry those shapes, and the total is the gradient array.
 """
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from .draw import (check_root, format_number, graph_nodes, is_tensor, local_derivatives, node_vjp,
-                   size_of, summarize)
+                   printable, size_of, summarize)
 
 __all__ = ["explain", "Explanation", "Row", "Path"]
 
@@ -146,13 +147,12 @@ def explain(root, wrt, max_paths=MAX_PATHS):
         else:
             local = {names[j]: d for j, d in ds.items()}
         rows.append(Row(names[i], _formula(node, [names[index[id(p)]] for p in node._parents]),
-                        _value(node), local, tuple(names[j] for j in ds), node.label))
+                        _value(node), local, tuple(names[j] for j in ds), printable(node.label, one_line=True)))
 
     paths = [_path(chain, names, derivative) for chain in _chains(on_parents, end, start, max_paths)]
     leaves = [(names[i], _leaf_text(n)) for i, n in enumerate(nodes)
               if n._op is None and names[i] != _number(n)]
-    wrt_name = wrt.label or (names[start] if start is not None else "wrt")
-    return Explanation(root.label or names[end], wrt_name, leaves, rows, paths,
+    return Explanation(_called(root, names, end), _called(wrt, names, start), leaves, rows, paths,
                        _count_paths(on_parents, start, end),
                        _total(nodes, index, on_parents, derivative, start, wrt))
 
@@ -168,20 +168,45 @@ def _number(node):
 
 
 def _names(nodes):
-    """h1, h2, ... for ops (in order); leaves by label, constants as numbers, others v1, v2, ..."""
-    names, ops, others = [], 0, 0
-    for node in nodes:
+    """h1, h2, ... for ops (in order); leaves by label, constants as numbers, others v1, v2, ...
+
+    Every name but a constant's number is unique: a label that several leaves share,
+    or that is also a generated name, gets a suffix (x_1, x_2), as does any generated
+    name that a label also uses. Labels are written on one line (a newline as \\n).
+    """
+    names, numbers, ops, others = [], set(), 0, 0
+    for i, node in enumerate(nodes):
         if node._op is not None:
             ops += 1
             names.append(f"h{ops}")
         elif node.label:
-            names.append(node.label)
+            names.append(printable(node.label, one_line=True))
         elif not node.requires_grad and size_of(node) == 1:
             names.append(_number(node))
+            numbers.add(i)
         else:
             others += 1
             names.append(f"v{others}")
+    uses = Counter(name for i, name in enumerate(names) if i not in numbers)
+    if max(uses.values(), default=0) > 1:
+        taken, suffixes = set(names), Counter()
+        for i, name in enumerate(names):
+            if i in numbers or uses[name] == 1:
+                continue
+            while f"{name}_{suffixes[name] + 1}" in taken:
+                suffixes[name] += 1
+            suffixes[name] += 1
+            names[i] = f"{name}_{suffixes[name]}"
+            taken.add(names[i])
     return names
+
+
+def _called(node, names, i):
+    """What the text calls root and wrt: an op's label (its row shows it beside h_i), else the
+    node's name in the table (None for i: a wrt outside the graph, by label or as "wrt")."""
+    if node.label and (node._op is not None or i is None):
+        return printable(node.label, one_line=True)
+    return "wrt" if i is None else names[i]
 
 
 def _reduction(p):
@@ -222,8 +247,9 @@ def _formula(node, args):
         return f"-{args[0]}"
     if name in _INFIX and len(args) == 2:
         return f"{args[0]} {_INFIX[name]} {args[1]}"
-    if name == "**":                    # a constant exponent lives in params
-        return f"{args[0]} ** {format_number(params, DIGITS)}"
+    if name == "**":                    # a constant exponent lives in params (a number or an array)
+        exponent = summarize(params, DIGITS) if isinstance(params, np.ndarray) else format_number(params, DIGITS)
+        return f"{args[0]} ** {exponent}"
     if name == "getitem":
         items = params if isinstance(params, tuple) else (params,)
         return f"{args[0]}[{', '.join(_index_item(i) for i in items)}]"

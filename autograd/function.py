@@ -64,6 +64,15 @@ def _raw(family, x):
     return family._wrap(data)._data
 
 
+class NoForwardMode(NotImplementedError):
+    """Forward mode met a Function that defines no jvp (gradcheck then skips its forward check)."""
+
+    def __init__(self, function_name):
+        super().__init__(f"{function_name}: forward mode needs a static jvp(ctx, *tangents); define it "
+                         f"or, in gradcheck, pass check_forward=False")
+        self.function_name = function_name
+
+
 class _FunctionOp(Op):
     """The engine's view of a Function: params is the ctx of one call."""
 
@@ -84,9 +93,7 @@ class _FunctionOp(Op):
     def jvp(ns, ctx, ts, out, *xs):
         function = ctx._function
         if function.jvp is Function.jvp:
-            raise NotImplementedError(
-                f"{function.__name__}: forward mode needs a static jvp(ctx, *tangents); define it "
-                f"or, in gradcheck, pass check_forward=False")
+            raise NoForwardMode(function.__name__)
         tangents = iter(ts)
         per_arg = [ctx._family._wrap(next(tangents)) if is_node else None
                    for is_node in ctx._is_node]

@@ -20,6 +20,9 @@ try:
 except ImportError:            # tqdm is optional: without it loops simply run silently
     tqdm = None
 
+from ._arguments import (directory, finite_float, int_at_least, nonnegative_float,  # noqa: E402, F401
+                         nonnegative_int, positive_float, positive_int, probability)
+
 DPI = 100
 GALLERY_DPI = 72               # docs/img/ figures: a few tens of KB each
 
@@ -34,8 +37,9 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 # The training options several examples share: (type, help); each example gives its own defaults.
-TRAINING_OPTIONS = {"epochs": (int, "passes over the training set"), "steps": (int, "gradient-descent steps"),
-                    "batch_size": (int, "mini-batch size"), "lr": (float, "learning rate")}
+TRAINING_OPTIONS = {"epochs": (positive_int, "passes over the training set"),
+                    "steps": (positive_int, "gradient-descent steps"),
+                    "batch_size": (positive_int, "mini-batch size"), "lr": (positive_float, "learning rate")}
 
 
 def parser(name, description, **training):
@@ -47,7 +51,7 @@ def parser(name, description, **training):
     p = argparse.ArgumentParser(prog=f"python -m examples.{name}", description=description,
                                 formatter_class=_HelpFormatter)
     p.add_argument("--out", default="outputs", help="folder for the PNG figures")
-    p.add_argument("--seed", type=int, default=0, help="random seed (data, initial weights, batches)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (data, initial weights, batches)")
     p.add_argument("--gallery", action="store_true",
                    help="write small, downscaled PNGs (as in docs/img/)")
     p.add_argument("--no-progress", dest="progress", action="store_false",

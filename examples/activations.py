@@ -24,7 +24,7 @@ F = nn.functional
 
 def build_parser():
     p = _common.parser("activations", "Activation functions and their autograd derivatives.")
-    p.add_argument("--points", type=int, default=1001, help="points on [-5, 5]")
+    p.add_argument("--points", type=_common.int_at_least(2), default=1001, help="points on [-5, 5]")
     return p
 
 

@@ -25,13 +25,13 @@ def build_parser():
     p = _common.parser("digits", "Train an MLP on handwritten digits (sklearn's 8x8 digits or MNIST).",
                        epochs=15, batch_size=32,
                        lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"))
-    p.add_argument("--mnist", metavar="DIR", help="read the four MNIST IDX files (raw or .gz) from DIR")
-    p.add_argument("--hidden", type=int, nargs="+", default=[256, 128], help="hidden layer widths")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    p.add_argument("--mnist", metavar="DIR", type=_common.directory, help="read the four MNIST IDX files (raw or .gz) from DIR")
+    p.add_argument("--hidden", type=_common.positive_int, nargs="+", default=[256, 128], help="hidden layer widths")
+    p.add_argument("--momentum", type=_common.nonnegative_float, default=0.9, help="SGD momentum")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="add copies of the training images shifted by one pixel "
                         "(default: on for the 8x8 digits, off for MNIST, which has plenty of images)")
-    p.add_argument("--limit", type=int, help="use at most this many training images")
+    p.add_argument("--limit", type=_common.positive_int, help="use at most this many training images")
     return p
 
 

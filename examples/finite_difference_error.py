@@ -56,8 +56,8 @@ def main(argv=None):
     p = _common.parser("finite_difference_error",
                        "Log-log plot of the finite-difference error against the step eps "
                        "(forward, central and complex-step differences of sin(x) exp(x)).")
-    p.add_argument("-x", type=float, default=1.0, help="where to differentiate")
-    p.add_argument("--per-decade", type=int, default=4, help="steps per decade from 1e-1 to 1e-16")
+    p.add_argument("-x", type=_common.finite_float, default=1.0, help="where to differentiate")
+    p.add_argument("--per-decade", type=_common.positive_int, default=4, help="steps per decade from 1e-1 to 1e-16")
     args = p.parse_args(argv)
     started = time.perf_counter()
 

@@ -87,11 +87,9 @@ def main(argv=None):
     p = _common.parser("forward_vs_reverse",
                        "Time full Jacobians by forward mode (jvp) and reverse mode (vjp) for "
                        "f: R^n -> R and g: R -> R^n, n = 1, 2, 4, ..., --max-n.")
-    p.add_argument("--max-n", type=int, default=4096, help="largest n (rounded down to a power of 2)")
-    p.add_argument("--repeats", type=int, default=3, help="runs per timing (the fastest is kept)")
+    p.add_argument("--max-n", type=_common.positive_int, default=4096, help="largest n (rounded down to a power of 2)")
+    p.add_argument("--repeats", type=_common.positive_int, default=3, help="runs per timing (the fastest is kept)")
     args = p.parse_args(argv)
-    if args.max_n < 1:
-        p.error(f"--max-n must be at least 1, got {args.max_n}")
     started = time.perf_counter()
 
     sizes = [2 ** k for k in range(int(np.log2(args.max_n)) + 1)]

@@ -22,11 +22,11 @@ from . import _common
 def build_parser():
     p = _common.parser("kinematics", "Fit v0 and a in x = v0 t + a t^2 / 2 by gradient descent.",
                        lr=0.2, steps=1000)
-    p.add_argument("--v0", type=float, default=12.0, help="true initial velocity (m/s)")
-    p.add_argument("--a", type=float, default=-9.81, help="true acceleration (m/s^2)")
-    p.add_argument("--n", type=int, default=40, help="measurements")
-    p.add_argument("--t-max", type=float, default=2.0, help="measurements at times in [0, t-max] s")
-    p.add_argument("--noise", type=float, default=0.1, help="standard deviation of the position noise (m)")
+    p.add_argument("--v0", type=_common.finite_float, default=12.0, help="true initial velocity (m/s)")
+    p.add_argument("--a", type=_common.finite_float, default=-9.81, help="true acceleration (m/s^2)")
+    p.add_argument("--n", type=_common.int_at_least(2), default=40, help="measurements")
+    p.add_argument("--t-max", type=_common.positive_float, default=2.0, help="measurements at times in [0, t-max] s")
+    p.add_argument("--noise", type=_common.nonnegative_float, default=0.1, help="standard deviation of the position noise (m)")
     return p
 
 

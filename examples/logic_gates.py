@@ -29,8 +29,8 @@ BOX = (-0.5, 1.5)
 def build_parser():
     p = _common.parser("logic_gates", "McCulloch-Pitts units, perceptrons and a 2-2-1 network on logic gates.",
                        steps=(1000, "gradient-descent steps for the 2-2-1 network"), lr=(2.0, "its learning rate"))
-    p.add_argument("--perceptron-epochs", type=int, default=100, help="the perceptron's max_epochs")
-    p.add_argument("--restarts", type=int, default=10, help="fresh random starts allowed when it gets stuck")
+    p.add_argument("--perceptron-epochs", type=_common.positive_int, default=100, help="the perceptron's max_epochs")
+    p.add_argument("--restarts", type=_common.nonnegative_int, default=10, help="fresh random starts allowed when it gets stuck")
     return p
 
 

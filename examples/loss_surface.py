@@ -30,8 +30,8 @@ HIMMELBLAU_MINIMA = np.array([[3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.
 def build_parser():
     p = _common.parser("loss_surface", "Non-convex loss surfaces of the 1-1-1 network; gradient-descent paths.",
                        steps=(400, "gradient-descent steps for the paths"))
-    p.add_argument("--range", type=float, default=8.0, help="w1 and w2 run over [-range, range]")
-    p.add_argument("--grid", type=int, default=121, help="grid points per axis")
+    p.add_argument("--range", type=_common.positive_float, default=8.0, help="w1 and w2 run over [-range, range]")
+    p.add_argument("--grid", type=_common.int_at_least(2), default=121, help="grid points per axis")
     return p
 
 

@@ -27,14 +27,14 @@ F = nn.functional
 def build_parser():
     p = _common.parser("overfitting", "Training and validation curves without and with L2, dropout, early stopping.",
                        epochs=150, lr=(0.1, "SGD learning rate"))
-    p.add_argument("--n-train", type=int, default=150, help="training images (a small set overfits)")
-    p.add_argument("--n-val", type=int, default=500, help="validation images")
-    p.add_argument("--lam", type=float, default=3.0, help="L2 strength lambda (the penalty is lambda / (2 n) sum w^2)")
-    p.add_argument("--dropout", type=float, default=0.5, help="dropout probability on the hidden layer")
-    p.add_argument("--patience", type=int, default=10, help="early stopping patience, in epochs")
-    p.add_argument("--moons", type=int, default=40, help="2-D points for the decision-region figure")
-    p.add_argument("--moons-epochs", type=int, default=300, help="full-batch Adam steps on the 2-D points")
-    p.add_argument("--moons-lam", type=float, default=1.0, help="lambda for the 2-D network")
+    p.add_argument("--n-train", type=_common.positive_int, default=150, help="training images (a small set overfits)")
+    p.add_argument("--n-val", type=_common.positive_int, default=500, help="validation images")
+    p.add_argument("--lam", type=_common.nonnegative_float, default=3.0, help="L2 strength lambda (the penalty is lambda / (2 n) sum w^2)")
+    p.add_argument("--dropout", type=_common.probability, default=0.5, help="dropout probability on the hidden layer")
+    p.add_argument("--patience", type=_common.positive_int, default=10, help="early stopping patience, in epochs")
+    p.add_argument("--moons", type=_common.int_at_least(2), default=40, help="2-D points for the decision-region figure")
+    p.add_argument("--moons-epochs", type=_common.positive_int, default=300, help="full-batch Adam steps on the 2-D points")
+    p.add_argument("--moons-lam", type=_common.nonnegative_float, default=1.0, help="lambda for the 2-D network")
     return p
 
 

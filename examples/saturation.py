@@ -23,11 +23,11 @@ from . import _common
 def build_parser():
     p = _common.parser("saturation", "One saturated sigmoid neuron trained with quadratic and cross-entropy cost.",
                        epochs=(300, "gradient-descent steps"))
-    p.add_argument("--w", type=float, default=2.0, help="initial weight")
-    p.add_argument("--b", type=float, default=2.0, help="initial bias")
-    p.add_argument("--x", type=float, default=1.0, help="the input")
-    p.add_argument("--y", type=float, default=0.0, help="the target output")
-    p.add_argument("--eta", type=float, default=0.15, help="learning rate")
+    p.add_argument("--w", type=_common.finite_float, default=2.0, help="initial weight")
+    p.add_argument("--b", type=_common.finite_float, default=2.0, help="initial bias")
+    p.add_argument("--x", type=_common.finite_float, default=1.0, help="the input")
+    p.add_argument("--y", type=_common.finite_float, default=0.0, help="the target output")
+    p.add_argument("--eta", type=_common.positive_float, default=0.15, help="learning rate")
     return p
 
 

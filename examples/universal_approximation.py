@@ -23,10 +23,10 @@ def build_parser():
     p = _common.parser("universal_approximation", "One hidden layer of growing width fitting sin; an RBF network.",
                        steps=(2000, "Adam steps per fit"),
                        lr=(0.05, "Adam's rate (a tenth of it for the last 40%% of the steps)"))
-    p.add_argument("--widths", type=int, nargs="+", default=[1, 2, 4, 8, 16], help="hidden widths M")
-    p.add_argument("--restarts", type=int, default=3, help="random starts per width (the best fit is kept)")
-    p.add_argument("--centers", type=int, default=10, help="RBF centres")
-    p.add_argument("--points", type=int, default=100, help="sample points on [0, 2 pi]")
+    p.add_argument("--widths", type=_common.positive_int, nargs="+", default=[1, 2, 4, 8, 16], help="hidden widths M")
+    p.add_argument("--restarts", type=_common.positive_int, default=3, help="random starts per width (the best fit is kept)")
+    p.add_argument("--centers", type=_common.positive_int, default=10, help="RBF centres")
+    p.add_argument("--points", type=_common.int_at_least(2), default=100, help="sample points on [0, 2 pi]")
     return p
 
 

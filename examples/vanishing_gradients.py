@@ -37,9 +37,9 @@ DYING = "relu, He, large lr"      # the ReLU network once more, with a learning 
 def build_parser():
     p = _common.parser("vanishing_gradients", "Per-layer gradient norms of 8-layer sigmoid, tanh and ReLU networks.",
                        epochs=20, batch_size=32, lr=(0.05, "SGD learning rate (the same for every network)"))
-    p.add_argument("--dying-lr", type=float, default=0.5,
+    p.add_argument("--dying-lr", type=_common.positive_float, default=0.5,
                    help="a too large learning rate for the ReLU network: most of its units die")
-    p.add_argument("--probe", type=int, default=300, help="training images on which the norms are measured")
+    p.add_argument("--probe", type=_common.positive_int, default=300, help="training images on which the norms are measured")
     return p
 
 

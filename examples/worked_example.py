@@ -16,6 +16,8 @@ import sys
 
 from autograd import GraphvizNotFound, Value, explain, render_graph
 
+from ._arguments import finite_float
+
 
 def notes_example(x=1.0, w=0.0, b=0.0):
     """(f, x, w, b) with f built exactly as the notes write it."""
@@ -37,9 +39,9 @@ def main(argv=None):
                              "worked_example_backward.<format>")
     parser.add_argument("--format", default="svg", choices=("svg", "png", "pdf"),
                         help="picture format")
-    parser.add_argument("-x", type=float, default=1.0, help="the input x")
-    parser.add_argument("-w", type=float, default=0.0, help="the weight w")
-    parser.add_argument("-b", type=float, default=0.0, help="the bias b")
+    parser.add_argument("-x", type=finite_float, default=1.0, help="the input x")
+    parser.add_argument("-w", type=finite_float, default=0.0, help="the weight w")
+    parser.add_argument("-b", type=finite_float, default=0.0, help="the bias b")
     args = parser.parse_args(argv)
 
     f, x, w, b = notes_example(args.x, args.w, args.b)

@@ -18,7 +18,7 @@ from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
 from ._erf import erf
 from ._errors import names_errors
 
-_REDUCTIONS = ("mean", "sum", "half_sum")
+_REDUCTIONS = ("mean", "sum", "half_sum", "none")     # "none": one loss per item
 
 
 def _tensor(x):
@@ -167,6 +167,8 @@ def _check_reduction(where, reduction):
 
 def _reduce(where, per_item, reduction):
     _check_reduction(where, reduction)
+    if reduction == "none":
+        return per_item
     if reduction == "mean":
         return per_item.mean()
     total = per_item.sum()
@@ -187,10 +189,11 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce("mse_loss", diff * diff, reduction)
 
 
-def _labels(where, target, z, input_shape):
-    """The integer class labels `target` of the rows of z, checked, as an int array.
+def _labels(where, target, z, input_shape, ignore_index=-100):
+    """(labels, ignored): the integer class labels `target` of the rows of z, checked, as an
+    int array, and a boolean mask of the labels equal to ignore_index (None when there are none).
 
-    A label outside [0, classes) raises ValueError naming it.
+    A label outside [0, classes) that is not ignore_index raises ValueError naming it.
     """
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
     if labels.ndim != 1:
@@ -205,12 +208,17 @@ def _labels(where, target, z, input_shape):
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
     n_classes = z.shape[1]
+    ignored = None
     # one reduction finds labels < 0 too: viewed as unsigned, a negative label is huge
     if labels.size and np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) >= n_classes:
-        bad = (labels < 0) | (labels >= n_classes)
-        raise ValueError(f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
-                         f"(labels must lie in [0, {n_classes - 1}])")
-    return labels
+        ignored = labels == ignore_index
+        bad = ((labels < 0) | (labels >= n_classes)) & ~ignored
+        if bad.any():
+            raise ValueError(f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
+                             f"(labels must lie in [0, {n_classes - 1}], or be ignore_index = {ignore_index})")
+    elif 0 <= ignore_index < n_classes:         # an ignore_index in range passes the check above
+        ignored = labels == ignore_index
+    return labels, (ignored if ignored is not None and ignored.any() else None)
 
 
 def _class_rows(where, input):
@@ -227,16 +235,77 @@ def _not_complex(where, what, x):
     return x
 
 
+def _class_weights(where, weight, z):
+    """The per-class weights as an array of z's dtype, checked: one per class, constant."""
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        raise TypeError(f"{where}: weight gets no gradient (as in PyTorch); pass a constant, "
+                        f"an ndarray or a Tensor without requires_grad")
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: weight must be real numbers, got dtype {w.dtype}")
+    if w.shape != (z.shape[1],):
+        raise ValueError(f"{where}: weight of shape {w.shape} must have one entry per class, "
+                         f"shape ({z.shape[1]},), for an input of shape {z.shape}")
+    return w.astype(z.dtype)
+
+
+def _safe_labels(labels, ignored):
+    """The labels with the ignored ones replaced by 0, a valid index (their rows are zeroed)."""
+    return labels if ignored is None else np.where(ignored, 0, labels)
+
+
+def _per_sample_weights(labels, ignored, class_weight, dtype):
+    """weight[label] per sample (1 without class weights), 0 where the label is ignored;
+    `labels` are safe labels (_safe_labels)."""
+    w = np.ones(labels.shape, dtype) if class_weight is None else class_weight[labels]
+    if ignored is not None:
+        w[ignored] = 0
+    return w
+
+
+def _weighted_mean(scaled_sum, counted):
+    """scaled_sum(1 / counted): PyTorch's "mean" of weighted samples, `counted` their weights' sum.
+
+    With nothing counted (every label ignored, or weights summing to 0) PyTorch returns
+    0 / 0 = nan with zero gradients: the sum is scaled by 0, then nan is added.
+    """
+    if counted == 0:
+        return scaled_sum(0.0) + math.nan
+    return scaled_sum(1.0 / counted)
+
+
+def _check_class_rows(z, input, reduction):
+    """(batch, classes) of the logits z, checked for cross_entropy's reduction."""
+    n, classes = z.shape
+    if classes == 0:
+        raise ValueError(f"cross_entropy: input of shape {np.shape(input)} has no classes")
+    if reduction == "mean" and n == 0:
+        raise ValueError(f"cross_entropy: cannot average over an empty batch (input shape "
+                         f"{np.shape(input)})")
+    return n, classes
+
+
 @names_errors
-def cross_entropy(input, target, reduction="mean"):
-    """Softmax cross-entropy of logits `input` (batch, classes) or (classes,).
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits `input` (batch, classes) or (classes,), as PyTorch's.
 
     `target` is integer labels (batch,), or one-hot rows / class probabilities
     of the input's shape (any nonnegative weights; a Tensor that requires grad
     gets its gradient). "mean" averages over the batch. One engine op
     (autograd.tensor_ops.SoftmaxCrossEntropy), stable for any logits: an -inf
     logit adds nothing where the target is 0 and makes the loss +inf where it is not.
+
+    PyTorch's options: `weight` (one per class) scales each sample's loss by its
+    class's weight, and "mean" then divides by the sum of the counted samples'
+    weights; samples labelled `ignore_index` add nothing and are not counted;
+    `label_smoothing` e mixes the target with the uniform distribution,
+    (1 - e) target + e / classes. reduction "none" returns the per-sample losses.
+    All of them reach the same op through its target rows t (loss_i = -sum_j t_ij
+    log softmax(z_i)_j): t_ij = ((1 - e) onehot_ij + e / classes) weight_j.
     """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    _check_reduction("cross_entropy", reduction)
     z = _not_complex("cross_entropy", "logits", _class_rows("cross_entropy", input))
     if z.dtype.kind != "f":
         z = z.astype(np.float64)                    # integers and booleans, as elsewhere in nn
@@ -246,20 +315,21 @@ def cross_entropy(input, target, reduction="mean"):
             t = t.reshape(z.shape)
         dtype = np.result_type(z.dtype, t.dtype)    # the op wants one dtype: NumPy's for t * z
         z, t = z.astype(dtype), t.astype(dtype)
+        if ignore_index >= 0:
+            raise ValueError(f"cross_entropy: ignore_index ({ignore_index}) needs class labels, "
+                             f"not class probabilities (as in PyTorch)")
+        if label_smoothing or weight is not None or reduction == "none":
+            return _cross_entropy_with_options(z, t, None, weight, reduction, label_smoothing, input)
     else:
-        labels = _labels("cross_entropy", target, z, np.shape(input))
+        labels, ignored = _labels("cross_entropy", target, z, np.shape(input), ignore_index)
+        if label_smoothing or weight is not None or ignored is not None or reduction == "none":
+            return _cross_entropy_with_options(z, labels, ignored, weight, reduction, label_smoothing, input)
         n = labels.shape[0]
         one_hot = np.zeros(z.shape, z.dtype)
         one_hot[np.arange(n), labels] = 1
         t = Tensor(one_hot)
-    n, classes = z.shape
-    if classes == 0:
-        raise ValueError(f"cross_entropy: input of shape {np.shape(input)} has no classes")
-    _check_reduction("cross_entropy", reduction)
+    n, _ = _check_class_rows(z, input, reduction)
     if reduction == "mean":
-        if n == 0:
-            raise ValueError(f"cross_entropy: cannot average over an empty batch (input shape "
-                             f"{np.shape(input)})")
         scale = 1.0 / n
     else:
         scale = _SCALES[reduction]
@@ -268,15 +338,61 @@ def cross_entropy(input, target, reduction="mean"):
     return apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t)
 
 
+def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smoothing, input):
+    """cross_entropy with weight, ignore_index, label_smoothing or reduction "none" (see there):
+    `target` is the checked labels (with their `ignored` mask) or the probability rows (a Tensor)."""
+    n, classes = _check_class_rows(z, input, reduction)
+    class_weight = None if weight is None else _class_weights("cross_entropy", weight, z)
+    if isinstance(target, Tensor):              # class probabilities: "mean" divides by the batch
+        t, counted = target, n
+    else:
+        labels = _safe_labels(target, ignored)
+        t = np.zeros(z.shape, z.dtype)
+        t[np.arange(n), labels] = 1             # an ignored sample's row is zeroed below
+        counted = _per_sample_weights(labels, ignored, class_weight, z.dtype).sum()
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / classes
+    if class_weight is not None:
+        t = t * class_weight
+    if ignored is not None:
+        t[ignored] = 0                          # after smoothing: an ignored sample adds nothing
+    t = _tensor(t)
+    if reduction == "none":
+        per_sample = apply(SoftmaxCrossEntropy, (1.0, False), z, t)
+        return per_sample if np.ndim(input) == 2 else per_sample.reshape(())
+    if reduction == "mean":
+        return _weighted_mean(lambda scale: apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t),
+                              counted)
+    return apply(SoftmaxCrossEntropy, (_SCALES[reduction], True, SavedSoftmax()), z, t)
+
+
 @names_errors
-def nll_loss(input, target, reduction="mean"):
-    """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels."""
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels.
+
+    As PyTorch's: `weight` scales each sample's loss by its class's weight and "mean"
+    divides by the sum of the counted samples' weights; labels equal to
+    `ignore_index` add nothing and are not counted.
+    """
+    _check_reduction("nll_loss", reduction)
     logp = _class_rows("nll_loss", input)
-    labels = _labels("nll_loss", target, logp, logp.shape)
+    labels, ignored = _labels("nll_loss", target, logp, logp.shape, ignore_index)
+    labels = _safe_labels(labels, ignored)
+    class_weight = None if weight is None else _class_weights("nll_loss", weight, logp)
     # selecting with a constant mask (`where`) is cheaper to differentiate than fancy indexing,
     # and unlike multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
     pick = np.eye(logp.shape[1], dtype=bool)[labels]
-    return _reduce("nll_loss", -where(pick, logp, 0.0).sum(axis=1), reduction)
+    if ignored is not None:
+        pick[ignored] = False
+    per_sample = -where(pick, logp, 0.0).sum(axis=1)
+    if class_weight is not None or ignored is not None:
+        sample_weight = _per_sample_weights(labels, ignored, class_weight, logp.dtype)
+        per_sample = per_sample * sample_weight
+        if reduction == "mean":
+            total = per_sample.sum()
+            return _weighted_mean(lambda scale: total * scale, sample_weight.sum())
+    losses = _reduce("nll_loss", per_sample, reduction)
+    return losses.reshape(()) if reduction == "none" and np.ndim(input) == 1 else losses
 
 
 @names_errors
@@ -310,6 +426,8 @@ def l2_penalty(model, lam, n):
     Weights are the parameters whose own name starts with "weight" (Linear,
     Maxout, ElmanRNN, RBF, PReLU); n is the size of the training set.
     """
+    if not n > 0:
+        raise ValueError(f"l2_penalty: n, the size of the training set, must be positive, got {n!r}")
     weights = [p for name, p in model.named_parameters() if name.rsplit(".", 1)[-1].startswith("weight")]
     if not weights:
         raise ValueError(f"l2_penalty: {type(model).__name__} has no parameter named weight*")

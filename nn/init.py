@@ -5,6 +5,7 @@ fan_out is out_features. Every function takes `rng`: None (fresh entropy), an
 int seed or an `np.random.Generator`, and returns the tensor it filled.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -38,6 +39,16 @@ def _fans(where, tensor):
     return shape[1] * receptive, shape[0] * receptive
 
 
+def _no_elements(where, tensor):
+    """True, with PyTorch's warning, for a tensor with no elements: initialising it is a no-op
+    (its fans may be 0, and the formulas would divide by 0)."""
+    if tensor.size:
+        return False
+    warnings.warn(f"{where}: initializing a zero-element tensor (shape {tensor.shape}) is a no-op",
+                  UserWarning, stacklevel=3)
+    return True
+
+
 def _fill(tensor, values):
     # through the .data setter: it keeps the dtype, checks the shape and bumps the version
     tensor.data = values
@@ -60,6 +71,8 @@ def zeros_(tensor):
 def xavier_uniform_(tensor, gain=1.0, rng=None):
     """Glorot: U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_uniform_", tensor)
+    if _no_elements("xavier_uniform_", tensor):
+        return tensor
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -a, a, rng)
 
@@ -67,6 +80,8 @@ def xavier_uniform_(tensor, gain=1.0, rng=None):
 def xavier_normal_(tensor, gain=1.0, rng=None):
     """Glorot: N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_normal_", tensor)
+    if _no_elements("xavier_normal_", tensor):
+        return tensor
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
 
 
@@ -80,11 +95,15 @@ def _kaiming_std(where, tensor, a, mode, nonlinearity):
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """He: N(0, std^2) with std = gain / sqrt(fan); the defaults give gain sqrt(2) (ReLU)."""
+    if _no_elements("kaiming_normal_", tensor):
+        return tensor
     std = _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity)
     return normal_(tensor, 0.0, std, rng)
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """He: U(-bound, bound) with bound = sqrt(3) gain / sqrt(fan) (the same variance as the normal form)."""
+    if _no_elements("kaiming_uniform_", tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std("kaiming_uniform_", tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, rng)

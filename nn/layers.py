@@ -16,6 +16,13 @@ def as_input(x, dtype=None):
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=dtype))
 
 
+def check_sizes(where, **sizes):
+    """ValueError naming the first of `sizes` (name=value) that is not a positive int."""
+    for name, n in sizes.items():
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
+
+
 def _uniform_parameter(rng, bound, shape, dtype):
     return Parameter(rng.uniform(-bound, bound, size=shape), dtype=dtype)
 
@@ -27,9 +34,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float64):
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
+        check_sizes("Linear", in_features=in_features, out_features=out_features)
         rng = as_generator(rng)
         bound = 1.0 / math.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
@@ -96,7 +101,7 @@ class PReLU(Module):
         self.weight = Parameter(np.full(num_parameters, init), dtype=dtype)
 
     def forward(self, x):
-        return F.prelu(x, self.weight)
+        return F.prelu(as_input(x, self.weight.dtype), self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.weight.size}"
@@ -110,6 +115,7 @@ class RBF(Module):
     """
 
     def __init__(self, in_features, n_centers, rng=None, dtype=np.float64):
+        check_sizes("RBF", in_features=in_features, n_centers=n_centers)
         rng = as_generator(rng)
         self.in_features = in_features
         self.centers = Parameter(rng.normal(size=(n_centers, in_features)), dtype=dtype)

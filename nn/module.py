@@ -5,12 +5,14 @@ A module's parameters and sub-modules are simply its attributes: `Parameter`s
 tuples of them. Nothing needs registering and subclasses need not call
 `super().__init__()`; names follow PyTorch (`0.weight`, `fc1.bias`, `layers.2.w.0`).
 """
+import operator
+
 import numpy as np
 
 from autograd import Tensor, Value
 from autograd.engine import PER_THREAD
 
-from ._errors import renamed
+_NOTE = "in module "     # how the note Module.__call__ adds to an exception from forward starts
 
 
 class Parameter(Tensor):
@@ -29,6 +31,15 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter" + super().__repr__()[len("Tensor"):]
+
+
+def _module_path(scope):
+    """'Sequential > 0 (Linear)' from the scope names 'Sequential' and '0:Linear'."""
+    parts = []
+    for name in scope:
+        attribute, _, class_name = name.partition(":")
+        parts.append(f"{attribute} ({class_name})" if class_name else attribute)
+    return " > ".join(parts)
 
 
 def _is_member(item):
@@ -51,8 +62,13 @@ class Module:
         mode.scope = previous + (self._scope_name or type(self).__name__,)
         try:
             return self.forward(*args, **kwargs)
-        except (ValueError, TypeError) as exc:
-            raise renamed(exc, type(self).__name__) from None
+        except Exception as exc:
+            # the same exception object, re-raised: its type and the user's line in the
+            # traceback stay; the innermost module adds where it happened (Python >= 3.11)
+            if hasattr(exc, "add_note") and not any(
+                    note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
+                exc.add_note(_NOTE + _module_path(mode.scope) + ", in forward()")
+            raise
         finally:
             mode.scope = previous
 
@@ -172,8 +188,24 @@ class Sequential(Module):
     def __len__(self):
         return sum(1 for _, m in self._members() if isinstance(m, Module))
 
-    def __getitem__(self, i):
-        return list(self)[i]
+    def __getitem__(self, index):
+        """The module at an int index (negative counts from the end), or a Sequential of a slice
+        that keeps the modules' names, as PyTorch's (`model[1:3]` holds "1" and "2")."""
+        members = [(name, m) for name, m in self._members() if isinstance(m, Module)]
+        if isinstance(index, slice):
+            part = type(self).__new__(type(self))
+            for name, m in members[index]:
+                setattr(part, name, m)
+            return part
+        try:
+            i = operator.index(index)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}: indices must be integers or slices, "
+                            f"not {type(index).__name__}") from None
+        if not -len(members) <= i < len(members):
+            raise IndexError(f"{type(self).__name__}: index {i} is out of range for "
+                             f"{len(members)} modules")
+        return members[i][1]
 
     def __iter__(self):
         return iter([m for _, m in self._members() if isinstance(m, Module)])

@@ -10,7 +10,7 @@ import numpy as np
 from autograd import Tensor, stack
 
 from .init import as_generator
-from .layers import as_input
+from .layers import as_input, check_sizes
 from .module import Module, Parameter
 
 
@@ -20,10 +20,12 @@ class ElmanRNN(Module):
     Parameters as PyTorch's RNN cell: `weight_ih` (hidden, input), `weight_hh`
     (hidden, hidden), `bias_ih` and `bias_hh` (hidden,), all uniform on
     (-1/sqrt(hidden_size), 1/sqrt(hidden_size)). The initial state is zero
-    unless `h0` (batch, hidden_size) is given.
+    unless `h0` (batch, hidden_size) is given; it is cast to the input's dtype, so
+    a float64 h0 keeps a float32 layer float32.
     """
 
     def __init__(self, input_size, hidden_size, rng=None, dtype=np.float64):
+        check_sizes("ElmanRNN", input_size=input_size, hidden_size=hidden_size)
         rng = as_generator(rng)
         bound = 1.0 / math.sqrt(hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
@@ -42,7 +44,9 @@ class ElmanRNN(Module):
             raise ValueError(f"ElmanRNN: input must have shape (T, batch, {self.input_size}) with T >= 1, "
                              f"got {x.shape}")
         batch = x.shape[1]
-        h = Tensor(np.zeros((batch, self.hidden_size), dtype=x.dtype)) if h0 is None else as_input(h0)
+        h = Tensor(np.zeros((batch, self.hidden_size), dtype=x.dtype)) if h0 is None else as_input(h0, x.dtype)
+        if h.dtype != x.dtype:
+            h = h.astype(x.dtype)           # a Tensor h0 of another dtype: cast, gradient included
         if h.shape != (batch, self.hidden_size):
             raise ValueError(f"ElmanRNN: h0 must have shape {(batch, self.hidden_size)}, got {h.shape}")
         w_ih, w_hh = self.weight_ih.T, self.weight_hh.T      # transposed once, used at every step

@@ -110,8 +110,8 @@ def test_optimiser_argument_errors():
         nn.optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match="does not require grad"):
         nn.optim.Adam([Tensor(np.ones(2))])
-    with pytest.raises(ValueError, match="lr must be positive"):
-        nn.optim.SGD([nn.Parameter([1.0])], lr=0.0)
+    with pytest.raises(ValueError, match="lr must be nonnegative"):
+        nn.optim.SGD([nn.Parameter([1.0])], lr=-0.1)
     with pytest.raises(ValueError, match="nesterov"):
         nn.optim.SGD([nn.Parameter([1.0])], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="beta2"):
