@@ -32,11 +32,26 @@ class Hopfield:
     whose input is exactly 0 keeps its state. The energy E(s) = -1/2 s^T W s never rises under
     asynchronous updates (one unit at a time), which is why recall ends at a fixed point;
     synchronous updates (all units at once) can instead cycle between two states.
+
+    The network keeps the Hebbian sums sum_p p p^T, which are integers, and decides every update
+    and energy with them (W = sums / n): a unit's input that is exactly 0 then comes out as 0,
+    whatever order the sum is added in, so recall does not depend on the machine's BLAS.
     """
 
     def __init__(self, n_units: int):
         self.n_units = _positive_int("Hopfield", "n_units", n_units)
-        self.weight = np.zeros((self.n_units, self.n_units))
+        self._hebb = np.zeros((self.n_units, self.n_units))      # sum_p p p^T, zero diagonal
+        self._weight = self._read_only(self._hebb / self.n_units)
+
+    @staticmethod
+    def _read_only(a: np.ndarray) -> np.ndarray:
+        a.flags.writeable = False
+        return a
+
+    @property
+    def weight(self) -> np.ndarray:
+        """W = (1/n) sum_p p p^T with a zero diagonal, (n_units, n_units); read-only (use store)."""
+        return self._weight
 
     def _states(self, where: str, x) -> np.ndarray:
         s = np.asarray(x, dtype=np.float64)
@@ -50,14 +65,19 @@ class Hopfield:
     def store(self, patterns) -> None:
         """Add rows of +1/-1 (shape (n_patterns, n_units) or (n_units,)) by Hebb's rule."""
         p = np.atleast_2d(self._states("Hopfield.store", patterns))
-        self.weight += p.T @ p / self.n_units
-        np.fill_diagonal(self.weight, 0.0)
+        self._hebb += p.T @ p
+        np.fill_diagonal(self._hebb, 0.0)
+        self._weight = self._read_only(self._hebb / self.n_units)
 
     def energy(self, x):
         """E(s) = -1/2 s^T W s: a float for one state, an array (n,) for rows of states."""
         s = self._states("Hopfield.energy", x)
-        e = -0.5 * np.einsum("...i,ij,...j->...", s, self.weight, s)
+        e = self._energy_sums(s) / self.n_units
         return float(e) if s.ndim == 1 else e
+
+    def _energy_sums(self, s):
+        """-1/2 s^T (sum_p p p^T) s, an exact half-integer."""
+        return -0.5 * np.einsum("...i,ij,...j->...", s, self._hebb, s)
 
     def recall(self, x, steps: int = 100, mode: str = "async", rng=None, energies: list | None = None):
         """The state reached from `x` (one state or rows of states, each recalled on its own).
@@ -72,38 +92,39 @@ class Hopfield:
             raise ValueError(f"Hopfield.recall: mode must be 'async' or 'sync', got {mode!r}")
         steps = _positive_int("Hopfield.recall", "steps", steps)
         s = self._states("Hopfield.recall", x).copy()
-        if energies is not None:
-            if s.ndim != 1:
-                raise ValueError(f"Hopfield.recall: energies are recorded for one state, got shape {s.shape}")
-            energies.append(self.energy(s))
+        if energies is not None and s.ndim != 1:
+            raise ValueError(f"Hopfield.recall: energies are recorded for one state, got shape {s.shape}")
         rows = np.atleast_2d(s)                     # a view: updating rows updates s
+        sums = None if energies is None else [self._energy_sums(s)]
         rng = as_generator(rng)
         for _ in range(steps):
-            changed = self._sweep(rows, mode, rng, energies)
+            changed = self._sweep(rows, mode, rng, sums)
             if not changed:
                 break
+        if energies is not None:
+            energies.extend(float(e) / self.n_units for e in sums)
         return s.astype(np.int64)
 
-    def _sweep(self, rows: np.ndarray, mode: str, rng, energies) -> bool:
+    def _sweep(self, rows: np.ndarray, mode: str, rng, sums) -> bool:
+        """One sweep, in place; `sums` (a list, or None) gets -1/2 s^T (n W) s after each update."""
         if mode == "sync":
-            field = rows @ self.weight
+            field = rows @ self._hebb
             new = np.where(field > 0, 1.0, np.where(field < 0, -1.0, rows))
             changed = bool(np.any(new != rows))
             rows[...] = new
-            if energies is not None:
-                energies.append(self.energy(rows[0]))
+            if sums is not None:
+                sums.append(self._energy_sums(rows[0]))
             return changed
         changed = False
         for i in rng.permutation(self.n_units):
-            field = rows @ self.weight[i]
+            field = rows @ self._hebb[i]
             new = np.where(field > 0, 1.0, np.where(field < 0, -1.0, rows[:, i]))
-            if np.any(new != rows[:, i]):
+            flipped = np.any(new != rows[:, i])
+            if sums is not None:                # flipping s_i changes the sum by -(new - old) * field
+                sums.append(sums[-1] - (new[0] - rows[0, i]) * field[0])
+            if flipped:
                 changed = True
-                if energies is not None:        # flipping s_i changes E by -(new - old) * field
-                    energies.append(energies[-1] - float((new[0] - rows[0, i]) * field[0]))
                 rows[:, i] = new
-            elif energies is not None:
-                energies.append(energies[-1])
         return changed
 
     def __repr__(self):

@@ -125,14 +125,15 @@ def test_perceptron_zero_one_rule():
 @given(seed=st.integers(0, 2 ** 16))
 def test_both_label_forms_make_the_same_updates_off_the_boundary(seed):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(30, 2))
-    truth = np.array([1.0, -2.0])
-    y01 = (X @ truth + 0.3 > 0).astype(int)
+    X = rng.normal(size=(60, 2))
+    score = X @ np.array([1.0, -2.0]) + 0.3
+    X = X[np.abs(score) > 0.5]                           # separable with a margin: the rule converges
+    y01 = (X @ np.array([1.0, -2.0]) + 0.3 > 0).astype(int)
     first_negative = np.argmin(y01)                      # start on a 0 label: both forms update the same way
-    order = np.r_[first_negative, np.delete(np.arange(30), first_negative)]
+    order = np.r_[first_negative, np.delete(np.arange(len(X)), first_negative)]
     X, y01 = X[order], y01[order]
     pm, zo = nn.Perceptron(2, lr=0.7), nn.Perceptron(2, lr=0.7, labels=(0, 1))
-    pm.fit(X, 2 * y01 - 1, max_epochs=50)
-    zo.fit(X, y01, max_epochs=50)
+    pm.fit(X, 2 * y01 - 1, max_epochs=1000)
+    zo.fit(X, y01, max_epochs=1000)
     assert np.array_equal(pm.weight, zo.weight) and pm.bias == zo.bias and pm.errors_ == zo.errors_
     assert zo.converged and np.array_equal(zo.predict(X), y01) and np.array_equal(pm.predict(X), 2 * y01 - 1)
