@@ -10,7 +10,7 @@ them as the tree they stand for.)
 (d(u v) = du v + u dv, d exp(u) = exp(u) du, ...), applied to every occurrence of every subtree,
 as a rewrite system without common-subexpression detection does: its work grows with the tree,
 not with the graph. `simplify=True` then applies the obvious algebra: 0 and 1 identities
-(u + 0 = u, u * 1 = u, u * 0 = 0, u ** 1 = u, --u = u) and constant folding. Simplifying,
+(u + 0 = u, u * 1 = u, u * 0 = 0, u ** 1 = u, --u = u, u + -v = u - v) and constant folding. Simplifying,
 evaluating and printing handle each distinct subtree object once (the result is the same).
 
 Conventions: the derivative of relu is step(u) (step(0) = 0) and that of abs is sign(u)
@@ -335,8 +335,9 @@ def _leaf(where, node, leaves):
                          f"(Value(0.5, label='w')) or write constants as Python numbers")
     other = leaves.setdefault(node.label, node)
     if other is not node:
-        raise ValueError(f"{where}: two different leaves are labelled {node.label!r}; "
-                         f"labels name the variables, so they must be unique")
+        raise ValueError(f"{where}: two different leaves are labelled {node.label!r}; labels name "
+                         f"the variables, so they must be unique (for a model: "
+                         f"for name, p in model.named_parameters(): p.label = name)")
     return Expression.variable(node.label)
 
 
@@ -370,9 +371,9 @@ def _simplest(op: str, args: tuple) -> Expression:
         return Expression(op, args)
     a, b = args
     if op == "+":
-        return b if _is(a, 0) else a if _is(b, 0) else a + b
+        return b if _is(a, 0) else a if _is(b, 0) else a - b.args[0] if b.op == "neg" else a + b
     if op == "-":
-        return -b if _is(a, 0) else a if _is(b, 0) else a - b
+        return -b if _is(a, 0) else a if _is(b, 0) else a + b.args[0] if b.op == "neg" else a - b
     if op == "*":
         if _is(a, 0) or _is(b, 0):
             return ZERO

@@ -38,9 +38,12 @@ class Hopfield:
     whatever order the sum is added in, so recall does not depend on the machine's BLAS.
     """
 
-    def __init__(self, n_units: int):
+    def __init__(self, n_units: int, dtype=np.float64):
         self.n_units = _positive_int("Hopfield", "n_units", n_units)
-        self._hebb = np.zeros((self.n_units, self.n_units))      # sum_p p p^T, zero diagonal
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"Hopfield: dtype must be a floating-point type, got {self.dtype}")
+        self._hebb = np.zeros((self.n_units, self.n_units), dtype=self.dtype)   # sum_p p p^T, zero diagonal
         self._weight = self._read_only(self._hebb / self.n_units)
 
     @staticmethod
@@ -54,7 +57,7 @@ class Hopfield:
         return self._weight
 
     def _states(self, where: str, x) -> np.ndarray:
-        s = np.asarray(x, dtype=np.float64)
+        s = np.asarray(x, dtype=self.dtype)
         if s.ndim not in (1, 2) or s.shape[-1] != self.n_units:
             raise ValueError(f"{where}: states have shape {s.shape}, expected ({self.n_units},) "
                              f"or (n, {self.n_units})")

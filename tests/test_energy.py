@@ -67,6 +67,19 @@ def test_recall_of_stored_patterns_from_ten_percent_flipped_bits(mode):
     np.testing.assert_array_equal(recalled, patterns)
 
 
+def test_float32_stays_float32_and_recalls_the_same():
+    rng = np.random.default_rng(5)
+    patterns = random_patterns(rng, 6, 80)
+    nets = [nn.Hopfield(80, dtype=dtype) for dtype in (np.float32, np.float64)]
+    for net in nets:
+        net.store(patterns)
+    assert nets[0].weight.dtype == np.float32
+    start = flip(rng, patterns, 0.2)
+    np.testing.assert_array_equal(nets[0].recall(start, rng=3), nets[1].recall(start, rng=3))
+    with pytest.raises(TypeError, match="Hopfield: dtype must be a floating-point type"):
+        nn.Hopfield(3, dtype=np.int64)
+
+
 def test_synchronous_updates_can_cycle_and_stop_after_steps():
     net = nn.Hopfield(2)
     net.store([1, 1])                                        # W = [[0, 0.5], [0.5, 0]]

@@ -145,7 +145,7 @@ def test_size_law_of_a_chain_of_shared_products(n):
     ("x + 0", "x"), ("0 + x", "x"), ("x - 0", "x"), ("0 - x", "-x"), ("x * 1", "x"), ("1 * x", "x"),
     ("x * 0", "0"), ("0 * x", "0"), ("-1 * x", "-x"), ("x / 1", "x"), ("0 / x", "0"),
     ("x ** 1", "x"), ("x ** 0", "1"), ("-(-x)", "x"), ("(2 + 3) * x", "5 * x"),
-    ("exp(0) * x + (1 - 1)", "x"), ("2 ** 3 / 4", "2"),
+    ("exp(0) * x + (1 - 1)", "x"), ("2 ** 3 / 4", "2"), ("x + -x", "x - x"), ("x - -1 * x", "x + x"),
 ])
 def test_simplification_rules(text, simplified):
     namespace = {"x": Expression.variable("x"), "exp": lambda e: Expression("exp", (e,))}
@@ -203,3 +203,17 @@ def test_to_sympy_without_sympy_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sympy", None)        # as if it were not installed
     with pytest.raises(ImportError, match=r'pip install "chainrule\[symbolic\]"'):
         expression(Value(1.0, label="x").exp()).to_sympy()
+
+
+def test_a_scalar_network_labelled_by_its_parameter_names():
+    import nn
+    model = nn.scalar.MLP([2, 3, 1], rng=0)
+    out = model([0.5, -1.0])
+    with pytest.raises(ValueError, match="model.named_parameters"):
+        expression(out)                      # each neuron calls its weights w.0, w.1, ...
+    for name, p in model.named_parameters():
+        p.label = name
+    out.backward()
+    point = {p.label: p.data for p in model.parameters()}
+    for p in model.parameters():
+        assert symbolic_derivative(out, p, simplify=True).evaluate(point) == pytest.approx(p.grad, rel=1e-12, abs=1e-15)
