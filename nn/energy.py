@@ -86,8 +86,9 @@ class Hopfield:
         """The state reached from `x` (one state or rows of states, each recalled on its own).
 
         `steps` counts sweeps: in one sweep every unit is updated once, in a random order for
-        "async" (a new order each sweep, from `rng`: None, a seed or a Generator) or all at
-        once for "sync". Recall stops early at a fixed point (a sweep that changes nothing).
+        "async" (a new order each sweep, from `rng`: None, a seed or a Generator; rows share
+        it) or all at once for "sync". Recall stops early at a fixed point (a sweep that
+        changes nothing in any row).
         `energies`, a list, receives the energy after every update (one state only): after each
         unit in "async" mode, after each sweep in "sync" mode, the starting energy first.
         """

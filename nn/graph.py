@@ -37,7 +37,8 @@ class GCNConv(Module):
     Each node's new features are the degree-normalised sum of its own and its neighbours'
     transformed features. `weight` (out_features, in_features) starts Glorot-uniform and
     `bias` (out_features,) at zero, as in PyTorch Geometric. `forward(x, adjacency)` takes node
-    features x (n_nodes, in_features) and a dense 0/1 adjacency (n_nodes, n_nodes).
+    features x (n_nodes, in_features) and a dense 0/1 adjacency (n_nodes, n_nodes), which is
+    data: no gradient flows to it.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None, dtype=np.float64):

@@ -141,6 +141,20 @@ def test_size_law_of_a_chain_of_shared_products(n):
     assert value == pytest.approx(2 ** n * 1.01 ** (2 ** n - 1), rel=1e-12)
 
 
+@pytest.mark.parametrize("n", range(1, 9))
+def test_size_law_of_a_tanh_chain(n):
+    """u_k = tanh(w_k u_(k-1) + b_k): d/dw_1 copies each u_k into the next layer's chain-rule factor."""
+    x = Value(0.5, label="x")
+    w1 = u = None
+    for k in range(1, n + 1):
+        w = Value(0.9, label=f"w{k}")
+        w1 = w1 or w
+        u = (w * (u or x) + Value(0.1, label=f"b{k}")).tanh()
+    assert len(engine.toposort(u)) == expression(u).size == 5 * n + 1        # nothing shared: graph = tree
+    assert symbolic_derivative(u, w1).size == 5 * n * n + 14 * n + 1           # quadratic
+    assert 2 * symbolic_derivative(u, w1, simplify=True).size == 5 * n * n + 21 * n - 2
+
+
 @pytest.mark.parametrize("text, simplified", [
     ("x + 0", "x"), ("0 + x", "x"), ("x - 0", "x"), ("0 - x", "-x"), ("x * 1", "x"), ("1 * x", "x"),
     ("x * 0", "0"), ("0 * x", "0"), ("-1 * x", "-x"), ("x / 1", "x"), ("0 / x", "0"),
