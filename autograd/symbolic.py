@@ -26,8 +26,10 @@ import math
 import re
 from typing import Callable, Mapping
 
+import numpy as np
+
 from . import engine, ops
-from .value import FloatNS, Value, WeightedSum, _ieee_div, _power
+from .value import FloatNS, Value, WeightedSum, _ieee_div, _power, _real
 
 __all__ = ["Expression", "expression", "symbolic_derivative"]
 
@@ -112,7 +114,13 @@ class Expression:
         if missing:
             raise ValueError(f"Expression.evaluate: no value for the variable(s) {missing}; "
                              f"given {sorted(values)}")
-        env = {name: float(values[name]) for name in self.variables}
+        env = {}
+        for name in self.variables:
+            value = values[name]
+            if isinstance(value, (str, bytes, bool)) or not isinstance(value, (int, float, np.number)):
+                raise TypeError(f"Expression.evaluate: the value of {name!r} must be a real number, "
+                                f"got {type(value).__name__} {value!r}")
+            env[name] = _real("Expression.evaluate", value)
 
         def value_of(node, args):
             if node.op == "const":
@@ -347,6 +355,8 @@ def symbolic_derivative(root: Value, wrt: Value, simplify: bool = False) -> Expr
     `wrt` is a labelled leaf `Value` of root's graph. `simplify=True` applies the 0 and 1
     identities and folds constants.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"symbolic_derivative: root must be a Value, got {type(root).__name__}")
     if not isinstance(wrt, Value) or not wrt.is_leaf:
         got = repr(wrt) if isinstance(wrt, Value) else type(wrt).__name__
         raise TypeError(f"symbolic_derivative: wrt must be a leaf Value, got {got}")

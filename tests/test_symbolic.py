@@ -194,6 +194,8 @@ def test_errors_name_the_operation():
     x = Value(1.0, label="x")
     with pytest.raises(TypeError, match="expression: root must be a Value"):
         expression(Tensor(np.ones(2)))
+    with pytest.raises(TypeError, match="symbolic_derivative: root must be a Value, got float"):
+        symbolic_derivative(1.0, x)
     with pytest.raises(ValueError, match="symbolic_derivative: wrt .* is not a leaf of root's graph"):
         symbolic_derivative(x * 2, Value(1.0, label="y"))
     with pytest.raises(TypeError, match="symbolic_derivative: wrt must be a leaf Value"):
@@ -204,6 +206,11 @@ def test_errors_name_the_operation():
         expression(x * Value(2.0, label="x"))
     with pytest.raises(ValueError, match=r"Expression.evaluate: no value for the variable\(s\) \['x'\]"):
         expression(x * 2).evaluate({"y": 1.0})
+    with pytest.raises(TypeError, match="Expression.evaluate: the value of 'x' must be a real number, got str"):
+        expression(x * 2).evaluate({"x": "1.0"})
+    with pytest.raises(ValueError, match="Expression.evaluate: integer too large"):
+        expression(x * 2).evaluate({"x": 10 ** 400})
+    assert expression(x * 2).evaluate({"x": np.float32(1.5)}) == 3.0
 
 
 def test_evaluate_follows_ieee_like_the_engine():
