@@ -19,3 +19,5 @@ from .function import Function
 from .anomaly import detect_anomaly
 __all__ += ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "numerical_grad",
             "gradcheck", "gradgradcheck", "GradcheckError", "Function", "detect_anomaly"]
+from .symbolic import Expression, expression, symbolic_derivative
+__all__ += ["expression", "symbolic_derivative", "Expression"]

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 import nn
+import autograd
 from autograd import Tensor, jacobian
 
 from . import _common
@@ -75,6 +76,29 @@ def softmax_checks():
     return {"softmax Jacobian vs a_i (delta_ij - a_j)": np.abs(J - (np.diag(a) - np.outer(a, a))).max(),
             "2-class softmax vs sigmoid(z1 - z2)": abs(F.softmax(Tensor(pair)).data[0] - sigmoid(pair[0] - pair[1])),
             "softmax with beta = 50 vs hardmax": np.abs(hard - np.eye(len(z))[np.argmax(z)]).max()}
+
+
+def hardmax_and_step_checks():
+    """Tied maxima share hardmax equally, as softmax(beta z) does for large beta; a step passes no gradient.
+
+    A unit step(w . x) is piecewise constant in w, so the loss of a network of such units has
+    derivative 0 wherever it has one: central differences find exactly 0, chainrule's
+    where(z > 0, 1, 0) records no path back to w, and a sigmoid steep enough to look like the
+    step (beta = 1e4) passes back next to nothing. That is why backpropagation needs smooth units.
+    """
+    tied = F.softmax(Tensor(np.array([1.0, 3.0, 3.0, 0.0])), beta=1e4).data
+    rng = np.random.default_rng(0)
+    X, y, w = rng.normal(size=(20, 3)), rng.integers(0, 2, 20), rng.normal(size=3)
+    loss = lambda w: np.mean((np.where(X @ w > 0, 1.0, 0.0) - y) ** 2)
+    numerical = [(loss(w + h) - loss(w - h)) / 2e-6 for h in np.eye(3) * 1e-6]
+    w_t = Tensor(w, requires_grad=True)
+    step_out = autograd.where(Tensor(X) @ w_t > 0, 1.0, 0.0)
+    steep = Tensor(X) @ w_t
+    (((steep * 1e4).sigmoid() - y) ** 2).mean().backward()
+    return {"softmax(beta = 1e4) of (1, 3, 3, 0) vs (0, 1/2, 1/2, 0)": np.abs(tied - [0, 0.5, 0.5, 0]).max(),
+            "step unit: central-difference gradient of the loss, max |.|": float(np.abs(numerical).max()),
+            "step unit where(z > 0, 1, 0): output requires grad": step_out.requires_grad,
+            "sigmoid(1e4 z) in place of the step: gradient max |.|": float(np.abs(w_t.grad).max())}
 
 
 def maxout_check():
@@ -164,6 +188,7 @@ def main(argv=None):
     checks["swish beta = 0: f' vs 1/2"] = float(np.abs(swish[0.0][1] - 0.5).max())
     checks.update(prelu)
     checks.update({k: float(v) for k, v in {**softmax_checks(), **maxout_check()}.items()})
+    checks.update(hardmax_and_step_checks())
     approx = {"PReLU'(0) from autograd (leaky ReLU's is its slope)": prelu_at_zero,
               "swish beta = 10 vs ReLU (max difference)": float(np.abs(swish[10.0][0] - np.maximum(x, 0)).max()),
               "GELU tanh approximation: max error": float(np.abs(gelu["tanh"][0] - gelu["none"][0]).max()),

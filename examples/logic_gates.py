@@ -59,6 +59,42 @@ def train_perceptrons(max_epochs):
     return fitted
 
 
+def conventions():
+    """The texts' conventions, side by side: numbers for the printed summary.
+
+    - A threshold unit at exactly its threshold: the AND unit x1 + x2 - 2 sits on it at (1, 1).
+      value_at_zero=1 (西瓜书, f(0) = 1) fires there; value_at_zero=0 (the lecture notes' "output 0
+      when w.x <= threshold") does not, so that unit then computes nothing useful.
+    - The perceptron's 0/1-label form (西瓜书: w += eta (y - y_hat) x) beside the +-1 form.
+    - Linear layers stacked without activations are one linear layer, so they cannot do XOR.
+    """
+    numbers = {}
+    for value_at_zero, source in ((1, "西瓜书"), (0, "lecture notes")):
+        unit = nn.MPNeuron([1, 1], -2, value_at_zero=value_at_zero)
+        numbers[f"AND unit x1 + x2 - 2 with value_at_zero={value_at_zero} ({source}) on 00 01 10 11"] = \
+            unit(X2).tolist()
+    for gate in ("AND", "OR", "NAND"):
+        zero_one = nn.Perceptron(2, labels=(0, 1))
+        zero_one.fit(X2, np.array(GATES[gate]))
+        numbers[f"perceptron, 0/1 labels, {gate}: converged / epochs / w, b"] = \
+            f"{zero_one.converged} / {len(zero_one.errors_)} / {zero_one.weight.tolist()}, {zero_one.bias}"
+    stack = nn.Sequential(nn.Linear(2, 4, rng=0), nn.Linear(4, 3, rng=1), nn.Linear(3, 1, rng=2))
+    W, b = collapse_linear(stack)
+    with no_grad():
+        gap = float(np.abs(stack(Tensor(X2)).data - (X2 @ W.T + b)).max())
+    numbers["3 stacked linear layers vs one with W = W3 W2 W1, b = W3 (W2 b1 + b2) + b3: max difference"] = gap
+    return numbers
+
+
+def collapse_linear(stack):
+    """(W, b) of the one linear layer equal to a Sequential of Linear layers without activations."""
+    W = np.eye(stack[0].in_features)
+    b = np.zeros(stack[0].in_features)
+    for layer in stack:
+        W, b = layer.weight.data @ W, layer.weight.data @ b + layer.bias.data
+    return W, b
+
+
 def train_xor_network(args):
     """(model, losses, starts): a 2-2-1 sigmoid net that classifies XOR, and how many starts it took."""
     y = np.array(GATES["XOR"], dtype=float)
@@ -155,6 +191,7 @@ def main(argv=None):
     numbers["2-2-1 network outputs for 00 01 10 11"] = np.round(xor_outputs, 3).tolist()
     numbers["2-2-1 network random starts needed"] = starts
     numbers["2-2-1 network final loss"] = losses[-1]
+    numbers.update(conventions())
     _common.report(numbers, figs)
     return {"mp_correct": mp_correct, "perceptron_converged": {g: p.converged for g, p in perceptrons.items()},
             "xor_net_outputs": xor_outputs, "xor_net_starts": starts, "files": figs.written}

@@ -6,7 +6,8 @@ M = 1, 2, 4, 8, 16 (nn.MLP([1, M, 1]), full-batch Adam on the mean squared error
 with its M hidden contributions v_k tanh(w_k x + b_k). Gradient descent can end in a local minimum,
 so each width is trained from a few random starts and the best is kept (all are printed). Then a
 radial-basis network (nn.RBF: sum_i w_i exp(-beta_i (x - c_i)^2)) does the same with bumps instead
-of steps.
+of steps, trained by gradient descent in every parameter, and beside it fitted as 西瓜书 §5.5 does:
+centres and widths chosen first, then the output weights (and a bias) by linear least squares.
 
     python -m examples.universal_approximation
 """
@@ -60,6 +61,19 @@ def hidden_contributions(model, x):
     return np.tanh(x @ first.weight.data.T + first.bias.data) * last.weight.data[0]
 
 
+def rbf_least_squares(rbf, x, y, bias=True):
+    """西瓜书 §5.5's way: the centres and widths are chosen first and kept; the output weights
+    then solve a linear least-squares problem (with a bias column when `bias`). Sets rbf.weight
+    and returns the bias (0.0 without one); the fitted function is rbf(x) + bias."""
+    diff = x[:, None, :] - rbf.centers.data[None, :, :]
+    features = np.exp(-(diff ** 2).sum(axis=2) * rbf.beta.data)         # (points, centres)
+    if bias:
+        features = np.hstack([features, np.ones((len(x), 1))])
+    solution = np.linalg.lstsq(features, y, rcond=None)[0]
+    rbf.weight.data = solution[:rbf.weight.size]
+    return float(solution[-1]) if bias else 0.0
+
+
 def plot_fits(figs, x, y, fits):
     fig, axes = figs.new(1, len(fits), size=(3.0, 3.0), sharey=True)
     for ax, (M, (model, err, _)) in zip(axes[0], fits.items()):
@@ -103,14 +117,22 @@ def main(argv=None):
     rbf = nn.RBF(1, args.centers, rng=args.seed)
     rbf.centers.data = np.linspace(0, 2 * np.pi, args.centers)[:, None]    # spread the bumps over the interval
     rbf_err = fit(rbf, x, y, args, "RBF")
+    book = nn.RBF(1, args.centers, rng=args.seed)          # the book's way: centres and widths first
+    book.centers.data = np.linspace(0, 2 * np.pi, args.centers)[:, None]
+    book.beta.data = np.full(args.centers, 0.5 / (2 * np.pi / max(1, args.centers - 1)) ** 2)
+    book_bias = rbf_least_squares(book, x, y)
+    with no_grad():
+        book_err = float(np.sqrt(np.mean((book(Tensor(x)).data + book_bias - y) ** 2)))
 
     plot_fits(figs, x, y, fits)
     plot_error_and_rbf(figs, x, y, fits, rbf, rbf_err)
     numbers = {f"M = {M}: RMSE (best of {args.restarts}; all: {', '.join(f'{e:.4f}' for e in tries)})": err
                for M, (_, err, tries) in fits.items()}
     numbers[f"RBF with {args.centers} centres: RMSE"] = rbf_err
+    numbers[f"RBF the book's way (fixed centres and widths, weights and bias by least squares): RMSE"] = book_err
     _common.report(numbers, figs)
-    return {"errors": {M: err for M, (_, err, _) in fits.items()}, "rbf_error": rbf_err, "files": figs.written}
+    return {"errors": {M: err for M, (_, err, _) in fits.items()}, "rbf_error": rbf_err,
+            "rbf_least_squares_error": book_err, "files": figs.written}
 
 
 if __name__ == "__main__":

@@ -24,3 +24,6 @@ __all__ = [
     "functional", "init", "optim", "scalar", "classic", "reference", "data",
     "MPNeuron", "Perceptron", "fit", "clip_grad_norm_", "l2_penalty", "save", "load_state",
 ]
+from .energy import RBM, Hopfield
+from .graph import GCNConv
+__all__ += ["Hopfield", "RBM", "GCNConv"]

@@ -28,6 +28,8 @@ class MPNeuron:
 
     ``step(s)`` is 1 for ``s > 0``, 0 for ``s < 0`` and ``value_at_zero`` at 0
     (the course notes' AND unit ``x1 + x2 - 2`` needs ``f(0) = 1``).
+    The default ``value_at_zero=1`` follows 西瓜书 (fire when ``w . x >= threshold``);
+    ``value_at_zero=0`` is the lecture notes' perceptron, "output 0 when ``w . x <= threshold``".
     A threshold ``t`` is the bias ``-t``; see :meth:`from_threshold`.
     """
 
@@ -61,18 +63,30 @@ class MPNeuron:
 
 
 class Perceptron:
-    """Rosenblatt's perceptron with labels in {-1, +1}.
+    """Rosenblatt's perceptron, with labels in {-1, +1} (default) or in {0, 1}.
 
-    Learning rule: a sample with ``y (w . x + b) <= 0`` is an error (a point
-    exactly on the boundary counts as wrong, so learning starts from w = 0),
-    and then ``w <- w + lr y x``, ``b <- b + lr y``.
+    ``labels=(-1, 1)``, the lecture notes' and slides' form: a sample with
+    ``y (w . x + b) <= 0`` is an error (a point exactly on the boundary counts as
+    wrong, so learning starts from w = 0), and then ``w <- w + lr y x``,
+    ``b <- b + lr y``.
+
+    ``labels=(0, 1)``, 西瓜书's form: the output is ``y_hat = 1`` when
+    ``w . x + b >= 0`` (its step has f(0) = 1), else 0, and every sample updates
+    ``w <- w + lr (y - y_hat) x``, ``b <- b + lr (y - y_hat)`` (nothing when it is
+    right). Off the boundary the two forms make the same updates: y - y_hat is
+    +-1 exactly where the +-1 form errs, and equal to its label there. On the
+    boundary they differ: the +-1 form counts every boundary point as an error,
+    the 0/1 form only those labelled 0.
     """
 
-    def __init__(self, n_inputs, lr=1.0):
+    def __init__(self, n_inputs, lr=1.0, labels=(-1, 1)):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs < 1:
             raise ValueError(f"Perceptron: n_inputs must be a positive int, got {n_inputs!r}")
         if not lr > 0:
             raise ValueError(f"Perceptron: lr must be positive, got {lr!r}")
+        if tuple(labels) not in ((-1, 1), (0, 1)):
+            raise ValueError(f"Perceptron: labels must be (-1, 1) or (0, 1), got {labels!r}")
+        self.labels = tuple(labels)
         self.n_inputs = int(n_inputs)
         self.lr = float(lr)
         self.weight = np.zeros(self.n_inputs)
@@ -87,9 +101,11 @@ class Perceptron:
         return float(s[0]) if single else s
 
     def predict(self, X):
-        """+1 where ``w . x + b > 0``, else -1 (0 maps to -1, matching the ``<= 0`` error rule)."""
+        """+1 where ``w . x + b > 0``, else -1 (0 maps to -1, matching the ``<= 0`` error rule);
+        with ``labels=(0, 1)``: 1 where ``w . x + b >= 0``, else 0."""
         X, single = _as_samples("Perceptron.predict", X, self.n_inputs)
-        out = np.where(X @ self.weight + self.bias > 0, 1, -1).astype(np.int64)
+        s = X @ self.weight + self.bias
+        out = (np.where(s > 0, 1, -1) if self.labels == (-1, 1) else np.where(s >= 0, 1, 0)).astype(np.int64)
         return int(out[0]) if single else out
 
     def fit(self, X, y, max_epochs=100):
@@ -106,10 +122,9 @@ class Perceptron:
         if y.shape != (X.shape[0],):
             raise ValueError(f"Perceptron.fit: y has shape {y.shape}, expected ({X.shape[0]},) to match X {X.shape}")
         labels = np.unique(y)
-        if not np.all(np.isin(labels, (-1, 1))):
-            raise ValueError(
-                f"Perceptron.fit: labels must be -1 or +1, found {labels.tolist()}"
-            )
+        if not np.all(np.isin(labels, self.labels)):
+            allowed = "-1 or +1" if self.labels == (-1, 1) else "0 or 1 (labels=(0, 1))"
+            raise ValueError(f"Perceptron.fit: labels must be {allowed}, found {labels.tolist()}")
         if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) or max_epochs < 1:
             raise ValueError(f"Perceptron.fit: max_epochs must be a positive int, got {max_epochs!r}")
         y = y.astype(np.float64)
@@ -119,9 +134,10 @@ class Perceptron:
         for _ in range(max_epochs):
             errors = 0
             for xi, yi in zip(X, y):
-                if yi * (xi @ self.weight + self.bias) <= 0:
-                    self.weight = self.weight + self.lr * yi * xi
-                    self.bias = float(self.bias + self.lr * yi)
+                step = self._correction(yi, xi @ self.weight + self.bias)
+                if step:
+                    self.weight = self.weight + self.lr * step * xi
+                    self.bias = float(self.bias + self.lr * step)
                     errors += 1
             self.errors_.append(errors)
             if errors == 0:
@@ -129,5 +145,12 @@ class Perceptron:
                 break
         return self.converged
 
+    def _correction(self, y, s):
+        """The factor of lr x in the update: y on an error (+-1 form), y - y_hat (0/1 form)."""
+        if self.labels == (-1, 1):
+            return y if y * s <= 0 else 0.0
+        return y - (1.0 if s >= 0 else 0.0)
+
     def __repr__(self):
-        return f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr})"
+        labels = "" if self.labels == (-1, 1) else f", labels={self.labels}"
+        return f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr}{labels})"

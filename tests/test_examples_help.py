@@ -5,6 +5,7 @@ import pytest
 
 EXAMPLES = ["digits", "logic_gates", "saturation", "vanishing_gradients", "overfitting", "loss_surface",
             "universal_approximation", "activations", "kinematics"]
+EXAMPLES += ["three_ways", "hopfield", "rbm", "graph_network"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

@@ -11,3 +11,4 @@ def test_error_falls_with_width_and_rbf_fits(tmp_path):
     assert err[1] > err[4] > err[16]
     assert err[16] < err[1] / 20
     assert result["rbf_error"] < 0.02
+    assert result["rbf_least_squares_error"] < 0.02               # the book's way: centres first, least squares

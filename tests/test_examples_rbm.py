@@ -1,0 +1,10 @@
+"""Smoke test of examples.rbm: contrastive divergence makes the reconstruction error fall."""
+from examples_smoke import run_example
+
+from examples import rbm
+
+
+def test_reconstruction_error_falls(tmp_path):
+    result = run_example(rbm, tmp_path, "--epochs", "3", "--hidden", "32", "--gibbs", "20", "--samples", "4")
+    train, test = result["errors"]["train"], result["errors"]["test"]
+    assert len(train) == 4 and train[-1] < train[0] / 2 and test[-1] < test[0] / 2
