@@ -10,6 +10,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,examples]"
+	$(PY) -m pip install --quiet -e ".[browser]"     # the walkthrough page's browser tests (selenium)
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -417,10 +417,9 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 12px; }
 #controls { margin-bottom: 8px; }
 #controls button { font-size: 15px; padding: 3px 10px; }
 #position { margin: 0 10px; font-weight: bold; }
-#layout { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
-#graph { flex: 1 1 600px; min-width: 0; overflow: auto; }
+#graph { overflow: auto; margin-top: 8px; }
 #graph svg.fit { width: 100%; height: auto; }
-#panel { flex: 0 1 460px; border: 1px solid #bbb; border-radius: 6px; padding: 8px 12px;
+#panel { max-width: 900px; border: 1px solid #bbb; border-radius: 6px; padding: 8px 12px;
          background: #fafafa; font-family: Menlo, Consolas, monospace; font-size: 14px; }
 #panel ol { list-style: none; padding: 0; margin: 0; }
 #panel li { margin: 4px 0; white-space: pre-wrap; }
@@ -511,12 +510,10 @@ _TEMPLATE = """<!DOCTYPE html>
 <button id="next" title="next step (right arrow)">next &#x2192;</button>
 <button id="last" title="last step (End)">last</button>
 </div>
-<div id="layout">
-<div id="graph">@SVG@</div>
 <div id="panel"><ol id="lines"></ol>
 <div id="hint">&#x2190; &#x2192; or the buttons step through the forward pass, then the backward pass
 in the engine's order. Red: each node's gradient so far.</div></div>
-</div>
+<div id="graph">@SVG@</div>
 <script type="application/json" id="walkthrough-data">@DATA@</script>
 <script>@SCRIPT@</script>
 </body>
