@@ -11,6 +11,7 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,examples]"
 	$(PY) -m pip install --quiet -e ".[browser]"     # the walkthrough page's browser tests (selenium)
+	$(PY) -m pip install --quiet -e ".[notebooks]"   # tests/test_notebooks.py runs notebooks/
 	touch $(STAMP)
 
 setup: $(STAMP)
