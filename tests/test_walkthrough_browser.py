@@ -202,3 +202,27 @@ def test_tensor_mlp_in_the_browser(browser, tmp_path):
     loss_value = next(s for s in seen if "backward" in s["position"])
     assert loss_value["lines"][1] == "upstream dloss/dloss = 1"
     assert format_number(1.0) == "1"
+
+
+def test_notebook_display_runs_in_a_sandboxed_iframe(browser, tmp_path):
+    """What Jupyter shows: _repr_html_ inside a host page. The page runs in the iframe's own
+    document with scripts allowed and nothing else (as VS Code's and JupyterLab's output
+    sandboxes give it), so the buttons and the panel work there too."""
+    from selenium.webdriver.common.by import By
+    f, _ = worked_example()
+    walk = walkthrough(f)
+    host = tmp_path / "notebook_output.html"
+    host.write_text(f"<!DOCTYPE html><html><body><h1>Out[1]:</h1>{walk._repr_html_()}</body></html>",
+                    encoding="utf-8")
+    browser.get_log("browser")
+    browser.get("file://" + str(host))
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    try:
+        assert browser.execute_script(READ_PAGE)["lines"] == walk.steps[0].text
+        for k in range(1, len(walk.steps)):
+            state = click(browser, "next")
+            assert state["lines"] == walk.steps[k].text
+        assert state["grads"][walk.vertex_of()["w"]] == "grad 0.25"
+    finally:
+        browser.switch_to.default_content()
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
