@@ -289,7 +289,7 @@ def _parent_lines(node, parent, parent_slots, step, pname, before, root_name, sh
 # The page -------------------------------------------------------------------------
 
 _GRAD_PLACEHOLDER = "grad ·"
-_FIT_WIDTH = 1600         # pt; wider pictures keep their size and scroll
+_FIT_WIDTH = 2400         # pt; wider pictures open at their own size (the zoom button fits them)
 _VERTEX_LABEL = re.compile(r'^(\t(n\d+) \[label=")((?:[^"\\]|\\.)*)(")', re.S)
 
 
@@ -348,16 +348,17 @@ class Walkthrough:
         return out
 
 
-def _svg(walk, vertex_of, grad_width):
-    """The picture with one extra label line per node vertex, the running gradient's place."""
+def _svg(walk, vertex_of, widths):
+    """The picture with one extra label line per node vertex, the running gradient's place,
+    as wide as the longest gradient text the vertex will show (`widths`)."""
     dot = draw_graph(walk._root, show_grad=False, collapse=walk._collapse, max_nodes=walk._max_nodes)
     counts = Counter(vertex_of.values())
     by_name = {walk._names[id(n)]: n for n in walk._nodes}
     singles = {v for name, v in vertex_of.items() if counts[v] == 1 and by_name[name].requires_grad}
-    pad = "\u2007" * max(0, grad_width - len(_GRAD_PLACEHOLDER))   # figure spaces keep the width
     for k, line in enumerate(dot.body):
         match = _VERTEX_LABEL.match(line)
         if match and match.group(2) in singles:
+            pad = "\u2007" * (widths.get(match.group(2), 0) - len(_GRAD_PLACEHOLDER))  # figure spaces
             dot.body[k] = (line[:match.end(3)] + "\\n" + _GRAD_PLACEHOLDER + pad + line[match.end(3):])
     try:
         svg = dot.pipe(format="svg").decode("utf-8")
@@ -374,27 +375,30 @@ def _svg(walk, vertex_of, grad_width):
 
 
 def _page_data(walk):
+    """The steps for the page's script; gradients on the picture are written as draw_graph
+    writes them (4 digits; min / mean / max for big arrays), the panel has 6 digits."""
     vertex_of = walk.vertex_of()
-    steps, longest = [], len(_GRAD_PLACEHOLDER)
+    steps, widths = [], {}
     for step in walk.steps:
         grads = {}
         if step.phase == "backward":
             updates = [(step.node, step.upstream)] + list(step.accumulated.items())
             for name, g in updates:
                 if name in vertex_of:
-                    grads[vertex_of[name]] = "grad " + _show(g)
-                    longest = max(longest, len(grads[vertex_of[name]]))
+                    v = vertex_of[name]
+                    grads[v] = "grad " + (summarize(g) if isinstance(g, np.ndarray) else format_number(g))
+                    widths[v] = max(widths.get(v, 0), len(grads[v]))
         edges = [f"{vertex_of[p]}->{vertex_of[step.node]}" for p in step.to_parents
                  if p in vertex_of and step.node in vertex_of and vertex_of[p] != vertex_of[step.node]]
         steps.append({"phase": step.phase, "node": step.node,
                       "vertex": vertex_of.get(step.node), "edges": edges,
                       "grads": grads, "text": step.text})
-    return {"root": walk.root_name, "steps": steps, "vertex_of": vertex_of}, vertex_of, longest
+    return {"root": walk.root_name, "steps": steps, "vertex_of": vertex_of}, vertex_of, widths
 
 
 def _page(walk):
-    data, vertex_of, longest = _page_data(walk)
-    svg = _svg(walk, vertex_of, longest)
+    data, vertex_of, widths = _page_data(walk)
+    svg = _svg(walk, vertex_of, widths)
     payload = json.dumps(data).replace("</", "<\\/")      # cannot close the script element
     title = html.escape(f"walkthrough: {walk.root_name}")
     fill = {"@TITLE@": title, "@STYLE@": _STYLE, "@COUNT@": str(len(walk.steps)), "@SVG@": svg,
@@ -482,6 +486,9 @@ _SCRIPT = r"""
   document.getElementById("prev").onclick = function () { show(current - 1); };
   document.getElementById("next").onclick = function () { show(current + 1); };
   document.getElementById("last").onclick = function () { show(steps.length - 1); };
+  document.getElementById("zoom").onclick = function () {
+    document.querySelector("#graph svg").classList.toggle("fit");
+  };
   document.addEventListener("keydown", function (e) {
     var moves = {ArrowRight: 1, ArrowDown: 1, PageDown: 1, " ": 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1};
     if (e.key in moves) { show(current + moves[e.key]); e.preventDefault(); }
@@ -509,6 +516,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <span id="position">step 1 of @COUNT@</span>
 <button id="next" title="next step (right arrow)">next &#x2192;</button>
 <button id="last" title="last step (End)">last</button>
+<button id="zoom" title="fit the picture to the page, or show it at its own size">zoom</button>
 </div>
 <div id="panel"><ol id="lines"></ol>
 <div id="hint">&#x2190; &#x2192; or the buttons step through the forward pass, then the backward pass
