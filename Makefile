@@ -9,7 +9,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,examples,symbolic]"
+	$(PY) -m pip install --quiet -e ".[dev,examples,symbolic,browser,notebooks]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,3 +25,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) outputs
+
+# The documentation site (mkdocs.yml): README, the notebooks executed, the API reference; warnings fail it.
+.PHONY: docs
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict

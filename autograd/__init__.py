@@ -21,3 +21,6 @@ __all__ += ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "nume
             "gradcheck", "gradgradcheck", "GradcheckError", "Function", "detect_anomaly"]
 from .symbolic import Expression, expression, symbolic_derivative
 __all__ += ["expression", "symbolic_derivative", "Expression"]
+
+from .walkthrough import walkthrough
+__all__ += ["walkthrough"]
