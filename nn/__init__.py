@@ -24,3 +24,6 @@ __all__ = [
     "functional", "init", "optim", "scalar", "classic", "reference", "data",
     "MPNeuron", "Perceptron", "fit", "clip_grad_norm_", "l2_penalty", "save", "load_state",
 ]
+from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
+
+__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding"]
