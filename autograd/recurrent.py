@@ -17,6 +17,8 @@ way). The rules are written with `ns`, so with `create_graph=True` the backward 
 recorded (the steps' activations are then recomputed from the nodes), and `trace` replays the
 op like any other. The cells follow PyTorch's equations and gate order (see each class).
 """
+import numpy as np
+
 from .engine import Op
 
 
@@ -36,7 +38,7 @@ def _linear_h(h, w_hh, b_hh):
 class TanhCell:
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (PyTorch's RNN); one gate block."""
 
-    name, blocks, has_cell_state = "rnn_tanh", 1, False
+    name, blocks, has_cell_state, separate_hh_bias = "rnn_tanh", 1, False, False
 
     @staticmethod
     def activation(ns, a):
@@ -86,7 +88,7 @@ class LSTMCell:
         c' = f c + i g;  h' = o tanh(c')
     """
 
-    name, blocks, has_cell_state = "lstm", 4, True
+    name, blocks, has_cell_state, separate_hh_bias = "lstm", 4, True, False
 
     @staticmethod
     def step(ns, gi, h, c, w_hh, b_hh):
@@ -127,7 +129,7 @@ class GRUCell:
         h' = (1 - z) n + z h
     """
 
-    name, blocks, has_cell_state = "gru", 3, False
+    name, blocks, has_cell_state, separate_hh_bias = "gru", 3, False, True    # b_hn is inside r * (...)
 
     @staticmethod
     def step(ns, gi, h, c, w_hh, b_hh):
@@ -162,14 +164,14 @@ CELLS = {cell.name: cell for cell in (TanhCell, ReluCell, LSTMCell, GRUCell)}
 
 class SavedSteps:
     """What Scan's forward leaves for its backward (a mutable part of its params, as
-    SoftmaxCrossEntropy's SavedSoftmax): every step's states and activations, so back-propagation
-    through time reads them instead of running the recurrence again. Valid only for the arrays
-    the forward saw (`gates_in`); the vjp recomputes them otherwise (e.g. with create_graph)."""
+    SoftmaxCrossEntropy's SavedSoftmax): every step's activations and cell states, so
+    back-propagation through time reads them instead of running the recurrence again. Valid only
+    for the array the forward saw (`gates_in`); the vjp recomputes them otherwise (create_graph)."""
 
-    __slots__ = ("gates_in", "hs", "cs", "acts")
+    __slots__ = ("gates_in", "cs", "acts")
 
     def __init__(self):
-        self.gates_in = self.hs = self.cs = self.acts = None
+        self.gates_in = self.cs = self.acts = None
 
     def __repr__(self):
         return "SavedSteps()"
@@ -183,11 +185,11 @@ def _unpack(p, rest):
 
 
 def _run(ns, cell, gates_in, w_hh, b_hh, h0, c0):
-    """The recurrence over all steps: lists of the states h_t, c_t and the activations."""
-    hs, cs, acts = [], [], []
-    h, c = h0, c0
+    """The recurrence over all steps: the states [h0, h_1, ..., h_T], [c0, c_1, ..., c_T] and
+    each step's activations."""
+    hs, cs, acts = [h0], [c0], []
     for t in range(gates_in.shape[0]):
-        h, c, a = cell.step(ns, gates_in[t], h, c, w_hh, b_hh)
+        h, c, a = cell.step(ns, gates_in[t], hs[-1], cs[-1], w_hh, b_hh)
         hs.append(h)
         cs.append(c)
         acts.append(a)
@@ -195,23 +197,51 @@ def _run(ns, cell, gates_in, w_hh, b_hh, h0, c0):
 
 
 def _steps(ns, p, gates_in, w_hh, b_hh, h0, c0):
+    """(cell states, activations) of every step: saved by the forward, or recomputed."""
     saved = p[3]
     if saved.gates_in is gates_in:           # the raw array the forward ran on
-        return saved.hs, saved.cs, saved.acts
-    return _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)
+        return saved.cs, saved.acts
+    return _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)[1:]
 
 
 def _output(ns, cell, hs, cs):
-    """(T, N, H) hidden states; for an LSTM (2, T, N, H): hidden states, then cell states."""
-    out = ns.stack(hs, 0)
-    return ns.stack([out, ns.stack(cs, 0)], 0) if cell.has_cell_state else out
+    """The rows [h0, h_1, ..., h_T] and, for an LSTM, c_T after them."""
+    return ns.stack(hs + cs[-1:] if cell.has_cell_state else hs, 0)
+
+
+class _StepRows:
+    """Gradients arriving one step at a time (last step first), wanted as one (T, ...) array.
+
+    NumPy arrays are written into one buffer as they come, so the backward pass holds one
+    copy, not T pieces and their stack; tensors (create_graph) are stacked, as a recorded op.
+    """
+
+    __slots__ = ("buffer", "pieces", "filled")
+
+    def __init__(self, steps):
+        self.buffer, self.pieces, self.filled = None, [None] * steps, False
+
+    def put(self, t, row):
+        self.filled = True
+        if type(row) is not np.ndarray:
+            self.pieces[t] = row
+            return
+        if self.buffer is None:
+            self.buffer = np.empty((len(self.pieces),) + row.shape, row.dtype)
+        self.buffer[t] = row
+
+    def rows(self, ns):
+        return self.buffer if self.buffer is not None else ns.stack(self.pieces, 0)
 
 
 class Scan(Op):
     """A recurrent cell over a whole sequence. Parents: gates_in (T, N, G*H) = x W_ih^T + b_ih for
     every step, w_hh (G*H, H), b_hh (G*H,) when params[1] (has a bias), h0 (N, H) and, for an LSTM,
     c0 (N, H). params = (cell class, has bias, which parents need a gradient, SavedSteps()).
-    Output: the hidden states (T, N, H); for an LSTM (2, T, N, H), the cell states second.
+
+    Output: (T + 1, N, H), the hidden states with the initial one first, so that out[1:] is the
+    layer's output and out[:-1] the states each step starts from (no copy backwards); an LSTM
+    has one row more, its last cell state: (T + 2, N, H).
     """
 
     name = "scan"
@@ -221,36 +251,35 @@ class Scan(Op):
         b_hh, h0, c0 = _unpack(p, rest)
         hs, cs, acts = _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)
         saved = p[3]
-        saved.gates_in, saved.hs, saved.cs, saved.acts = gates_in, hs, cs, acts
+        saved.gates_in, saved.cs, saved.acts = gates_in, cs, acts
         return _output(ns, p[0], hs, cs)
 
     @staticmethod
     def vjp(ns, p, g, out, gates_in, w_hh, *rest):
         cell, has_bias, needs = p[0], p[1], p[2]
         b_hh, h0, c0 = _unpack(p, rest)
-        hs, cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
-        g_h, g_c = (g[0], g[1]) if cell.has_cell_state else (g, None)
+        cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
         steps = gates_in.shape[0]
-        d_in, d_hh = [None] * steps, [None] * steps
-        dh = dc = None                       # what step t + 1 sends back to h_t and c_t
+        d_in, d_hh = _StepRows(steps), _StepRows(steps)
+        dh = None                            # what step t + 1 sends back to h_t
+        dc = g[steps + 1] if cell.has_cell_state else None
         for t in reversed(range(steps)):
-            h_prev = h0 if t == 0 else hs[t - 1]
-            c_prev = None if c0 is None else (c0 if t == 0 else cs[t - 1])
-            dh_t = g_h[t] if dh is None else g_h[t] + dh
-            dc_t = None if g_c is None else (g_c[t] if dc is None else g_c[t] + dc)
-            d_in[t], d_hh[t], dh_direct, dc = cell.step_vjp(ns, dh_t, dc_t, acts[t], h_prev, c_prev)
+            dh = g[t + 1] if dh is None else g[t + 1] + dh
+            d_x_part, d_h_part, dh_direct, dc = cell.step_vjp(ns, dh, dc, acts[t], out[t], cs[t])
+            d_hh.put(t, d_h_part)
+            if d_x_part is not d_h_part:
+                d_in.put(t, d_x_part)
             if t > 0 or needs[2 + has_bias]:                 # d h_0 only when h0 needs it
-                dh = d_hh[t] @ w_hh
+                dh = d_h_part @ w_hh
                 if dh_direct is not None:
                     dh = dh + dh_direct
-        d_gh = ns.stack(d_hh, 0)                                  # (T, N, G*H)
-        h_prevs = ns.stack([h0] + hs[:-1], 0)                     # (T, N, H)
-        rows = steps * h0.shape[0]
-        d_w = ns.reshape(d_gh, (rows, d_gh.shape[2])).T @ ns.reshape(h_prevs, (rows, h0.shape[1]))
-        grads = [ns.stack(d_in, 0) if d_in[0] is not d_hh[0] else d_gh, d_w]
+        d_gh = d_hh.rows(ns)                                      # (T, N, G*H)
+        rows, hidden = steps * h0.shape[0], h0.shape[1]
+        d_w = ns.reshape(d_gh, (rows, d_gh.shape[2])).T @ ns.reshape(out[:steps], (rows, hidden))
+        grads = [d_in.rows(ns) if d_in.filled else d_gh, d_w]
         if has_bias:
             grads.append(ns.sum(d_gh, (0, 1)))
-        grads.append(dh)
+        grads.append(g[0] if dh is None else g[0] + dh)
         if cell.has_cell_state:
             grads.append(dc)
         return tuple(grads)
@@ -259,17 +288,15 @@ class Scan(Op):
     def jvp(ns, p, ts, out, gates_in, w_hh, *rest):
         cell = p[0]
         b_hh, h0, c0 = _unpack(p, rest)
-        hs, cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
+        cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
         t_in, t_w = ts[0], ts[1]
         t_b, th, tc = _unpack(p, ts[2:])
-        ths, tcs = [], []
+        ths, tcs = [th], [tc]
         for t in range(gates_in.shape[0]):
-            h_prev = h0 if t == 0 else hs[t - 1]
-            c_prev = None if c0 is None else (c0 if t == 0 else cs[t - 1])
-            t_gh = th @ w_hh.T + h_prev @ t_w.T
+            t_gh = ths[-1] @ w_hh.T + out[t] @ t_w.T
             if t_b is not None:
                 t_gh = t_gh + t_b
-            th, tc = cell.step_jvp(ns, t_in[t], t_gh, acts[t], h_prev, c_prev, th, tc)
+            th, tc = cell.step_jvp(ns, t_in[t], t_gh, acts[t], out[t], cs[t], ths[-1], tcs[-1])
             ths.append(th)
             tcs.append(tc)
         return _output(ns, cell, ths, tcs)

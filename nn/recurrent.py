@@ -34,14 +34,28 @@ def _as_float(x, dtype):
     return x if x.dtype == dtype else x.astype(dtype)
 
 
+def _projection(x, w_ih, b_ih):
+    """x W_ih^T + b_ih for all T steps at once, (T, N, G*H); x (T, N, in) is flattened to rows first,
+    as one (T*N, in) matmul runs faster than NumPy's T matmuls of a 3-D product."""
+    steps, batch, n_in = x.shape
+    return linear(x.reshape(steps * batch, n_in), w_ih, b_ih).reshape(steps, batch, w_ih.shape[0])
+
+
 def scan(cell, gates_in, w_hh, b_hh, h0, c0=None):
-    """The recurrence of `cell` (a class of autograd.recurrent.CELLS) over gates_in (T, N, G*H),
-    one op; the hidden states (T, N, H), or for an LSTM (2, T, N, H) with the cell states second."""
+    """The recurrence of `cell` (a class of autograd.recurrent.CELLS) over gates_in (T, N, G*H) as
+    one op: (T + 1, N, H), the hidden states after h0; an LSTM's last row more is c_T."""
     parents = (gates_in, w_hh) + ((b_hh,) if b_hh is not None else ()) + (h0,)
     if c0 is not None:
         parents += (c0,)
     needs = tuple(p.requires_grad for p in parents)
     return apply(Scan, (cell, b_hh is not None, needs, SavedSteps()), *parents)
+
+
+def _layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0):
+    """One layer over x (T, N, in): Scan's output (see scan)."""
+    if b_ih is not None and not cell.separate_hh_bias:
+        b_ih, b_hh = b_ih + b_hh, None       # both biases add to the same pre-activation: add them once
+    return scan(cell, _projection(x, w_ih, b_ih), w_hh, b_hh, h0, c0)
 
 
 def _state(module, name, layout, shape, state, dtype):
@@ -136,16 +150,16 @@ class _Recurrent(Module):
         self._check_input(x)
         if self.batch_first:
             x = x.transpose(1, 0, 2)
+        steps = x.shape[0]
         h0, c0 = self._states(hx, x.shape[1], x.dtype)
         h_last, c_last = [], []
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self._layer(k)
-            states = scan(self.step_rule, linear(x, w_ih, b_ih), w_hh, b_hh, h0[k],
-                          None if c0 is None else c0[k])
-            x = states[0] if c0 is not None else states
-            h_last.append(x[-1])
+            states = _layer(self.step_rule, x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k])
+            x = states[1:steps + 1]
+            h_last.append(states[steps])
             if c0 is not None:
-                c_last.append(states[1][-1])
+                c_last.append(states[steps + 1])
         output = x.transpose(1, 0, 2) if self.batch_first else x
         h_n = stack(h_last, 0)
         return (output, h_n) if c0 is None else (output, (h_n, stack(c_last, 0)))
@@ -231,20 +245,19 @@ class _RecurrentCell(Module):
         return _state(self, name, "(N, hidden_size)", (batch, self.hidden_size), state, dtype)
 
     def _step(self, x, h, c=None):
-        """(x, h, c) -> the states of scan over one step: (1, N, H), or (2, 1, N, H) for an LSTM."""
+        """(x, h, c) -> scan's output over one step: [h, h'] (2, N, H), for an LSTM [h, h', c']."""
         x = _as_float(x, self.weight_ih.dtype)
         if x.ndim != 2 or x.shape[1] != self.input_size:
             raise ValueError(f"{type(self).__name__}: input must have shape (N, input_size) with "
                              f"input_size {self.input_size}, got {x.shape}")
-        gates_in = linear(x, self.weight_ih, getattr(self, "bias_ih", None))
         h = self._state("h", h, x.shape[0], x.dtype)
         c = None if not self.step_rule.has_cell_state else self._state("c", c, x.shape[0], x.dtype)
-        return scan(self.step_rule, gates_in.reshape(1, *gates_in.shape), self.weight_hh,
-                    getattr(self, "bias_hh", None), h, c)
+        return _layer(self.step_rule, x.reshape(1, *x.shape), self.weight_ih, self.weight_hh,
+                      getattr(self, "bias_ih", None), getattr(self, "bias_hh", None), h, c)
 
     def forward(self, x, h=None):
         """The next hidden state (N, hidden_size); h (N, hidden_size) or None for zeros."""
-        return self._step(x, h)[0]
+        return self._step(x, h)[1]
 
     def extra_repr(self):
         extra = "" if self.bias else ", bias=False"
@@ -278,7 +291,7 @@ class LSTMCell(_RecurrentCell):
 
     def forward(self, x, hx=None):
         states = self._step(x, *_pair("LSTMCell", "(h, c)", hx))
-        return states[0, 0], states[1, 0]
+        return states[1], states[2]
 
 
 def _indices(where, indices, num_embeddings):
