@@ -355,3 +355,10 @@ def test_bad_arguments_are_named():
         nn.Embedding(6, 2)([-1])
     with pytest.raises(TypeError, match=r"Embedding: indices must be integers, got dtype float64 \(shape \(2,\)\)"):
         nn.Embedding(6, 2)(np.array([0.0, 1.0]))
+
+
+def test_elman_rnn_is_a_one_layer_rnn():
+    elman = nn.ElmanRNN(3, 4, rng=0)
+    rnn = nn.RNN(3, 4).load_state_dict({k + "_l0": v for k, v in elman.state_dict().items()})
+    x = np.random.default_rng(1).normal(size=(6, 2, 3))
+    np.testing.assert_allclose(rnn(x)[0].data, elman(x).data, rtol=1e-13, atol=1e-15)
