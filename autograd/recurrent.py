@@ -129,7 +129,8 @@ class GRUCell:
         h' = (1 - z) n + z h
     """
 
-    name, blocks, has_cell_state, separate_hh_bias = "gru", 3, False, True    # b_hn is inside r * (...)
+    # b_hn is inside r * (...), so the GRU keeps b_hh apart from b_ih
+    name, blocks, has_cell_state, separate_hh_bias = "gru", 3, False, True
 
     @staticmethod
     def step(ns, gi, h, c, w_hh, b_hh):
@@ -184,36 +185,12 @@ def _unpack(p, rest):
     return b_hh, rest[0], (rest[1] if cell.has_cell_state else None)
 
 
-def _run(ns, cell, gates_in, w_hh, b_hh, h0, c0):
-    """The recurrence over all steps: the states [h0, h_1, ..., h_T], [c0, c_1, ..., c_T] and
-    each step's activations."""
-    hs, cs, acts = [h0], [c0], []
-    for t in range(gates_in.shape[0]):
-        h, c, a = cell.step(ns, gates_in[t], hs[-1], cs[-1], w_hh, b_hh)
-        hs.append(h)
-        cs.append(c)
-        acts.append(a)
-    return hs, cs, acts
-
-
-def _steps(ns, p, gates_in, w_hh, b_hh, h0, c0):
-    """(cell states, activations) of every step: saved by the forward, or recomputed."""
-    saved = p[3]
-    if saved.gates_in is gates_in:           # the raw array the forward ran on
-        return saved.cs, saved.acts
-    return _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)[1:]
-
-
-def _output(ns, cell, hs, cs):
-    """The rows [h0, h_1, ..., h_T] and, for an LSTM, c_T after them."""
-    return ns.stack(hs + cs[-1:] if cell.has_cell_state else hs, 0)
-
-
 class _StepRows:
-    """Gradients arriving one step at a time (last step first), wanted as one (T, ...) array.
+    """Arrays made one step at a time, wanted as one (T, ...) array.
 
-    NumPy arrays are written into one buffer as they come, so the backward pass holds one
-    copy, not T pieces and their stack; tensors (create_graph) are stacked, as a recorded op.
+    NumPy arrays are copied into one buffer as they come, so the backward pass holds one copy,
+    not T pieces and their stack. Tensors (the recorded passes of create_graph) are kept and
+    stacked by a recorded op.
     """
 
     __slots__ = ("buffer", "pieces", "filled")
@@ -234,6 +211,26 @@ class _StepRows:
         return self.buffer if self.buffer is not None else ns.stack(self.pieces, 0)
 
 
+def _run(ns, cell, gates_in, w_hh, b_hh, h0, c0):
+    """The recurrence over all steps: the output rows [h0, h_1, ..., h_T (, c_T)], the cell states
+    [c0, c_1, ..., c_T] (None but for an LSTM) and each step's activations."""
+    hs, cs, acts = [h0], [c0], []
+    for t in range(gates_in.shape[0]):
+        h, c, a = cell.step(ns, gates_in[t], hs[-1], cs[-1], w_hh, b_hh)
+        hs.append(h)
+        cs.append(c)
+        acts.append(a)
+    return ns.stack(hs + cs[-1:] if cell.has_cell_state else hs, 0), cs, acts
+
+
+def _steps(ns, p, gates_in, w_hh, b_hh, h0, c0):
+    """(cell states, activations) of every step: saved by the forward, or recomputed."""
+    saved = p[3]
+    if saved.gates_in is gates_in:           # the raw array the forward ran on
+        return saved.cs, saved.acts
+    return _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)[1:]
+
+
 class Scan(Op):
     """A recurrent cell over a whole sequence. Parents: gates_in (T, N, G*H) = x W_ih^T + b_ih for
     every step, w_hh (G*H, H), b_hh (G*H,) when params[1] (has a bias), h0 (N, H) and, for an LSTM,
@@ -252,7 +249,7 @@ class Scan(Op):
         hs, cs, acts = _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)
         saved = p[3]
         saved.gates_in, saved.cs, saved.acts = gates_in, cs, acts
-        return _output(ns, p[0], hs, cs)
+        return hs
 
     @staticmethod
     def vjp(ns, p, g, out, gates_in, w_hh, *rest):
@@ -291,15 +288,18 @@ class Scan(Op):
         cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
         t_in, t_w = ts[0], ts[1]
         t_b, th, tc = _unpack(p, ts[2:])
-        ths, tcs = [th], [tc]
-        for t in range(gates_in.shape[0]):
-            t_gh = ths[-1] @ w_hh.T + out[t] @ t_w.T
+        steps = gates_in.shape[0]
+        tangents = _StepRows(steps + 1 + cell.has_cell_state)      # laid out as the output
+        tangents.put(0, th)
+        for t in range(steps):
+            t_gh = th @ w_hh.T + out[t] @ t_w.T
             if t_b is not None:
                 t_gh = t_gh + t_b
-            th, tc = cell.step_jvp(ns, t_in[t], t_gh, acts[t], out[t], cs[t], ths[-1], tcs[-1])
-            ths.append(th)
-            tcs.append(tc)
-        return _output(ns, cell, ths, tcs)
+            th, tc = cell.step_jvp(ns, t_in[t], t_gh, acts[t], out[t], cs[t], th, tc)
+            tangents.put(t + 1, th)
+        if cell.has_cell_state:
+            tangents.put(steps + 1, tc)
+        return tangents.rows(ns)
 
 
 class TakeRows(Op):
