@@ -6,7 +6,6 @@ interleaved repeats: these machines have 2 cores and are noisy.
 """
 import argparse
 import platform
-import time
 
 import numpy as np
 
@@ -100,14 +99,14 @@ def gradcheck_rows():
 
 def rnn_row(repeats):
     model, arrays, x, weights = rnn.make_problem(np.random.default_rng(0))
-    # CPU time with one BLAS thread (see rnn.one_blas_thread): on a shared 2-core machine the
-    # wall time of 50 small steps varies several-fold with what else runs
+    # user CPU time with one BLAS thread (see rnn.one_blas_thread and rnn.user_seconds): on a shared
+    # 2-core machine the wall time of 50 small steps varies several-fold with what else runs
     with rnn.one_blas_thread():
         t = interleaved_medians({"numpy": lambda: rnn.numpy_forward_backward(arrays, x, weights),
                                  "tensor": lambda: rnn.tensor_forward_backward(model, x, weights)},
-                                repeats=2 * repeats, number=2, clock=time.process_time)
+                                repeats=2 * repeats, number=2, clock=rnn.user_seconds)
     ratio = t["tensor"] / t["numpy"]
-    return _row(f"7. LSTM layer fwd+bwd, T {rnn.T}, batch {rnn.BATCH}, {rnn.INPUT}-{rnn.HIDDEN}, f32, CPU",
+    return _row(f"7. LSTM layer fwd+bwd, T {rnn.T}, batch {rnn.BATCH}, {rnn.INPUT}-{rnn.HIDDEN}, f32, user CPU",
                 f"{t['tensor'] * 1e3:.2f} ms", f"{t['numpy'] * 1e3:.2f} ms NumPy", f"{ratio:.2f}x", "<= 1.3x",
                 ratio <= 1.3)
 

@@ -8,8 +8,8 @@ def interleaved_medians(fns, repeats=7, number=1, clock=time.perf_counter):
 
     Interleaving (a, b, a, b, ...) exposes every candidate to the same load
     drift, so the ratio of two medians is steadier than either time alone.
-    `clock=time.process_time` counts the CPU time of this process (user and
-    system), leaving out the time other programs held the CPU.
+    `clock` may count this process's CPU time instead of the wall clock's,
+    leaving out the time other programs held the CPU.
     """
     times = {name: [] for name in fns}
     for fn in fns.values():          # warm caches and lazy imports once
