@@ -295,7 +295,8 @@ class LSTMCell(_RecurrentCell):
 
 
 def _indices(where, indices, num_embeddings):
-    """Integer indices as a constant Tensor, each in [0, num_embeddings)."""
+    """Integer indices as a Tensor, each in [0, num_embeddings); a Tensor passes through (a traced
+    function's input stays its input)."""
     arr = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{where}: indices must be integers, got dtype {arr.dtype} (shape {arr.shape})")
@@ -303,7 +304,7 @@ def _indices(where, indices, num_embeddings):
         bad = arr.min() if arr.min() < 0 else arr.max()
         raise IndexOutOfRange(f"{where}: index {bad} is out of range for {num_embeddings} embeddings "
                               f"(indices of shape {arr.shape})")
-    return Tensor(arr)
+    return indices if isinstance(indices, Tensor) else Tensor(arr)
 
 
 def embedding(indices, weight):

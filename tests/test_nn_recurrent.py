@@ -308,6 +308,16 @@ def test_trace_replays_an_lstm_training_step_bit_for_bit():
             p.zero_grad()
 
 
+def test_trace_of_an_embedding_takes_new_indices():
+    emb = nn.Embedding(5, 3, rng=0)
+    step = trace(lambda idx: (emb(idx) ** 2).sum(), np.array([1, 1, 2]))
+    new = np.array([4, 0, 0])
+    assert step(new).item() == (emb.weight.data[new] ** 2).sum()
+    expected = np.zeros((5, 3))
+    np.add.at(expected, new, 2 * emb.weight.data[new])
+    np.testing.assert_array_equal(emb.weight.grad, expected)
+
+
 # Truncated back-propagation through time -------------------------------------------------------
 def test_detached_state_stops_the_gradient_at_the_chunk():
     model = nn.GRU(2, 3, rng=0)
