@@ -10,7 +10,7 @@ import platform
 import numpy as np
 
 from autograd import trace
-from benchmarks import checking, memory, mlp, per_op, scalar
+from benchmarks import checking, memory, mlp, per_op, rnn, scalar
 from benchmarks.harness import interleaved_medians, print_table
 
 
@@ -97,6 +97,20 @@ def gradcheck_rows():
     ]
 
 
+def rnn_row(repeats):
+    model, arrays, x, weights = rnn.make_problem(np.random.default_rng(0))
+    # user CPU time with one BLAS thread (see rnn.one_blas_thread and rnn.user_seconds): on a shared
+    # 2-core machine the wall time of 50 small steps varies several-fold with what else runs
+    with rnn.one_blas_thread():
+        t = interleaved_medians({"numpy": lambda: rnn.numpy_forward_backward(arrays, x, weights),
+                                 "tensor": lambda: rnn.tensor_forward_backward(model, x, weights)},
+                                repeats=2 * repeats, number=2, clock=rnn.user_seconds)
+    ratio = t["tensor"] / t["numpy"]
+    return _row(f"7. LSTM layer fwd+bwd, T {rnn.T}, batch {rnn.BATCH}, {rnn.INPUT}-{rnn.HIDDEN}, f32, user CPU",
+                f"{t['tensor'] * 1e3:.2f} ms", f"{t['numpy'] * 1e3:.2f} ms NumPy", f"{ratio:.2f}x", "<= 1.3x",
+                ratio <= 1.3)
+
+
 # Each group of rows by name, in the table's order: `--only NAME` runs one group, so a check of
 # one area does not wait for the whole table. A new area adds one entry here.
 GROUPS = {
@@ -106,6 +120,7 @@ GROUPS = {
     "memory": lambda args: [memory_row()],
     "gradcheck": lambda args: [] if args.skip_gradcheck else gradcheck_rows(),
     "trace": lambda args: [traced_row(args.repeats)],
+    "rnn": lambda args: [rnn_row(args.repeats)],
 }
 
 

@@ -27,3 +27,7 @@ __all__ = [
 from .energy import RBM, Hopfield
 from .graph import GCNConv
 __all__ += ["Hopfield", "RBM", "GCNConv"]
+
+from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
+
+__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding"]

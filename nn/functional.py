@@ -433,3 +433,7 @@ def l2_penalty(model, lam, n):
         raise ValueError(f"l2_penalty: {type(model).__name__} has no parameter named weight*")
     total = sum((p * p).sum() for p in weights)
     return total * (lam / (2.0 * n))
+
+
+# Defined beside nn.Embedding; here too, where a PyTorch user looks for it (F.embedding).
+from .recurrent import embedding  # noqa: E402,F401

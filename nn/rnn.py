@@ -22,6 +22,12 @@ class ElmanRNN(Module):
     (-1/sqrt(hidden_size), 1/sqrt(hidden_size)). The initial state is zero
     unless `h0` (batch, hidden_size) is given; it is cast to the input's dtype, so
     a float64 h0 keeps a float32 layer float32.
+
+    The course's name for `nn.RNN` with one layer: `nn.RNN(input_size, hidden_size)` computes
+    the same states from the same parameters, named with the layer's suffix (`weight_ih_l0`,
+    ...), and returns `(output, h_n)` where this returns the output alone; its recurrence is
+    one op (faster over many steps), where this loop shows the unrolled graph op by op:
+        rnn = nn.RNN(i, h); rnn.load_state_dict({k + "_l0": v for k, v in elman.state_dict().items()})
     """
 
     def __init__(self, input_size, hidden_size, rng=None, dtype=np.float64):

@@ -24,3 +24,13 @@ def test_hand_written_mlp_step_matches_the_engine():
     for (w, b), (dw, db) in zip(params, hand_grads):
         np.testing.assert_allclose(w.grad, dw, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(b.grad, db, rtol=1e-10, atol=1e-14)
+
+
+def test_hand_written_lstm_matches_nn_lstm():
+    from benchmarks import rnn
+    model, arrays, x, weights = rnn.make_problem(np.random.default_rng(5), np.float64, sizes=(4, 3, 5, 6))
+    out = rnn.tensor_forward_backward(model, x, weights)
+    hand_out, hand_grads = rnn.numpy_forward_backward(arrays, x, weights)
+    np.testing.assert_allclose(out.data, hand_out, rtol=1e-12, atol=1e-15)
+    for p, g in zip(model.parameters(), hand_grads):
+        np.testing.assert_allclose(p.grad, g, rtol=1e-10, atol=1e-14)
