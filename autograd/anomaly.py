@@ -15,14 +15,11 @@ the check, so a NaN seed passed to `backward(grad=...)` is blamed on the
 last op of the graph.
 """
 import math
-import sys
 from contextlib import contextmanager
 
 import numpy as np
 
-from . import engine
-from .engine import MODE
-from .node import Node
+from .mode import MODE
 
 
 @contextmanager
@@ -38,7 +35,7 @@ def detect_anomaly():
 
 def _first_bad(x):
     """None if x is all finite, else a description of its first non-finite entry."""
-    data = x._data if isinstance(x, Node) else x
+    data = getattr(x, "_data", x)      # a node's data, or a raw gradient
     if isinstance(data, float):
         return None if math.isfinite(data) else f"{data}"
     data = np.asarray(data)
@@ -63,25 +60,11 @@ def _inputs_finite(parents):
     return all(_first_bad(p) is None for p in parents)
 
 
-def _recording_backward_of():
-    """The op whose vjp is running when a recorded (create_graph) backward pass is under way.
-
-    Only called once an anomaly is found, so reading the engine's frame costs nothing
-    in the normal run; it lets the message name the op the user wrote, not the '/' of its rule.
-    """
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code is engine._backward.__code__:      # the loop of backward_pass
-            return frame.f_locals.get("op")
-        frame = frame.f_back
-    return None
-
-
 def check_forward(op, out, parents):
     """Raise if op turned finite inputs into a non-finite output."""
     bad = _first_bad(out)
     if bad is not None and _inputs_finite(parents):
-        outer = _recording_backward_of()
+        outer = MODE.backward_op
         during = "" if outer is None else (
             f", while the backward pass of op '{outer.name}' was recorded (create_graph)")
         raise FloatingPointError(

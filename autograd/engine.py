@@ -21,65 +21,13 @@ accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
 import gc
-import threading
 from itertools import repeat
 from contextlib import contextmanager
 
 import numpy as np
 
-
-class _Mode:
-    """One thread's switches (grad mode, forward-mode tangents, anomaly checks, scope, tracer).
-
-    `hooked` is True while any of tangents, anomaly or tracer is on, so an op
-    tests one attribute, not three, before skipping `_forward_hooks`.
-    """
-
-    __slots__ = ("grad_enabled", "scope", "hooked", "_tangents", "_anomaly", "_tracer")
-
-    def __init__(self):
-        self.grad_enabled = True
-        self.scope = ()            # names of the enclosing scope() blocks, outermost first
-        self._tangents = 0         # > 0 while a jvp() is being evaluated
-        self._anomaly = False
-        self._tracer = None        # set by trace() while it records a function
-        self.hooked = False
-
-    def _switch(name):
-        def set_(self, value):
-            setattr(self, name, value)
-            self.hooked = bool(self._tangents or self._anomaly or self._tracer is not None)
-        return property(lambda self: getattr(self, name), set_)
-
-    tangents, anomaly, tracer = _switch("_tangents"), _switch("_anomaly"), _switch("_tracer")
-    del _switch
-
-
-class _PerThread(threading.local):
-    def __init__(self):
-        self.mode = _Mode()
-
-
-PER_THREAD = _PerThread()
-
-
-class _CurrentMode:
-    """`MODE.x` reads and writes the calling thread's switches.
-
-    Hot paths fetch the thread's `_Mode` once (`PER_THREAD.mode`): a
-    thread-local lookup costs about 100 ns, a plain attribute about 20.
-    """
-
-    __slots__ = ()
-
-    def __getattr__(self, name):
-        return getattr(PER_THREAD.mode, name)
-
-    def __setattr__(self, name, value):
-        setattr(PER_THREAD.mode, name, value)
-
-
-MODE = _CurrentMode()
+from . import anomaly
+from .mode import MODE, PER_THREAD  # re-exported: other modules read them as engine.MODE, engine.PER_THREAD
 
 # How many times any node's data has been replaced (by the `data` setter). A node
 # stamps the count when its op runs; backward compares stamps to spot data that
@@ -206,8 +154,7 @@ def _forward_hooks(mode, op, params, out, parents):
                     t = out._family.ieee_jvp(op, params, ts, out, parents)
             out._tangent = out._family.fit_tangent(t, out._data)
     if mode.anomaly:
-        from .anomaly import check_forward
-        check_forward(op, out, parents)
+        anomaly.check_forward(op, out, parents)
     if mode.tracer is not None:
         mode.tracer.record(op, params, out, parents)
 
@@ -297,7 +244,8 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
     deposited = set()
     ready = [entries[root]]
     mode = PER_THREAD.mode
-    anomaly = mode.anomaly
+    checking = mode.anomaly
+    previous_backward_op = mode.backward_op
     previous = mode.grad_enabled
     mode.grad_enabled = create_graph
     try:
@@ -325,6 +273,8 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                 if node._stamp != writes and check_versions is not None:
                     check_versions(node)
                 if create_graph:
+                    if checking:            # anomaly names the op whose backward made a bad op
+                        mode.backward_op = op
                     pgs = op.vjp(ns, node._params, g, node, *parents)
                 elif len(parents) == 2:     # spelled out: a list comprehension costs 200 ns
                     a, b = parents
@@ -345,9 +295,8 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                             pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
                     except ZeroDivisionError:
                         pgs = family.ieee_vjp(op, node, g)
-                if anomaly:
-                    from .anomaly import check_backward
-                    check_backward(op, pgs, node, parents)
+                if checking:
+                    anomaly.check_backward(op, pgs, node, parents)
                 if visit is not None:
                     visit(node, g, pgs)
             for p, pg in zip(parents, pgs):
@@ -366,4 +315,5 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                 node._stamp = None
     finally:
         mode.grad_enabled = previous
+        mode.backward_op = previous_backward_op
     return found

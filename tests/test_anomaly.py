@@ -110,3 +110,15 @@ def test_value_division_by_zero_is_checked():
     """Python refuses 1.0 / 0.0, so Value records the IEEE result itself; it is checked all the same."""
     with detect_anomaly(), pytest.raises(FloatingPointError, match="op '/' produced inf in the forward"):
         Value(1.0) / Value(0.0)
+
+
+def test_recorded_backward_of_a_value_names_the_op_and_the_mode_forgets_it_afterwards():
+    y = Value(0.0).sqrt()                                  # d sqrt(x)/dx = 1 / (2 sqrt(x)): a '/' by 0 at x = 0
+    with detect_anomaly():
+        with pytest.raises(FloatingPointError, match="op '/' produced inf .* while the backward pass "
+                                                     "of op 'sqrt' was recorded"):
+            y.backward(create_graph=True)
+        assert MODE.backward_op is None           # restored when the pass ends, even by an error
+        with pytest.raises(FloatingPointError) as info:
+            Value(-1.0).log()                     # outside any backward pass: no outer op named
+    assert "while the backward pass" not in str(info.value)
