@@ -27,122 +27,21 @@ shape (tensors); a dashed grey edge leads to a leaf that gets no gradient.
 
 Everything here is iterative (no recursion), so graphs of 100,000+ nodes draw.
 The helpers that read the graph (`graph_nodes`, `local_derivatives`,
-`format_number`, `summarize`) are shared with explain.py.
+`format_number`, `summarize`) live in graph_reading.py.
 """
 import os
 import re
 from collections import Counter
-from functools import lru_cache
 
 import graphviz
 import numpy as np
 from graphviz.quoting import a_list
 
-from . import engine
+from .graph_reading import (check_root, format_number, graph_nodes, is_tensor, leaf_kind, local_derivatives,
+                            shape_text, size_of, summarize, value_text)
 from .node import Node
 
 __all__ = ["draw_graph", "render_graph", "GraphvizNotFound"]
-
-SMALL_TENSOR = 6          # tensors with at most this many elements show their values
-
-
-# Reading the graph (shared with explain.py) ----------------------------------
-
-def check_root(where, root, what="root"):
-    """TypeError naming `where` unless `root` is a graph node."""
-    if not isinstance(root, Node):
-        raise TypeError(f"{where}: {what} must be a Value or a Tensor, got {type(root).__name__}")
-
-
-def graph_nodes(root):
-    """Every node that `root` depends on, constants included, each after its parents."""
-    return engine.toposort(root)
-
-
-def is_tensor(node):
-    return isinstance(node._data, np.ndarray)
-
-
-def size_of(node):
-    return node._data.size if is_tensor(node) else 1
-
-
-def leaf_kind(node):
-    """'parameter', 'input' or 'constant' (see the legend)."""
-    if node.requires_grad:
-        return "parameter"
-    return "input" if node.label else "constant"
-
-
-def format_number(x, digits=4):
-    """A number in `digits` significant digits, without a '-0'."""
-    x = float(x)
-    return "0" if x == 0 else f"{x:.{digits}g}"
-
-
-def summarize(arr, digits=4):
-    """Small arrays in full, bigger ones as min / mean / max."""
-    arr = np.asarray(arr)
-    if arr.size == 0:
-        return "empty"
-    if arr.size <= SMALL_TENSOR:
-        number = lambda v: format_number(v, digits)  # noqa: E731
-        return np.array2string(arr, separator=", ", formatter={"float_kind": number, "int_kind": number},
-                               max_line_width=10_000).replace("\n", "")    # one line
-    if arr.dtype.kind not in "fiub":
-        return f"{arr.size} elements"
-    return (f"min {format_number(arr.min(), digits)} mean {format_number(arr.mean(), digits)} "
-            f"max {format_number(arr.max(), digits)}")
-
-
-@lru_cache(maxsize=None)
-def _dtype_name(dtype):
-    return str(dtype)           # str(dtype) is slow enough to matter on 100,000 edges
-
-
-def shape_text(node):
-    """'(2, 3) float64' for a tensor node."""
-    return f"{node._data.shape} {_dtype_name(node._data.dtype)}"
-
-
-def value_text(node, digits=4):
-    """A Value's number, or a tensor's values (small) or min / mean / max (big)."""
-    return summarize(node._data, digits) if is_tensor(node) else format_number(node._data, digits)
-
-
-def node_vjp(node, g):
-    """The op's backward rule at `node`: the gradient for each parent slot (None: none).
-
-    Each gradient is fitted to its parent's shape as the engine does, and
-    division by zero gives IEEE inf/nan, as in backward().
-    """
-    family, parents = node._family, node._parents
-    if not is_tensor(node):
-        try:
-            return list(node._op.vjp(family.raw_ns, node._params, g, node._data,
-                                     *[p._data for p in parents]))
-        except ZeroDivisionError:       # Python floats raise where NumPy gives inf
-            return list(family.ieee_vjp(node._op, node, g))
-    with np.errstate(all="ignore"):     # a picture should not warn about inf or nan
-        pgs = node._op.vjp(family.raw_ns, node._params, g, node._data, *[p._data for p in parents])
-        return [None if pg is None else family.fit_grad(family.raw_ns, pg, p)
-                for pg, p in zip(pgs, parents)]
-
-
-def seed_of(node):
-    """d node / d node: 1.0 for a Value, ones of the node's shape for a Tensor."""
-    return np.ones_like(node._data) if is_tensor(node) else 1.0
-
-
-def local_derivatives(node):
-    """d node / d parent for each parent slot of a one-element node (None: none).
-
-    Computed from the op's vjp rule with seed 1; a float for each one-element
-    parent, an array of the parent's shape otherwise.
-    """
-    return [pg if pg is None or not isinstance(pg, np.ndarray) or pg.size != 1 else pg.item()
-            for pg in node_vjp(node, seed_of(node))]
-
 
 # Styles -----------------------------------------------------------------------
 

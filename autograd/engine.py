@@ -61,15 +61,27 @@ def is_grad_enabled():
     return MODE.grad_enabled
 
 
-@contextmanager
-def scope(name):
-    """Tag every node made inside the block with `name` (draw_graph groups by it)."""
-    previous = MODE.scope
-    MODE.scope = previous + (str(name),)
-    try:
-        yield
-    finally:
-        MODE.scope = previous
+class scope:  # noqa: N801  (used as a function, like no_grad)
+    """Tag every node made inside the block with `name` (draw_graph groups by it).
+
+    `with scope(name) as path:` gives the names of the enclosing blocks, outermost
+    first, ending with `name`. A class rather than a generator: nn's modules enter
+    one per call, so it should cost little.
+    """
+
+    __slots__ = ("name", "previous", "mode")
+
+    def __init__(self, name: object) -> None:
+        self.name = str(name)
+
+    def __enter__(self) -> tuple[str, ...]:
+        self.mode = mode = PER_THREAD.mode
+        self.previous = mode.scope
+        mode.scope = path = self.previous + (self.name,)
+        return path
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.mode.scope = self.previous
 
 
 class Op:
@@ -180,6 +192,20 @@ def toposort(root):
     return order
 
 
+def raw_vjp(node, g):
+    """What node's op sends each parent for gradient g, computed on raw data (None: no gradient).
+
+    Not yet fitted to the parents' shapes. A division by zero that Python floats refuse
+    gives IEEE inf/nan instead, as NumPy would. The backward loop spells out its common
+    cases (one or two parents) for speed and comes here for the others.
+    """
+    op, family = node._op, node._family
+    try:
+        return op.vjp(family.raw_ns, node._params, g, node._data, *[p._data for p in node._parents])
+    except ZeroDivisionError:           # Python floats raise where IEEE gives inf/nan
+        return family.ieee_vjp(op, node, g)
+
+
 def _pending_entries(root):
     """For each node of root's graph that needs a gradient: [children left, gradient so far, node].
 
@@ -287,14 +313,13 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                             pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
                     except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
                         pgs = family.ieee_vjp(op, node, g)
-                else:
+                elif len(parents) == 1:
                     try:
-                        if len(parents) == 1:
-                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
-                        else:
-                            pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
+                        pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
                     except ZeroDivisionError:
                         pgs = family.ieee_vjp(op, node, g)
+                else:
+                    pgs = raw_vjp(node, g)
                 if checking:
                     anomaly.check_backward(op, pgs, node, parents)
                 if visit is not None:

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .draw import (check_root, format_number, graph_nodes, is_tensor, local_derivatives, node_vjp,
-                   printable, size_of, summarize)
+from .draw import printable
+from .graph_reading import (check_root, format_number, graph_nodes, is_tensor, local_derivatives, node_vjp,
+                            size_of, summarize)
 
 __all__ = ["explain", "Explanation", "Row", "Path"]
 

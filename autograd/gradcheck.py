@@ -100,7 +100,7 @@ class _Problem:
             traced = trace(self.of_primals(), *arrays, retrace=False)
         except (TypeError, ValueError):
             return                           # not a function of Tensors alone: stay eager
-        replay = lambda: traced._run_forward(arrays)[traced.out_slot]    # noqa: E731
+        replay = lambda: traced(*arrays, backward=False).data    # noqa: E731
         rng = np.random.default_rng(1)
         for step in (0.0, 1e-3, -1e-3):
             saved = [a.copy() for a in arrays]

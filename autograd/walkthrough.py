@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine
-from .draw import (GraphvizNotFound, INSTALL_HINT, _check_options, _Vertices, check_root, draw_graph,
-                   format_number, graph_nodes, is_tensor, local_derivatives, seed_of, shape_text,
-                   size_of, summarize)
+from .draw import INSTALL_HINT, GraphvizNotFound, _check_options, _Vertices, draw_graph
+from .graph_reading import (check_root, format_number, graph_nodes, is_tensor, local_derivatives, seed_of,
+                            shape_text, size_of, summarize)
 from .explain import DIGITS, _formula, _names, _number
 
 __all__ = ["walkthrough", "Walkthrough", "Step"]

@@ -9,8 +9,7 @@ import operator
 
 import numpy as np
 
-from autograd import Tensor, Value
-from autograd.engine import PER_THREAD
+from autograd import Tensor, Value, scope
 
 _NOTE = "in module "     # how the note Module.__call__ adds to an exception from forward starts
 
@@ -56,21 +55,16 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
 
     def __call__(self, *args, **kwargs):
-        # The scope() context manager inlined: this runs once per module per batch.
-        mode = PER_THREAD.mode
-        previous = mode.scope
-        mode.scope = previous + (self._scope_name or type(self).__name__,)
-        try:
-            return self.forward(*args, **kwargs)
-        except Exception as exc:
-            # the same exception object, re-raised: its type and the user's line in the
-            # traceback stay; the innermost module adds where it happened (Python >= 3.11)
-            if hasattr(exc, "add_note") and not any(
-                    note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
-                exc.add_note(_NOTE + _module_path(mode.scope) + ", in forward()")
-            raise
-        finally:
-            mode.scope = previous
+        with scope(self._scope_name or type(self).__name__) as path:
+            try:
+                return self.forward(*args, **kwargs)
+            except Exception as exc:
+                # the same exception object, re-raised: its type and the user's line in the
+                # traceback stay; the innermost module adds where it happened (Python >= 3.11)
+                if hasattr(exc, "add_note") and not any(
+                        note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
+                    exc.add_note(_NOTE + _module_path(path) + ", in forward()")
+                raise
 
     def __setattr__(self, name, value):
         items = value if isinstance(value, (list, tuple)) else (value,)

@@ -12,7 +12,7 @@ import pytest
 
 import autograd
 from autograd import GraphvizNotFound, Tensor, Value, draw_graph, render_graph
-from autograd.draw import graph_nodes
+from autograd.graph_reading import graph_nodes
 from examples import worked_example
 from examples.worked_example import notes_example
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from autograd import walkthrough
-from autograd.draw import format_number, summarize
+from autograd.graph_reading import format_number, summarize
 from tests.walkthrough_cases import paths_meet, tensor_mlp, worked_example
 
 INSTALL = ("apt-get install chromium chromium-driver (Debian/Ubuntu) and "
