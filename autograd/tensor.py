@@ -458,8 +458,9 @@ class Tensor(Node):
     __ge__ = lambda self, other: self._compare(np.greater_equal, other)
     __eq__ = lambda self, other: self._compare(np.equal, other)
     __ne__ = lambda self, other: self._compare(np.not_equal, other)
-    # identity, as in PyTorch: the engine keeps nodes in dicts and sets, which compare hashes
-    # (unique per live object) before they would call __eq__; nothing puts nodes in lists to search
+    # Needed: a class that defines __eq__ gets __hash__ = None, and the engine keeps nodes in
+    # dicts and sets. Identity, as in PyTorch; dicts compare hashes (unique per live object)
+    # before they would call __eq__, and nothing puts nodes in lists to search.
     __hash__ = object.__hash__
 
     # In-place operators ------------------------------------------------

@@ -115,7 +115,7 @@ def _number_dtype(args):
 def _call(where, f, args, nums):
     """Run f with the differentiated arguments replaced by their input nodes."""
     nested = _STATE.depth > 0
-    # floats and floating-point arrays reach f as Tensors (API.md), differentiated or not, in
+    # floats and floating-point arrays reach f as Tensors (the API contract), differentiated or not, in
     # their own dtype; integer and boolean arrays (labels, indices, masks) arrive unchanged
     number_dtype = _number_dtype(args)
     args = [Tensor._wrap(np.asarray(x, dtype=number_dtype)) if isinstance(x, float)

@@ -11,8 +11,8 @@ import numpy as np
 from autograd.engine import Op, apply
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-# math.erf is correct to the last bit; frompyfunc applies it elementwise at about
-# 0.1 us per element (np.vectorize adds its own overhead on top), and no scipy.
+# math.erf is correct to the last bit; frompyfunc applies it elementwise at the cost of
+# one Python call per element (np.vectorize adds its own overhead on top), and no scipy.
 _erf_objects = np.frompyfunc(math.erf, 1, 1)
 
 

@@ -1,10 +1,8 @@
 """Classic threshold units: the McCulloch-Pitts neuron and Rosenblatt's perceptron.
 
-Plain NumPy; no gradients are involved. The examples in COURSE_NOTES.md
+Plain NumPy; no gradients are involved. The examples in the course notes
 ("Worked examples") are the tests of this module.
 """
-
-from __future__ import annotations
 
 import numpy as np
 

@@ -1,7 +1,5 @@
 """Data handling in plain NumPy: mini-batches, train/validation/test splits, MNIST IDX files."""
 
-from __future__ import annotations
-
 import gzip
 import math
 import os

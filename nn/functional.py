@@ -26,7 +26,7 @@ def _tensor(x):
 
 
 def _shape(x):
-    """x's shape; np.shape costs a microsecond of Python dispatch for arrays and Tensors."""
+    """x's shape; np.shape adds a Python dispatch for arrays and Tensors."""
     return x.shape if isinstance(x, (np.ndarray, Tensor)) else np.shape(x)
 
 

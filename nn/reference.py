@@ -4,7 +4,7 @@ This module is the course notes' algorithm written out by hand, so that the
 autodiff engine can be checked against it and so that the examples can show
 the per-layer error terms delta^(l) directly.
 
-Conventions (COURSE_NOTES.md, "Notation"):
+Conventions (the course notes, "Notation"):
 
 * ``weights[l]`` is ``W^(l+1)`` with shape ``(M_(l+1), M_l)``: row i holds the
   weights into neuron i. ``biases[l]`` has shape ``(M_(l+1),)``.
@@ -16,8 +16,6 @@ Conventions (COURSE_NOTES.md, "Notation"):
 The second half holds the single-hidden-layer network of 西瓜书 chapter 5 with
 thresholds (``v, gamma, w, theta``) and its standard and accumulated BP steps.
 """
-
-from __future__ import annotations
 
 import math
 
