@@ -9,7 +9,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,examples,symbolic,browser,notebooks]"
+	$(PY) -m pip install --quiet -e ".[dev,examples,symbolic,browser,notebooks,lint]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -36,3 +36,10 @@ $(DOCS_STAMP): $(STAMP)
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+# Linters: ruff (lint and format check) and mypy, as configured in pyproject.toml.
+.PHONY: lint
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy

@@ -16,7 +16,7 @@ import ast
 import math
 import sys
 
-from .draw import GraphvizNotFound, render_graph, draw_graph
+from .draw import GraphvizNotFound, draw_graph, render_graph
 from .engine import no_grad
 from .explain import explain
 from .value import Value

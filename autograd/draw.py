@@ -37,8 +37,18 @@ import graphviz
 import numpy as np
 from graphviz.quoting import a_list
 
-from .graph_reading import (check_root, format_number, graph_nodes, is_tensor, leaf_kind, local_derivatives,
-                            shape_text, size_of, summarize, value_text)
+from .graph_reading import (
+    check_root,
+    format_number,
+    graph_nodes,
+    is_tensor,
+    leaf_kind,
+    local_derivatives,
+    shape_text,
+    size_of,
+    summarize,
+    value_text,
+)
 from .node import Node
 
 __all__ = ["draw_graph", "render_graph", "GraphvizNotFound"]

@@ -21,8 +21,8 @@ accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
 import gc
-from itertools import repeat
 from contextlib import contextmanager
+from itertools import repeat
 
 import numpy as np
 

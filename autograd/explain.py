@@ -25,8 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .draw import printable
-from .graph_reading import (check_root, format_number, graph_nodes, is_tensor, local_derivatives, node_vjp,
-                            size_of, summarize)
+from .graph_reading import (
+    check_root,
+    format_number,
+    graph_nodes,
+    is_tensor,
+    local_derivatives,
+    node_vjp,
+    size_of,
+    summarize,
+)
 
 __all__ = ["explain", "Explanation", "Row", "Path"]
 

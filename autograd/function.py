@@ -37,7 +37,6 @@ import weakref
 from .engine import MODE, Op, apply, no_grad
 from .node import Node
 
-
 _OUTPUT = object()     # stands in ctx._saved for the op's own output node
 
 

@@ -3,7 +3,7 @@
 Shared by draw.py, explain.py and walkthrough.py, which show a graph in
 different forms; nothing here changes the graph.
 """
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -59,7 +59,7 @@ def summarize(arr, digits=4):
             f"max {format_number(arr.max(), digits)}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dtype_name(dtype):
     return str(dtype)           # str(dtype) is slow enough to matter on 100,000 edges
 

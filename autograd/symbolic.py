@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -53,11 +53,11 @@ class Expression:
 
     # Building --------------------------------------------------------------
     @staticmethod
-    def constant(x: float) -> "Expression":
+    def constant(x: float) -> Expression:
         return Expression("const", value=float(x))
 
     @staticmethod
-    def variable(name: str) -> "Expression":
+    def variable(name: str) -> Expression:
         return Expression("var", name=name)
 
     def __add__(self, other):
@@ -130,7 +130,7 @@ class Expression:
             return OPERATIONS[node.op].compute(*args)
         return _fold(self, value_of, memo={})
 
-    def derivative(self, wrt: str, simplify: bool = False) -> "Expression":
+    def derivative(self, wrt: str, simplify: bool = False) -> Expression:
         """d self / d (the variable named `wrt`), by the rewrite rules; see the module docstring."""
         def rule(node, parts):
             if node.op == "const":
@@ -142,7 +142,7 @@ class Expression:
         d = _fold(self, rule)[0]
         return d.simplify() if simplify else d
 
-    def simplify(self) -> "Expression":
+    def simplify(self) -> Expression:
         """0 and 1 identities and constant folding, bottom-up."""
         def simplest(node, args):
             return node if not args else _simplest(node.op, tuple(args))

@@ -16,7 +16,6 @@ from .engine import apply
 from .node import Node
 from .tensor_ops import NumpyNS
 
-
 _new = object.__new__
 
 

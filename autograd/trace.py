@@ -40,8 +40,19 @@ import numpy as np
 
 from .engine import PER_THREAD, backward_pass
 from .tensor import Tensor
-from .trace_rules import (_BACKWARD, _FORWARD, _VIEW_INPUTS, _Entry, _Grad, _Replay, _bwd_generic,
-                          _empty, _empty_like, _fwd_generic, _make_put)
+from .trace_rules import (
+    _BACKWARD,
+    _FORWARD,
+    _VIEW_INPUTS,
+    _bwd_generic,
+    _empty,
+    _empty_like,
+    _Entry,
+    _fwd_generic,
+    _Grad,
+    _make_put,
+    _Replay,
+)
 
 # Recycling .grad arrays. A parameter's .grad arrays come from a pool of at most two
 # (_empty views of a uint8 array). One is free when nothing but the pool references it:
@@ -209,7 +220,7 @@ class TracedFunction:
         v, acc = r.vals, r.acc
         visits, totals = _dry_run(out, entry_of)
         counts = {}                          # slot: how many gradients it receives
-        for e, cs in visits:
+        for _, cs in visits:
             for c in cs:
                 if c is not None:
                     counts[c.slot] = counts.get(c.slot, 0) + 1
@@ -262,7 +273,7 @@ class TracedFunction:
                         given(c)
                 run = _bwd_generic(r, e, cs)
             backward.append(run)
-        for e, cs in visits:
+        for _, cs in visits:
             for c in cs:
                 if c is not None:
                     c.ref = None             # the dry run's arrays are not needed any more

@@ -169,6 +169,7 @@ class Value(Node):
     def ieee_vjp(op, node, g):
         """Redo a backward rule that Python refused (x / 0) in IEEE arithmetic."""
         import numpy as np
+
         from .tensor_ops import NumpyNS
         with np.errstate(all="ignore"):
             pgs = op.vjp(NumpyNS, node._params, np.float64(g), np.float64(node._data),
@@ -179,6 +180,7 @@ class Value(Node):
     def ieee_jvp(op, params, ts, out, parents):
         """Redo a tangent rule that Python refused (x / 0) in IEEE arithmetic."""
         import numpy as np
+
         from .tensor_ops import NumpyNS
         with np.errstate(all="ignore"):
             t = op.jvp(NumpyNS, params, tuple(np.float64(t) for t in ts), np.float64(out._data),

@@ -29,9 +29,18 @@ import numpy as np
 
 from . import engine
 from .draw import INSTALL_HINT, GraphvizNotFound, _check_options, _Vertices, draw_graph
-from .graph_reading import (check_root, format_number, graph_nodes, is_tensor, local_derivatives, seed_of,
-                            shape_text, size_of, summarize)
 from .explain import DIGITS, _formula, _names, _number
+from .graph_reading import (
+    check_root,
+    format_number,
+    graph_nodes,
+    is_tensor,
+    local_derivatives,
+    seed_of,
+    shape_text,
+    size_of,
+    summarize,
+)
 
 __all__ = ["walkthrough", "Walkthrough", "Step"]
 

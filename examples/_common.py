@@ -20,8 +20,16 @@ try:
 except ImportError:            # tqdm is optional: without it loops simply run silently
     tqdm = None
 
-from ._arguments import (directory, finite_float, int_at_least, nonnegative_float,  # noqa: E402, F401
-                         nonnegative_int, positive_float, positive_int, probability)
+from ._arguments import (  # noqa: E402, F401
+    directory,
+    finite_float,
+    int_at_least,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    probability,
+)
 
 DPI = 100
 GALLERY_DPI = 72               # docs/img/ figures: a few tens of KB each
@@ -137,7 +145,7 @@ class Figures:
 
 def shrink_png(path, colors=96):
     """Rewrite a PNG with an adaptive palette: a third of the bytes, no visible change for plots."""
-    from PIL import Image          # Pillow comes with matplotlib
+    from PIL import Image  # Pillow comes with matplotlib
     with Image.open(path) as im:
         small = im.convert("RGB").quantize(colors=colors)
     small.save(path, optimize=True)
@@ -182,7 +190,7 @@ def gradient_descent(loss_fn, optimizer, steps, args=None, desc="gradient descen
 
 def digits_data():
     """scikit-learn's 8x8 handwritten digits (no download): X (1797, 64) scaled to [0, 1], labels y."""
-    from sklearn.datasets import load_digits      # imported here: sklearn takes seconds to import
+    from sklearn.datasets import load_digits  # imported here: sklearn takes seconds to import
     digits = load_digits()
     return digits.data / 16.0, digits.target
 

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-import nn
 import autograd
+import nn
 from autograd import Tensor, jacobian
 
 from . import _common

@@ -174,7 +174,7 @@ def main(argv=None):
 
     units = mp_units()
     mp_correct = {name: bool(np.array_equal(unit(X), y)) for name, (unit, X, y) in units.items()}
-    for name, (unit, X, y) in units.items():
+    for name, (unit, X, _) in units.items():
         print(f"MP {name:17s} inputs {X.astype(int).tolist()} -> {np.asarray(unit(X)).tolist()}")
     perceptrons = train_perceptrons(args.perceptron_epochs)
     model, losses, starts = train_xor_network(args)

@@ -129,7 +129,7 @@ def main(argv=None):
     plot_regions(figs, *moons)
 
     numbers, gaps = {}, {}
-    for name, (history, (train_loss, train_acc), (val_loss, val_acc)) in results.items():
+    for name, (_, (train_loss, _), (val_loss, val_acc)) in results.items():
         gaps[name] = val_loss - train_loss
         numbers[f"{name}: train loss, val loss, val accuracy"] = f"{train_loss:.4f}, {val_loss:.4f}, {val_acc:.4f}"
         numbers[f"{name}: gap (val loss - train loss)"] = gaps[name]

@@ -129,7 +129,7 @@ def main(argv=None):
     numbers = {f"M = {M}: RMSE (best of {args.restarts}; all: {', '.join(f'{e:.4f}' for e in tries)})": err
                for M, (_, err, tries) in fits.items()}
     numbers[f"RBF with {args.centers} centres: RMSE"] = rbf_err
-    numbers[f"RBF the book's way (fixed centres and widths, weights and bias by least squares): RMSE"] = book_err
+    numbers["RBF the book's way (fixed centres and widths, weights and bias by least squares): RMSE"] = book_err
     _common.report(numbers, figs)
     return {"errors": {M: err for M, (_, err, _) in fits.items()}, "rbf_error": rbf_err,
             "rbf_least_squares_error": book_err, "files": figs.written}

@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd import Tensor, Value, detect_anomaly, grad, scope
-from autograd import anomaly
+from autograd import Tensor, Value, anomaly, detect_anomaly, grad, scope
 from autograd.engine import MODE
 
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from nn.data import DataLoader, load_mnist, read_idx, train_val_test_split
 
-
 # --- DataLoader ---------------------------------------------------------------
 
 def _epoch_orders(loader, epochs):

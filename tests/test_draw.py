@@ -143,7 +143,7 @@ def test_backward_edges_multiply_to_the_gradient_along_a_chain():
     y.backward()
     nodes, edges = parse(draw_graph(y, direction="backward"))
     product = 1.0
-    for tail, head, attrs in edges:
+    for _, _, attrs in edges:
         if "label" in attrs:
             product *= float(attrs["label"])
     assert product == pytest.approx(a.grad, rel=1e-3)     # labels have 4 digits

@@ -3,10 +3,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
-from conftest import central_difference
 from nn_gradients import assert_input_grads
 
 import nn

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nn.reference import (
+    WatermelonBP,
     backprop,
     bp_accumulated_step,
     bp_standard_step,
@@ -21,7 +22,6 @@ from nn.reference import (
     forward,
     init_watermelon_params,
     watermelon_error,
-    WatermelonBP,
 )
 
 # --- an independent plain-NumPy forward cost -------------------------------

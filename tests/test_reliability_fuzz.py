@@ -14,12 +14,12 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, mutually_broadcastable_shapes
 
 import nn
-from autograd import (Tensor, Value, broadcast_to, concatenate, matmul, maximum, minimum, stack,
-                      where)
+from autograd import Tensor, Value, broadcast_to, concatenate, matmul, maximum, minimum, stack, where
 from nn import functional as F
 
 ALLOWED = (ValueError, TypeError, RuntimeError, FloatingPointError)

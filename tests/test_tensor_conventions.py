@@ -8,13 +8,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import central_difference
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, mutually_broadcastable_shapes
 
 import nn
-from autograd import (IndexOutOfRange, Tensor, Value, grad, hessian, jacobian, jvp, maximum, minimum,
-                      no_grad, trace, value_and_grad, where)
-from conftest import central_difference
+from autograd import (
+    IndexOutOfRange,
+    Tensor,
+    Value,
+    grad,
+    hessian,
+    jacobian,
+    jvp,
+    maximum,
+    minimum,
+    no_grad,
+    trace,
+    value_and_grad,
+    where,
+)
 
 SHAPES = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
@@ -67,7 +81,7 @@ def test_comparison_with_something_that_is_no_number_is_false_as_in_python():
 
 def test_comparison_of_shapes_that_do_not_broadcast_names_the_operation_and_shapes():
     with pytest.raises(ValueError, match=r"equal: shapes \(2,\) and \(3,\)"):
-        Tensor(np.zeros(2)) == Tensor(np.zeros(3))
+        Tensor(np.zeros(2)) == Tensor(np.zeros(3))  # noqa: B015  (the comparison raises)
 
 
 def test_hash_stays_identity_so_tensors_are_dict_keys():
@@ -131,7 +145,7 @@ def test_membership_is_any_element_equal():
     t = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]))
     assert 3.0 in t and 5 not in t and np.float32(4) in t
     with pytest.raises(TypeError, match="in: "):
-        "a" in t
+        "a" in t  # noqa: B015  (the membership test raises)
 
 
 # 2. In-place operators ---------------------------------------------------------

@@ -7,7 +7,6 @@ import pytest
 
 from autograd import Tensor, linear, trace
 from autograd.tensor_ops import SoftmaxCrossEntropy
-
 from benchmarks.mlp import make_arrays, make_batch, sgd_update, tensor_loss, tensor_params
 
 
@@ -138,7 +137,7 @@ def test_benchmark_mlp_at_batch_16_matches_eager_bit_for_bit(dtype):
     eager, traced = tensor_params(arrays), tensor_params(arrays)
     step = trace(lambda xb, yb: tensor_loss(traced, xb, yb), x, onehot)
     assert step.fast_rules
-    for k in range(3):
+    for _ in range(3):
         xb = rng.normal(size=x.shape).astype(dtype)
         loss_e = tensor_loss(eager, xb, onehot)
         loss_e.backward()
@@ -229,7 +228,7 @@ def test_gradients_accumulate_across_calls_like_backward():
 
     step = trace(lambda x: f(traced, x), np.ones((2, 4)))
     held = []
-    for k in range(4):                   # no zero_grad: .grad accumulates
+    for _ in range(4):                   # no zero_grad: .grad accumulates
         x = rng.normal(size=(2, 4))
         f(eager, Tensor(x)).backward()
         step(x)

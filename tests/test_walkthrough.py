@@ -5,9 +5,9 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-import autograd
 import nn
 from autograd import Tensor, Value, walkthrough
 from tests.conftest import central_difference

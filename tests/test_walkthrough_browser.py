@@ -131,7 +131,7 @@ def walk_through(browser, walk, tmp_path, name, check):
     state = open_page(browser, walk, tmp_path, name)
     n = len(walk.steps)
     seen = [state]
-    for k in range(1, n):
+    for _ in range(1, n):
         seen.append(press(browser, Keys.ARROW_RIGHT))
     assert press(browser, Keys.ARROW_RIGHT) == seen[-1]                  # the last step stays
     for k, (step, state) in enumerate(zip(walk.steps, seen)):
