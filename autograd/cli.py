@@ -80,7 +80,7 @@ def parse_expression(text: str, variables: dict) -> tuple:
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply to read") from None
     leaves = {name: Value(float(v), label=name) for name, v in variables.items()}
-    used = set()
+    used: set[str] = set()
     try:
         root = _Builder(text, leaves, used).build(tree.body)
     except RecursionError:

@@ -3,7 +3,19 @@
 A module of its own so that the engine and the modules it calls (anomaly
 checks) can both read them without importing each other.
 """
+
 import threading
+from typing import Any
+
+
+def _switch(name: str) -> property:
+    """A switch whose every write also updates `hooked`."""
+
+    def set_(mode: "_Mode", value: Any) -> None:
+        setattr(mode, name, value)
+        mode.hooked = bool(mode._tangents or mode._anomaly or mode._tracer is not None)
+
+    return property(lambda mode: getattr(mode, name), set_)
 
 
 class _Mode:
@@ -15,29 +27,22 @@ class _Mode:
 
     __slots__ = ("grad_enabled", "scope", "hooked", "backward_op", "_tangents", "_anomaly", "_tracer")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.grad_enabled = True
-        self.scope = ()            # names of the enclosing scope() blocks, outermost first
-        self._tangents = 0         # > 0 while a jvp() is being evaluated
+        self.scope: tuple[str, ...] = ()  # names of the enclosing scope() blocks, outermost first
+        self._tangents = 0  # > 0 while a jvp() is being evaluated
         self._anomaly = False
-        self._tracer = None        # set by trace() while it records a function
+        self._tracer: Any = None  # set by trace() while it records a function
         self.hooked = False
         # the op whose vjp a recorded (create_graph) backward pass is running, kept by the
         # engine while anomaly checks are on, so that an anomaly message can name it
-        self.backward_op = None
-
-    def _switch(name):
-        def set_(self, value):
-            setattr(self, name, value)
-            self.hooked = bool(self._tangents or self._anomaly or self._tracer is not None)
-        return property(lambda self: getattr(self, name), set_)
+        self.backward_op: Any = None
 
     tangents, anomaly, tracer = _switch("_tangents"), _switch("_anomaly"), _switch("_tracer")
-    del _switch
 
 
 class _PerThread(threading.local):
-    def __init__(self):
+    def __init__(self) -> None:
         self.mode = _Mode()
 
 
@@ -53,10 +58,10 @@ class _CurrentMode:
 
     __slots__ = ()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(PER_THREAD.mode, name)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         setattr(PER_THREAD.mode, name, value)
 
 

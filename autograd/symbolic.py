@@ -98,7 +98,7 @@ class Expression:
             def count(node, sizes):
                 node._size = 1 + sum(sizes)
                 return node._size
-            _fold(self, count, memo={})
+            return _fold(self, count, memo={})
         return self._size
 
     @property
@@ -322,7 +322,8 @@ def expression(root: Value) -> Expression:
     """
     if not isinstance(root, Value):
         raise TypeError(f"expression: root must be a Value, got {type(root).__name__}")
-    made, leaves = {}, {}
+    made: dict = {}
+    leaves: dict = {}
     for node in engine.toposort(root):
         if node._op is None:
             made[node] = _leaf("expression", node, leaves)

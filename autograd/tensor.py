@@ -455,8 +455,14 @@ class Tensor(Node):
     __le__ = lambda self, other: self._compare(np.less_equal, other)
     __gt__ = lambda self, other: self._compare(np.greater, other)
     __ge__ = lambda self, other: self._compare(np.greater_equal, other)
-    __eq__ = lambda self, other: self._compare(np.equal, other)
-    __ne__ = lambda self, other: self._compare(np.not_equal, other)
+
+    # elementwise, as NumPy's, so not object's bool-valued signature
+    def __eq__(self, other: object) -> "Tensor":  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: object) -> "Tensor":  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
     # Needed: a class that defines __eq__ gets __hash__ = None, and the engine keeps nodes in
     # dicts and sets. Identity, as in PyTorch; dicts compare hashes (unique per live object)
     # before they would call __eq__, and nothing puts nodes in lists to search.
@@ -716,7 +722,7 @@ def _inplace_dtype_error(where, ufunc, t, other):
 # array, DATA_WRITES count of the write). A tensor whose data is a view of the same memory (x and x.T,
 # x[0], x.reshape(...)) changed too, though only the written tensor's _version moved: check_versions
 # looks here as well.
-_WRITTEN_MEMORY = {}
+_WRITTEN_MEMORY: dict[int, tuple[weakref.ref, int]] = {}
 
 
 def _memory_owner(arr):

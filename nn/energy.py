@@ -105,7 +105,7 @@ class Hopfield:
             changed = self._sweep(rows, mode, rng, sums)
             if not changed:
                 break
-        if energies is not None:
+        if energies is not None and sums is not None:
             energies.extend(float(e) / self.n_units for e in sums)
         return s.astype(np.int64)
 

@@ -1,6 +1,8 @@
 """Layers: Linear, the MLP, Dropout, Maxout, PReLU, RBF and the activation modules."""
 import inspect
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +139,7 @@ class RBF(Module):
 class _Activation(Module):
     """A module calling `fn` of nn.functional; it takes fn's options: LeakyReLU(0.2), GELU("tanh")."""
 
-    fn = None
+    fn: Callable[..., Any]     # the function of nn.functional, set by each subclass
 
     def __init__(self, *args, **kwargs):
         try:

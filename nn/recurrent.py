@@ -105,7 +105,7 @@ def _cell_kind(where, kind, nonlinearity):
 class _Recurrent(Module):
     """What RNN, LSTM and GRU share; `kind` is the cell's name."""
 
-    kind = None
+    kind: str     # the cell's name, set by each subclass
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  nonlinearity="tanh", rng=None, dtype=np.float64):
@@ -229,7 +229,7 @@ class GRU(_Recurrent):
 class _RecurrentCell(Module):
     """One step of RNN, LSTM or GRU: parameters weight_ih, weight_hh, bias_ih, bias_hh."""
 
-    kind = None
+    kind: str     # the cell's name, set by each subclass
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", rng=None, dtype=np.float64):
         where = type(self).__name__
