@@ -26,8 +26,8 @@ class Node:
     def _set(self, data, requires_grad, op, params, parents, stamp, scope):
         self._data = data
         self._grad = self.zero_grad_value
+        self._op = op                   # before requires_grad: Tensor's setter checks leaves only
         self.requires_grad = requires_grad
-        self._op = op
         self._params = params
         self._parents = parents
         self._stamp = stamp

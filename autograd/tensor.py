@@ -38,6 +38,15 @@ def _as_array(where, data, dtype=None):
     return arr
 
 
+def _requires_grad_error(where, arr):
+    raise TypeError(
+        f"{where}: requires_grad=True needs floating-point data, got dtype {arr.dtype} "
+        f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
+
+
+_REQUIRES_GRAD_SLOT = Node.requires_grad
+
+
 def _normalize_axes(where, axis, ndim):
     """None, or a sorted tuple of distinct non-negative axes."""
     if axis is None:
@@ -81,12 +90,19 @@ class Tensor(Node):
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
         arr = _as_array("Tensor", data, dtype)
         if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(
-                f"Tensor: requires_grad=True needs floating-point data, got dtype {arr.dtype} "
-                f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
+            _requires_grad_error("Tensor", arr)
         self._init_leaf(arr, bool(requires_grad), label)
 
     # Data and gradient -------------------------------------------------
+    def _set_requires_grad(self, flag):
+        # an op's output may be complex (float * complex); only a leaf's gradient is refused
+        if flag and self._op is None and self._data.dtype.kind != "f":
+            _requires_grad_error("Tensor.requires_grad", self._data)
+        _REQUIRES_GRAD_SLOT.__set__(self, bool(flag))
+
+    # a property over Node's slot, so that setting it is checked as the constructor checks
+    requires_grad = property(Node.requires_grad.__get__, _set_requires_grad)
+
     @property
     def data(self):
         return self._data
@@ -144,7 +160,15 @@ class Tensor(Node):
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        """NumPy 2's protocol: copy=True always copies (np.array(t), np.copy(t) must not alias
+        the data a graph saved), copy=False never does, None copies only to change dtype."""
+        data = self._data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"Tensor.__array__: converting dtype {data.dtype} to {np.dtype(dtype)} "
+                                 f"needs a copy, but copy=False (shape {data.shape})")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def detach(self):
         """The same data as a new leaf that is not part of any graph."""
@@ -441,7 +465,11 @@ class Tensor(Node):
         count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         if count == 0:
             raise ValueError(f"mean: cannot average over zero elements (shape {self.shape})")
-        x = self if self._data.dtype.kind in "fc" else self.astype(np.float64)   # as NumPy: no int overflow
+        dtype = self._data.dtype
+        if dtype == np.float16:
+            # as NumPy: float16 adds up in float32 (10,000 tens would overflow float16 to inf)
+            return (self.astype(np.float32).sum(axes, keepdims) * (1.0 / count)).astype(np.float16)
+        x = self if dtype.kind in "fc" else self.astype(np.float64)   # as NumPy: no int overflow
         return x.sum(axes, keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims=False):

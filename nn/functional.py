@@ -15,6 +15,7 @@ from autograd import Tensor, maximum, where
 from autograd.engine import apply
 from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
 
+from ._bce import BinaryCrossEntropy
 from ._erf import erf
 from ._errors import names_errors
 
@@ -33,6 +34,12 @@ def _shape(x):
 def _positive(x):
     """A constant mask (never differentiated) of x > 0."""
     return x.data > 0
+
+
+def _real_input(where, x):
+    """x as a Tensor; complex x is a TypeError naming `where`: its formula branches on x > 0
+    or uses |x|, which are identities for real numbers only (the result would be wrong)."""
+    return _not_complex(where, "input", _tensor(x))
 
 
 # Activations ---------------------------------------------------------------
@@ -67,14 +74,14 @@ def hard_tanh(x):
 @names_errors
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, else negative_slope x (the slope at 0 is negative_slope, as PyTorch)."""
-    x = _tensor(x)
+    x = _real_input("leaky_relu", x)
     return where(_positive(x), x, x * negative_slope)
 
 
 @names_errors
 def elu(x, alpha=1.0):
     """x for x > 0, else alpha (exp(x) - 1); its derivative at 0 is alpha."""
-    x = _tensor(x)
+    x = _real_input("elu", x)
     up = _positive(x)
     # exp only sees the non-positive part: exp of a large positive x would overflow to inf,
     # and the discarded branch's gradient 0 * inf would be nan.
@@ -89,7 +96,7 @@ def softplus(x):
     `maximum` splits its gradient at the tie x = 0 and abs'(0) = 0, so the
     derivative there is 0.5 = sigmoid(0): softplus' is the logistic everywhere.
     """
-    x = _tensor(x)
+    x = _real_input("softplus", x)
     return maximum(x, 0.0) + ((-x.abs()).exp() + 1.0).log()
 
 
@@ -232,7 +239,7 @@ def cross_entropy(input, target, reduction="mean"):
     """Softmax cross-entropy of logits `input` (batch, classes) or (classes,).
 
     `target` is integer labels (batch,), or one-hot rows / class probabilities
-    of the input's shape (any nonnegative weights; a Tensor that requires grad
+    of the input's shape, floating point (any nonnegative weights; a Tensor that requires grad
     gets its gradient). "mean" averages over the batch. One engine op
     (autograd.tensor_ops.SoftmaxCrossEntropy), stable for any logits: an -inf
     logit adds nothing where the target is 0 and makes the loss +inf where it is not.
@@ -242,6 +249,13 @@ def cross_entropy(input, target, reduction="mean"):
         z = z.astype(np.float64)                    # integers and booleans, as elsewhere in nn
     if _shape(target) == _shape(input):
         t = _not_complex("cross_entropy", "targets", _tensor(target))
+        if t.dtype.kind != "f":
+            # as in PyTorch: a target of the input's shape is class probabilities, which are
+            # never integers (integer labels have shape (batch,)); reading [127, -128, 0, 3] as
+            # weights would be a silent mistake
+            raise TypeError(f"cross_entropy: a target of the input's shape {np.shape(input)} holds "
+                            f"class probabilities and must be floating point, got dtype {t.dtype}; "
+                            f"integer class labels have shape (batch,)")
         if t.shape != z.shape:
             t = t.reshape(z.shape)
         dtype = np.result_type(z.dtype, t.dtype)    # the op wants one dtype: NumPy's for t * z
@@ -281,24 +295,25 @@ def nll_loss(input, target, reduction="mean"):
 
 @names_errors
 def binary_cross_entropy(input, target, reduction="mean"):
-    """-[y log p + (1 - y) log(1 - p)] per element for probabilities p (any shape, multi-label too).
+    """-[y log p + (1 - y) log(1 - p)] per element for probabilities p in [0, 1] (any shape).
 
-    p is clipped to [eps, 1 - eps] (eps 1e-12, or the float32 step below 1 for
-    float32) so that p = 0 or 1 gives a large finite loss instead of inf/nan;
-    inside that range the result is exact. "mean" is over all elements.
+    As in PyTorch, each log is clamped at -100, so p = 0 or 1 gives a large finite
+    loss, and the gradient is (p - y) / max(p (1 - p), 1e-12): large, not 0, for a
+    confident wrong prediction (nn/_bce.py). "mean" is over all elements.
     """
-    p, y = _tensor(input), _tensor(target)
+    p = _real_input("binary_cross_entropy", input)
+    y = _not_complex("binary_cross_entropy", "targets", _tensor(target))
     _same_shape("binary_cross_entropy", p, y)
-    eps = max(1e-12, float(np.finfo(p.dtype).epsneg)) if p.dtype.kind == "f" else 1e-12
-    p = p.clip(eps, 1.0 - eps)
-    per_item = -(y * p.log() + (1.0 - y) * (1.0 - p).log())
-    return _reduce("binary_cross_entropy", per_item, reduction)
+    # integers and booleans become float64, the dtype NumPy gives 1.0 - y for them
+    p, y = [x if x.dtype.kind == "f" else x.astype(np.float64) for x in (p, y)]
+    return _reduce("binary_cross_entropy", apply(BinaryCrossEntropy, None, p, y), reduction)
 
 
 @names_errors
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """Binary cross-entropy of sigmoid(z), computed as softplus(z) - z y: finite for logits of +-1e4."""
-    z, y = _tensor(input), _tensor(target)
+    z = _real_input("binary_cross_entropy_with_logits", input)
+    y = _not_complex("binary_cross_entropy_with_logits", "targets", _tensor(target))
     _same_shape("binary_cross_entropy_with_logits", z, y)
     return _reduce("binary_cross_entropy_with_logits", softplus(z) - z * y, reduction)
 
