@@ -154,10 +154,16 @@ _FORWARD = {
 }
 
 
-def _fwd_generic(op, params, v, o, srcs):
-    """The op's own forward rule on raw arrays (a fresh result, or a view)."""
+def _fwd_generic(op, params, v, o, srcs, live=None):
+    """The op's own forward rule on raw arrays (a fresh result, or a view).
+
+    live(v), if given, builds the params from this call's values (see trace._live_params)."""
     forward, ns = op.forward, NumpyNS
-    if len(srcs) == 1:
+    if live is not None:
+        def run():
+            out = forward(ns, live(v), *[v[s] for s in srcs])
+            v[o] = out if type(out) is np.ndarray else np.asarray(out)
+    elif len(srcs) == 1:
         (x,) = srcs
 
         def run():
@@ -496,6 +502,14 @@ def _bwd_generic(r, e, cs):
     v, gr, o, srcs, params, op = r.vals, r.grads, e.out, e.srcs, e.params, e.op
     wanted = [(i, c.put or _store(gr, c.slot)) for i, c in enumerate(cs) if c is not None]
     ns = NumpyNS
+    if e.live is not None:
+        live = e.live
+
+        def run():
+            pgs = op.vjp(ns, live(v), gr[o], v[o], *[v[s] for s in srcs])
+            for i, put in wanted:
+                put(pgs[i])
+        return run
     if op.split and len(srcs) == 2 and len(wanted) == 1:
         # as the engine does: only the rule of the input that needs a gradient
         (i, put), = wanted
@@ -531,10 +545,13 @@ class _Grad:
 
 
 class _Entry:
-    __slots__ = ("op", "params", "out", "srcs", "node")
+    """One recorded op; `live` builds its params per call when they hold values of the trace."""
 
-    def __init__(self, op, params, out, srcs, node):
+    __slots__ = ("op", "params", "out", "srcs", "node", "live")
+
+    def __init__(self, op, params, out, srcs, node, live=None):
         self.op, self.params, self.out, self.srcs, self.node = op, params, out, srcs, node
+        self.live = live
 
 
 class _Replay:

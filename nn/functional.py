@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from autograd import Tensor, maximum, where
-from autograd.engine import apply
+from autograd.engine import Op, apply
 from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
 
 from ._bce import BinaryCrossEntropy
@@ -194,16 +194,17 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce("mse_loss", diff * diff, reduction)
 
 
-def _labels(where, target, z, input_shape):
-    """The integer class labels `target` of the rows of z, checked, as an int array.
+def _labels(where, target, rows, input_shape):
+    """The integer class labels `target` (an array) of rows of shape `rows` (batch, classes),
+    checked, as an int array.
 
     A label outside [0, classes) raises ValueError naming it.
     """
-    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    labels = target
     if labels.ndim != 1:
         labels = labels.reshape(-1)
-    if labels.shape[0] != z.shape[0]:
-        raise ValueError(f"{where}: {labels.shape[0]} labels for a batch of {z.shape[0]} "
+    if labels.shape[0] != rows[0]:
+        raise ValueError(f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
                          f"(input shape {input_shape}, target shape {np.shape(target)})")
     if labels.dtype.kind == "f":
         if not np.all(labels == np.round(labels)):
@@ -211,13 +212,39 @@ def _labels(where, target, z, input_shape):
         labels = labels.astype(np.int64)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
-    n_classes = z.shape[1]
+    n_classes = rows[1]
     # one reduction finds labels < 0 too: viewed as unsigned, a negative label is huge
     if labels.size and np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) >= n_classes:
         bad = (labels < 0) | (labels >= n_classes)
         raise ValueError(f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
                          f"(labels must lie in [0, {n_classes - 1}])")
     return labels
+
+
+class OneHot(Op):
+    """Rows of one-hot weights (dtype, 1 at each row's label) from integer class labels;
+    params = (where, (batch, classes), input shape, dtype). Never differentiated.
+
+    An op rather than a NumPy constant so that trace() replays it with each call's labels.
+    """
+
+    name = "one_hot"
+
+    @staticmethod
+    def forward(ns, p, target):
+        where, rows, input_shape, dtype = p
+        labels = _labels(where, target, rows, input_shape)
+        one_hot = np.zeros(rows, dtype)
+        one_hot[np.arange(rows[0]), labels] = 1
+        return one_hot
+
+    vjp = staticmethod(lambda ns, p, g, out, target: (None,))
+    jvp = staticmethod(lambda ns, p, ts, out, target: ns.zeros_like(out))
+
+
+def _one_hot(where, target, rows, input_shape, dtype):
+    """OneHot of target (a Tensor, kept as the op's input, or an array)."""
+    return apply(OneHot, (where, rows, input_shape, dtype), _tensor(target))
 
 
 def _class_rows(where, input):
@@ -261,11 +288,7 @@ def cross_entropy(input, target, reduction="mean"):
         dtype = np.result_type(z.dtype, t.dtype)    # the op wants one dtype: NumPy's for t * z
         z, t = z.astype(dtype), t.astype(dtype)
     else:
-        labels = _labels("cross_entropy", target, z, np.shape(input))
-        n = labels.shape[0]
-        one_hot = np.zeros(z.shape, z.dtype)
-        one_hot[np.arange(n), labels] = 1
-        t = Tensor(one_hot)
+        t = _one_hot("cross_entropy", target, z.shape, np.shape(input), z.dtype)
     n, classes = z.shape
     if classes == 0:
         raise ValueError(f"cross_entropy: input of shape {np.shape(input)} has no classes")
@@ -286,10 +309,9 @@ def cross_entropy(input, target, reduction="mean"):
 def nll_loss(input, target, reduction="mean"):
     """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels."""
     logp = _class_rows("nll_loss", input)
-    labels = _labels("nll_loss", target, logp, logp.shape)
     # selecting with a constant mask (`where`) is cheaper to differentiate than fancy indexing,
     # and unlike multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
-    pick = np.eye(logp.shape[1], dtype=bool)[labels]
+    pick = _one_hot("nll_loss", target, logp.shape, logp.shape, bool)
     return _reduce("nll_loss", -where(pick, logp, 0.0).sum(axis=1), reduction)
 
 

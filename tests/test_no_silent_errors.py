@@ -294,3 +294,60 @@ def test_value_backward_refuses_a_text_seed():
     x = Value(3.0)
     (x * 2).backward(2)
     assert x.grad == 4.0
+
+
+# 2. trace keeps integer inputs live, refuses random ops, fills inputs' gradients ------------
+
+def _grads(model):
+    return [p.grad.copy() for p in model.parameters()]
+
+
+@numerics
+def test_trace_replays_each_calls_labels_bit_for_bit():
+    from autograd import trace
+    model = nn.MLP([3, 5, 4], rng=0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 3))
+    batches = [np.array([0, 1, 2, 3, 0, 1]), np.array([3, 3, 2, 1, 0, 0]), np.array([2, 0, 1, 1, 3, 2])]
+    for loss in (lambda x, y: F.cross_entropy(model(x), y),
+                 lambda x, y: F.nll_loss(F.log_softmax(model(x)), y),
+                 lambda x, y: (model(x)[np.arange(6), y]).sum()):
+        step = trace(loss, X, batches[0])
+        for labels in batches:
+            model.zero_grad()
+            replayed = step(X, labels)
+            traced_grads = _grads(model)
+            model.zero_grad()
+            eager = loss(Tensor(X), Tensor(labels))
+            eager.backward()
+            assert replayed.data.tobytes() == eager.data.tobytes()
+            assert all(a.tobytes() == b.tobytes() for a, b in zip(traced_grads, _grads(model)))
+    index_sum = trace(lambda x, i: x[i].sum(), X, np.array([0, 1]))
+    assert index_sum(X, np.array([4, 5])).item() == X[[4, 5]].sum()
+    with pytest.raises(ValueError, match=r"cross_entropy: label 9 is out of range for 4 classes"):
+        trace(lambda x, y: F.cross_entropy(model(x), y), X, batches[0])(X, np.array([0, 1, 2, 3, 0, 9]))
+
+
+def test_trace_refuses_random_ops_and_inputs_read_outside_the_graph():
+    from autograd import trace
+    X = np.ones((4, 3))
+    with pytest.raises(ValueError, match="trace: Dropout draws random numbers"):
+        trace(lambda x: nn.Dropout(0.5, rng=0)(x).sum(), X)
+    dropout = nn.Dropout(0.5, rng=0).eval()                 # identity in eval(): traceable
+    assert trace(lambda x: dropout(x).sum(), X)(X).item() == 12.0
+    with pytest.raises(ValueError, match=r"trace: input 1 \(shape \(2,\), int64\) reaches no op"):
+        trace(lambda x, k: x.sum() * float(k.data[0]), X, np.array([2, 3]))
+
+
+def test_trace_fills_the_gradients_of_inputs_that_require_grad():
+    from autograd import trace
+    w = Tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True)
+    f = trace(lambda x: ((x @ w) ** 2).sum(), Tensor(np.ones((3, 2)), requires_grad=True))
+    for data in (np.arange(6.0).reshape(3, 2), np.full((3, 2), -1.5)):
+        x = Tensor(data, requires_grad=True)
+        f(x)
+        f(x)                                                # accumulates, as backward() twice
+        expected = 2 * (2 * (data @ w.data) @ w.data.T)
+        np.testing.assert_array_equal(x.grad, expected)
+    plain = np.ones((3, 2))
+    assert f(plain).item() == ((plain @ w.data) ** 2).sum()   # an array input gets no gradient
