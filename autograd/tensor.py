@@ -44,8 +44,6 @@ def _requires_grad_error(where, arr):
         f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
 
 
-_REQUIRES_GRAD_SLOT = Node.requires_grad
-
 
 def _normalize_axes(where, axis, ndim):
     """None, or a sorted tuple of distinct non-negative axes."""
@@ -95,13 +93,12 @@ class Tensor(Node):
 
     # Data and gradient -------------------------------------------------
     def _set_requires_grad(self, flag):
-        # an op's output may be complex (float * complex); only a leaf's gradient is refused
-        if flag and self._op is None and self._data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             _requires_grad_error("Tensor.requires_grad", self._data)
-        _REQUIRES_GRAD_SLOT.__set__(self, bool(flag))
+        self._requires_grad = bool(flag)
 
-    # a property over Node's slot, so that setting it is checked as the constructor checks
-    requires_grad = property(Node.requires_grad.__get__, _set_requires_grad)
+    # setting it is checked as the constructor checks
+    requires_grad = property(Node.requires_grad.fget, _set_requires_grad)
 
     @property
     def data(self):
