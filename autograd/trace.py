@@ -106,17 +106,18 @@ def _wants_grad(x):
 
 
 def _live_params(params, slot_of_data):
-    """A function of the replay's values that gives an op's params, when they hold arrays that
-    are values of the trace (integer labels or indices passed as inputs, a mask an op made
-    from them): those are read on each call, never frozen. None when the params are constant."""
-    if isinstance(params, np.ndarray):
-        s = slot_of_data.get(id(params))
-        return None if s is None else (lambda v: v[s])
+    """(a function of the replay's values that gives an op's params, the slots it reads) when
+    the params hold arrays that are values of the trace (integer labels or indices passed as
+    inputs, a mask an op made from them): those are read on each call, never frozen.
+    (None, ()) when the params are constant."""
+    items = params if isinstance(params, tuple) else (params,)
+    slots = [slot_of_data.get(id(p)) if isinstance(p, np.ndarray) else None for p in items]
+    read = [s for s in slots if s is not None]
+    if not read:
+        return None, ()
     if isinstance(params, tuple):
-        slots = [slot_of_data.get(id(p)) if isinstance(p, np.ndarray) else None for p in params]
-        if any(s is not None for s in slots):
-            return lambda v: tuple(p if s is None else v[s] for p, s in zip(params, slots))
-    return None
+        return (lambda v: tuple(p if s is None else v[s] for p, s in zip(params, slots))), read
+    return (lambda v: v[read[0]]), read
 
 
 def refuse_random(name):
@@ -172,13 +173,10 @@ class TracedFunction:
         slot_of_data = {id(x._data): i for i, x in enumerate(inputs)}
         for op, params, node, parents in steps:
             srcs = tuple(slot(p) for p in parents)
-            live = _live_params(params, slot_of_data)
+            live, read = _live_params(params, slot_of_data)
             entries.append(_Entry(op, params, slot(node), srcs, node, live))
             slot_of_data.setdefault(id(node._data), slot_of[node])
-            used.update(srcs)
-            if live is not None:
-                used.update(slot_of_data[id(p)] for p in (params if isinstance(params, tuple) else (params,))
-                            if isinstance(p, np.ndarray) and id(p) in slot_of_data)
+            used.update(srcs, read)
         if out not in slot_of:
             raise ValueError("trace: the function's result is not computed from its inputs by Tensor ops")
         for i, x in enumerate(inputs):

@@ -59,10 +59,15 @@ from autograd import Tensor
 np.seterr(all="ignore")
 rows = np.array([[1e308, -1e308, 1e-308, 5e-324], [np.inf, 0.0, 1.0, 2.0],
                  [-np.inf, -np.inf, 0.0, 1.0], [3.0, 1.0, -2.0, 0.5]] * 9)
-for target in (np.array([[127.0, -128.0, 0.0, 3.0], [1.0, 0.0, 0.0, 0.0],
-                         [0.0, 0.0, 0.5, 0.5], [0.25, 0.25, 0.25, 0.25]] * 9), np.arange(36) % 4):
+targets = np.array([[127.0, -128.0, 0.0, 3.0], [1.0, 0.0, 0.0, 0.0],
+                    [0.0, 0.0, 0.5, 0.5], [0.25, 0.25, 0.25, 0.25]] * 9)
+cases = [(rows[i:i + 1], targets[i:i + 1]) for i in range(4)]          # each row alone
+rng = np.random.default_rng(0)
+wide, soft = rng.normal(size=(64, 40)) * 30, rng.random((64, 40))    # finite, rows of 40 classes
+cases += [(rows, targets), (rows, np.arange(36) % 4), (wide, soft), (wide, np.arange(64) % 40)]
+for z_data, target in cases:
     for reduction in ("mean", "sum"):
-        z = Tensor(rows.copy(), requires_grad=True)
+        z = Tensor(z_data.copy(), requires_grad=True)
         loss = F.cross_entropy(z, target, reduction=reduction)
         loss.backward()
         print(loss.data.tobytes().hex(), z.grad.tobytes().hex())
@@ -185,6 +190,8 @@ def test_binary_cross_entropy_matches_central_differences(shape, data):
     F.binary_cross_entropy(p_t, y_t, reduction="sum").backward()
     np.testing.assert_allclose(p_t.grad, (p - y) / (p * (1 - p)), rtol=1e-12)     # closed form
     np.testing.assert_allclose(y_t.grad, np.log(1 - p) - np.log(p), rtol=1e-12)
+    _, forward = jvp(lambda p: F.binary_cross_entropy(p, y, reduction="sum"), (p,), (np.ones(shape),))
+    np.testing.assert_allclose(forward, p_t.grad.sum(), rtol=1e-12)            # forward mode agrees
 
 
 # 6. requires_grad on integer data ----------------------------------------------------------
