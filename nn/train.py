@@ -40,11 +40,11 @@ def _class_targets(y):
     return y.dtype.kind in "biu" or bool(np.all((y == 0) | (y == 1)))
 
 
-def _output_threshold(out, threshold):
-    """The threshold of one-output accuracy: `threshold` if given, else from what the model
-    outputs: 0.5 for a sigmoid's probabilities, 0 for logits (values outside [0, 1])."""
-    if threshold is not None or out.ndim == 2 and out.shape[1] > 1:
-        return threshold                # given, or several outputs (argmax)
+def _output_threshold(out):
+    """The threshold of one-output accuracy, from what the model outputs: 0.5 for a sigmoid's
+    probabilities, 0 for logits (values outside [0, 1]); None for several outputs (argmax)."""
+    if out.ndim == 2 and out.shape[1] > 1:
+        return None
     if out.op_name == "sigmoid":
         return 0.5
     if np.any((out.data < 0) | (out.data > 1)):
@@ -77,7 +77,7 @@ def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype, threshold):
     for xb, yb in loader:
         out = model(Tensor(np.asarray(xb, dtype=dtype)))
         if threshold[0] is None and "accuracy" in metric_fns:
-            threshold[0] = _output_threshold(out, None)
+            threshold[0] = _output_threshold(out)
         loss = loss_fn(out, yb)
         if optimizer is not None:
             optimizer.zero_grad()
