@@ -137,7 +137,7 @@ def apply(op, params, *parents):
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
-    if mode.grad_enabled and (first.requires_grad or any_requires_grad(parents)):
+    if mode.grad_enabled and (first._requires_grad or any_requires_grad(parents)):
         out = family._wrap(data, op, params, parents, DATA_WRITES[0], mode.scope)
     else:
         out = family._wrap(data)
@@ -148,7 +148,7 @@ def apply(op, params, *parents):
 
 def any_requires_grad(nodes):
     for node in nodes:
-        if node.requires_grad:
+        if node._requires_grad:
             return True
     return False
 
@@ -223,7 +223,7 @@ def _pending_entries(root):
                 f"'{node._op.name}'); its saved values were released by the first "
                 f"backward(). Pass retain_graph=True to the first call if you need this.")
         for p in node._parents:
-            if p.requires_grad:
+            if p._requires_grad:
                 entry = entries.get(p)
                 if entry is None:
                     entries[p] = [1, None, p]
@@ -305,9 +305,9 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                 elif len(parents) == 2:     # spelled out, as in apply
                     a, b = parents
                     try:
-                        if op.split and not (a.requires_grad and b.requires_grad):
+                        if op.split and not (a._requires_grad and b._requires_grad):
                             pgs = ((op.vjp_a(ns, node._params, g, node._data, a._data, b._data), None)
-                                   if a.requires_grad else
+                                   if a._requires_grad else
                                    (None, op.vjp_b(ns, node._params, g, node._data, a._data, b._data)))
                         else:
                             pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)

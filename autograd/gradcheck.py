@@ -28,6 +28,7 @@ from .engine import no_grad
 from .function import NoForwardMode
 from .node import Node
 from .tensor import Tensor
+from .tensor_ops import COMPLEX_STEP
 from .trace import trace
 from .transforms import grad, jacobian, jvp, vjp
 from .value import Value
@@ -177,11 +178,14 @@ def _numerical_jacobian(problem, i, eps, method, f0):
     x = problem.arrays[i]
     if method == "complex":
         x = problem.arrays[i] = x.astype(np.complex128)
+        COMPLEX_STEP.active = True       # abs refuses: it would drop the step silently
     try:
         columns = [_difference(functools.partial(_at, problem, x, j), eps, method, f0)
                    for j in range(x.size)]
     finally:
-        problem.arrays[i] = x.real.copy() if method == "complex" else x
+        if method == "complex":
+            problem.arrays[i] = x.real.copy()
+            COMPLEX_STEP.active = False
     return np.stack(columns, axis=1) if columns else np.zeros((f0.size, 0))
 
 

@@ -10,7 +10,7 @@ class Node:
     # go into the instance's __dict__ only when set: a node made by an op fills 7 fields,
     # not 12, which matters both to build speed and to the cyclic collector, which visits
     # every field of every node of a large graph each time it runs.
-    __slots__ = ("_data", "_grad", "requires_grad", "_op", "_params", "_parents", "_stamp",
+    __slots__ = ("_data", "_grad", "_requires_grad", "_op", "_params", "_parents", "_stamp",
                  "__dict__", "__weakref__")
     label = ""
     _scope = ()             # names of the scope() blocks the node was made in
@@ -26,13 +26,23 @@ class Node:
     def _set(self, data, requires_grad, op, params, parents, stamp, scope):
         self._data = data
         self._grad = self.zero_grad_value
-        self.requires_grad = requires_grad
         self._op = op
+        self._requires_grad = requires_grad
         self._params = params
         self._parents = parents
         self._stamp = stamp
         if scope:
             self._scope = scope
+
+    # The engine reads and writes the slot _requires_grad; users the property (Tensor's setter
+    # checks the dtype), which would cost the engine a Python call per op and per edge.
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self._requires_grad = bool(flag)
 
     @property
     def grad(self):

@@ -45,13 +45,37 @@ class Neg(Op):
     jvp = staticmethod(lambda ns, p, ts, out, x: -ts[0])
 
 
+def _plus_one_where(x, singular):
+    """x + 1 where `singular` (a bool, or a bool array of x's broadcast shape) holds, else x."""
+    if getattr(singular, "ndim", 0) == 0:
+        return x + 1 if singular else x
+    return x + singular if singular.any() else x
+
+
+def _slope(ns, c, x):
+    """c x**(c - 1), the slope of x**c, with 0 where c = 0 and x = 0.
+
+    There x**0 is constant, but x**(c - 1) is 0**-1 = inf and 0 * inf = nan; the exponent c,
+    not c - 1, gives c x**0 = 0. The higher derivatives are again such slopes (the second of
+    x**2 is 2 * (1 x**0)), so every order is exact at 0, as in PyTorch (which masks it to 0).
+    """
+    singular = (ns.raw(c) == 0) & (ns.raw(x) == 0)
+    return c * ns.power(x, _plus_one_where(c - 1, singular))
+
+
+def _log_base(ns, a, b):
+    """log a for d(a**b)/db = a**b log a, with log 1 = 0 where a = 0 and b >= 0: there a**b is
+    0 (or 1) for every nearby b >= 0, and PyTorch's derivative is 0, not 0 * -inf = nan."""
+    return ns.log(_plus_one_where(a, (ns.raw(a) == 0) & (ns.raw(b) >= 0)))
+
+
 class PowConst(Op):
     """x ** c for a constant exponent c (kept in params, never differentiated)."""
 
     name = "**"
     forward = staticmethod(lambda ns, c, x: ns.power(x, c))
-    vjp = staticmethod(lambda ns, c, g, out, x: (g * c * ns.power(x, c - 1),))
-    jvp = staticmethod(lambda ns, c, ts, out, x: ts[0] * c * ns.power(x, c - 1))
+    vjp = staticmethod(lambda ns, c, g, out, x: (g * _slope(ns, c, x),))
+    jvp = staticmethod(lambda ns, c, ts, out, x: ts[0] * _slope(ns, c, x))
 
 
 class Pow(BinaryOp):
@@ -59,10 +83,10 @@ class Pow(BinaryOp):
 
     name = "**"
     forward = staticmethod(lambda ns, p, a, b: ns.power(a, b))
-    vjp_a = staticmethod(lambda ns, p, g, out, a, b: g * b * ns.power(a, b - 1))
-    vjp_b = staticmethod(lambda ns, p, g, out, a, b: g * out * ns.log(a))
+    vjp_a = staticmethod(lambda ns, p, g, out, a, b: g * _slope(ns, b, a))
+    vjp_b = staticmethod(lambda ns, p, g, out, a, b: g * out * _log_base(ns, a, b))
     jvp = staticmethod(lambda ns, p, ts, out, a, b: (
-        ts[0] * b * ns.power(a, b - 1) + ts[1] * out * ns.log(a)))
+        ts[0] * _slope(ns, b, a) + ts[1] * out * _log_base(ns, a, b)))
 
 
 class Exp(Op):

@@ -103,6 +103,14 @@ class Tensor(Node):
         self._init_leaf(arr, bool(requires_grad), label)
 
     # Data and gradient -------------------------------------------------
+    def _set_requires_grad(self, flag):
+        if flag:
+            _check_differentiable("Tensor.requires_grad", self._data)
+        self._requires_grad = bool(flag)
+
+    # setting it is checked as the constructor checks
+    requires_grad = property(Node.requires_grad.fget, _set_requires_grad)
+
     @property
     def data(self):
         return self._data
@@ -228,7 +236,15 @@ class Tensor(Node):
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        """NumPy 2's protocol: copy=True always copies (np.array(t), np.copy(t) must not alias
+        the data a graph saved), copy=False never does, None copies only to change dtype."""
+        data = self._data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"Tensor.__array__: converting dtype {data.dtype} to {np.dtype(dtype)} "
+                                 f"needs a copy, but copy=False (shape {data.shape})")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def detach(self):
         """The same data as a new leaf that is not part of any graph."""
@@ -612,7 +628,11 @@ class Tensor(Node):
         count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         if count == 0:
             raise ValueError(f"mean: cannot average over zero elements (shape {self.shape})")
-        x = self if self._data.dtype.kind in "fc" else self.astype(np.float64)   # as NumPy: no int overflow
+        dtype = self._data.dtype
+        if dtype == np.float16:
+            # as NumPy: float16 adds up in float32 (10,000 tens would overflow float16 to inf)
+            return (self.astype(np.float32).sum(axes, keepdims) * (1.0 / count)).astype(np.float16)
+        x = self if dtype.kind in "fc" else self.astype(np.float64)   # as NumPy: no int overflow
         return x.sum(axes, keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims=False):

@@ -6,8 +6,8 @@ higher-order gradients, on `Tensor`s (`TensorNS` in tensor.py). Gradients
 only need the right values: summing back over broadcast axes and casting to
 the input's dtype is the engine's job (`Tensor.fit_grad`).
 """
-import functools
 import math
+import threading
 
 import numpy as np
 
@@ -49,6 +49,24 @@ def _sigmoid(x):
     return np.exp(-np.logaddexp(0, -x))
 
 
+class _ComplexStep(threading.local):
+    """`active` while gradcheck differentiates by complex step (method="complex") in this thread."""
+
+    active = False
+
+
+COMPLEX_STEP = _ComplexStep()
+
+
+def _abs(x):
+    """|x|; refused for complex x under complex-step differentiation, which needs holomorphic
+    functions: |x + ih| is real, so the step's imaginary part, the derivative, would be lost."""
+    if COMPLEX_STEP.active and x.dtype.kind == "c":
+        raise TypeError("abs: |x| is not holomorphic, so complex-step differentiation (method="
+                        "'complex') through it would give a wrong number; use method='central'")
+    return np.abs(x)
+
+
 def is_basic_index(index):
     """True when indexing can return a view and no element can be picked twice."""
     items = index if isinstance(index, tuple) else (index,)
@@ -70,7 +88,8 @@ class NumpyNS:
     """Elementary functions on ndarrays (the ordinary, unrecorded backward pass)."""
 
     exp, log, sqrt, sin, cos, tanh = np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh
-    abs, sign, power, where = np.abs, np.sign, np.power, np.where
+    sign, power, where = np.sign, np.power, np.where
+    abs = staticmethod(_abs)
     zeros_like, reshape, transpose, broadcast_to = np.zeros_like, np.reshape, np.transpose, np.broadcast_to
     sigmoid = staticmethod(_sigmoid)
     relu = staticmethod(lambda x: np.maximum(x, 0))
@@ -239,17 +258,16 @@ def _row_max(x):
     return np.maximum.reduce(x, axis=1, keepdims=True)
 
 
-@functools.lru_cache(maxsize=64)
-def _ones_column(k, dtype):
-    ones = np.ones((k, 1), dtype)
-    ones.flags.writeable = False
-    return ones
+def _row_sums(x, out=None):
+    """The sum of each row of the 2-D array x, as (n, 1) (into `out` if given), transposed
+    for the reason of _row_max.
 
-
-def _row_sums(x):
-    """The sum of each row of the 2-D array x, as (n, 1): a product with ones, for the
-    reason of _row_max (BLAS sums 256 rows of 10 in 2 us, NumPy's add.reduce in 8)."""
-    return x @ _ones_column(x.shape[1], x.dtype)
+    Not a product with a column of ones: what a BLAS kernel gives where a row meets inf or
+    nan depends on the kernel the machine's OpenBLAS picks; NumPy's add follows IEEE."""
+    if x.shape[1] < 32:
+        column = None if out is None else out[:, 0]
+        return np.add.reduce(np.ascontiguousarray(x.T), axis=0, out=column).reshape(-1, 1)
+    return np.add.reduce(x, axis=1, keepdims=True, out=out)
 
 
 def _row_shift(x):
@@ -292,8 +310,12 @@ def _softmax_rows(x):
 
 
 def _weighted_sum(t, logp, reduce):
-    """sum t * logp over everything (reduce) or per row, as dot products: no (n, k) temporary."""
-    return np.vdot(t, logp) if reduce else np.einsum("ij,ij->i", t, logp)
+    """sum t * logp over everything (reduce) or per row: no (n, k) temporary, no warning.
+
+    einsum's own loops, never a BLAS dot product (np.vdot): where a term is infinite the
+    result must be IEEE arithmetic's, not whatever the machine's BLAS kernel makes of it.
+    """
+    return np.einsum("ij,ij->" if reduce else "ij,ij->i", t, logp)
 
 
 def _cross_entropy(z, t, scale, reduce, saved):
@@ -302,7 +324,7 @@ def _cross_entropy(z, t, scale, reduce, saved):
     total = _weighted_sum(t, logp, reduce)
     if not (math.isfinite(total) if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)):
         # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
-        # not 0 * -inf = nan (the dot products above make that nan without a warning);
+        # not 0 * -inf = nan;
         # with weight > 0 the loss is +inf
         total = _weighted_sum(t, np.where(t == 0, 0, logp), reduce)
     return total * -scale

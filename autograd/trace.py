@@ -108,8 +108,36 @@ def _same(a, b):
     return a.dtype.kind == "c" or np.array_equal(np.signbit(a), np.signbit(b))
 
 
-def _signature(arrays):
-    return tuple((a.shape, a.dtype) for a in arrays)
+def _signature(arrays, grads):
+    return tuple((a.shape, a.dtype, g) for a, g in zip(arrays, grads))
+
+
+def _wants_grad(x):
+    return x.requires_grad if isinstance(x, Tensor) else False
+
+
+def _live_params(params, slot_of_data):
+    """(a function of the replay's values that gives an op's params, the slots it reads) when
+    the params hold arrays that are values of the trace (integer labels or indices passed as
+    inputs, a mask an op made from them): those are read on each call, never frozen.
+    (None, ()) when the params are constant."""
+    items = params if isinstance(params, tuple) else (params,)
+    slots = [slot_of_data.get(id(p)) if isinstance(p, np.ndarray) else None for p in items]
+    read = [s for s in slots if s is not None]
+    if not read:
+        return None, ()
+    if isinstance(params, tuple):
+        return (lambda v: tuple(p if s is None else v[s] for p, s in zip(params, slots))), read
+    return (lambda v: v[read[0]]), read
+
+
+def refuse_random(name):
+    """Called by ops that draw random numbers: a replay would reuse one draw forever, so trace()
+    refuses them (trace a function without them, e.g. the model in eval() mode)."""
+    if PER_THREAD.mode.tracer is not None:
+        raise ValueError(f"trace: {name} draws random numbers, which a replay would freeze at the "
+                         f"traced call's draw; trace the function without it (e.g. model.eval()) "
+                         f"or run it eagerly")
 
 
 class TracedFunction:
@@ -118,11 +146,12 @@ class TracedFunction:
     def __init__(self, fn, example_inputs, retrace=True):
         self.fn = fn
         self.retrace = retrace
-        self._record([_as_input(x) for x in example_inputs])
+        self._record([_as_input(x) for x in example_inputs], [_wants_grad(x) for x in example_inputs])
 
-    def _record(self, arrays):
+    def _record(self, arrays, grads):
         recorder = _Recorder()
-        inputs = [Tensor(a) for a in arrays]
+        # an input that requires grad gets its gradient, as in eager mode (see _run_backward)
+        inputs = [Tensor(a, requires_grad=g) for a, g in zip(arrays, grads)]
         mode = PER_THREAD.mode
         mode.tracer, previous = recorder, mode.tracer
         try:
@@ -131,7 +160,7 @@ class TracedFunction:
             mode.tracer = previous
         if not isinstance(out, Tensor):
             raise TypeError(f"trace: the function must return a Tensor, got {type(out).__name__}")
-        self.signature = _signature(arrays)
+        self.signature = _signature(arrays, grads)
         self._compile(inputs, recorder.steps, out, fast=True)
         if not self._reproduces(inputs, out):
             # a rule here no longer does what its op does: replay the ops' own rules
@@ -151,12 +180,22 @@ class TracedFunction:
 
         for x in inputs:
             slot(x)
-        entries = []
+        entries, used = [], set()
+        slot_of_data = {id(x._data): i for i, x in enumerate(inputs)}
         for op, params, node, parents in steps:
             srcs = tuple(slot(p) for p in parents)
-            entries.append(_Entry(op, params, slot(node), srcs, node))
+            live, read = _live_params(params, slot_of_data)
+            entries.append(_Entry(op, params, slot(node), srcs, node, live))
+            slot_of_data.setdefault(id(node._data), slot_of[node])
+            used.update(srcs, read)
         if out not in slot_of:
             raise ValueError("trace: the function's result is not computed from its inputs by Tensor ops")
+        for i, x in enumerate(inputs):
+            if i not in used and out is not x:
+                raise ValueError(
+                    f"trace: input {i} (shape {x.shape}, {x.dtype}) reaches no op of the function: "
+                    f"its values were read some other way (.data, NumPy) and a replay would keep "
+                    f"the traced call's values. Use it through Tensor operations")
         made = {e.out for e in entries}
         # leaves that are neither inputs nor op outputs: parameters and constants, read at call time
         self.leaves = [(s, n) for n, s in slot_of.items() if s >= len(inputs) and s not in made]
@@ -171,7 +210,7 @@ class TracedFunction:
         forward = []
         for e in entries:
             data = e.node._data
-            make = _FORWARD.get(e.op) if fast else None
+            make = _FORWARD.get(e.op) if fast and e.live is None else None
             if make is not None and type(data) is np.ndarray:
                 buf = _empty_like(data)      # the layout eager's fresh result has
                 run = make(r, e.params, buf, e.out, e.srcs)
@@ -179,7 +218,7 @@ class TracedFunction:
                     forward.append(run)
                     v[e.out] = getattr(run, "result", buf)
                     continue
-            forward.append(_fwd_generic(e.op, e.params, v, e.out, e.srcs))
+            forward.append(_fwd_generic(e.op, e.params, v, e.out, e.srcs, e.live))
         self._forward, self.fast_rules = forward, fast
         self._entries = entries              # until _reproduces has checked the replay
         self.has_backward = out.requires_grad and out._data.size == 1
@@ -258,7 +297,7 @@ class TracedFunction:
 
         backward = []
         for e, cs in visits:
-            make, views = _BACKWARD.get(e.op) if fast else None, _VIEW_INPUTS.get(e.op, ())
+            make, views = _BACKWARD.get(e.op) if fast and e.live is None else None, _VIEW_INPUTS.get(e.op, ())
             run = None
             # the buffers are C-ordered: a rule may write into one only where the vjp's fresh array is
             if make is not None and all(c is None or i in views or c.ref.flags.c_contiguous
@@ -280,6 +319,7 @@ class TracedFunction:
         for p in params:
             p.scratch = _empty(p.shape, p.dtype)
         self._backward, self._params = backward, params
+        self._input_params = [p for p in params if p.slot < self.n_inputs]
         self._totals = totals                # for _reproduces
         self._seed = np.ones_like(out._data)
 
@@ -311,9 +351,10 @@ class TracedFunction:
         signature = self.signature
         if len(inputs) == len(signature):
             i = 0
-            for x, (shape, dtype) in zip(inputs, signature):
-                a = x._data if type(x) is Tensor else x
-                if type(a) is not np.ndarray or a.shape != shape or a.dtype != dtype:
+            for x, (shape, dtype, wants_grad) in zip(inputs, signature):
+                a = x._data if isinstance(x, Tensor) else x
+                if (type(a) is not np.ndarray or a.shape != shape or a.dtype != dtype
+                        or (a is not x and x.requires_grad) is not wants_grad):
                     return self._call_slowly(inputs, backward)
                 v[i] = a
                 i += 1
@@ -325,13 +366,20 @@ class TracedFunction:
             run()
         result = Tensor._wrap(v[self.out_slot].copy())
         if backward and self.has_backward:
-            self._run_backward()
+            for p in self._input_params:     # the caller's tensors get the inputs' gradients
+                p.node = inputs[p.slot]
+            try:
+                self._run_backward()
+            finally:
+                for p in self._input_params:
+                    p.node = None
         v[:self.n_inputs] = self._no_inputs  # do not keep the caller's arrays alive
         return result
 
     def _call_slowly(self, inputs, backward, leaves_changed=False):
         arrays = [_as_input(x) for x in inputs]
-        sig = _signature(arrays)
+        grads = [_wants_grad(x) for x in inputs]
+        sig = _signature(arrays, grads)
         if sig != self.signature or leaves_changed:
             if not self.retrace:
                 if leaves_changed:
@@ -340,8 +388,9 @@ class TracedFunction:
                 raise ValueError(
                     f"trace: inputs changed from {_describe(self.signature)} to "
                     f"{_describe(sig)}; trace again or pass retrace=True")
-            self._record(arrays)
-        return self(*arrays, backward=backward)
+            self._record(arrays, grads)
+        # Tensors stay Tensors: those that require grad receive their gradients
+        return self(*[x if isinstance(x, Tensor) else a for x, a in zip(inputs, arrays)], backward=backward)
 
     def _run_backward(self):
         r = self._replay
@@ -417,7 +466,7 @@ def _as_input(x):
 
 
 def _describe(signature):
-    return ", ".join(f"{shape} {dtype}" for shape, dtype in signature)
+    return ", ".join(f"{shape} {dtype}" + (" requires_grad" if g else "") for shape, dtype, g in signature)
 
 
 def trace(fn, *example_inputs, retrace=True):
@@ -440,6 +489,14 @@ def trace(fn, *example_inputs, retrace=True):
     instead of allocating a new one. An array you still hold, or a view of it,
     is never written: saving `p.grad` between calls is safe. (The arrays are
     views of trace-owned memory aligned for BLAS, so `p.grad.base` is not None.)
+
+    Integer inputs (class labels, index arrays) are read on every call: ops that take
+    them as an input or in their params (a one-hot of labels, an index, a mask made from
+    them) replay with each call's values. An input whose values `fn` reads some other
+    way (`.data`, NumPy), so that no op uses it, is refused with a ValueError: a replay
+    would keep the traced call's values. Ops that draw random numbers (`nn.Dropout` in
+    training mode) make `trace` raise a ValueError naming them. An input Tensor with
+    `requires_grad=True` gets its gradient in `.grad`, accumulated as `backward()` does.
 
     A parameter used outside `fn` through an op that needs its gradient
     (`w2 = w * 2` computed before tracing, then used in `fn`) cannot be traced

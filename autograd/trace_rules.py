@@ -14,7 +14,6 @@ _add, _subtract, _multiply, _divide = np.add, np.subtract, np.multiply, np.divid
 _negative, _exp, _log, _tanh, _maximum = np.negative, np.exp, np.log, np.tanh, np.maximum
 _matmul, _greater, _copyto, _broadcast_to = np.matmul, np.greater, np.copyto, np.broadcast_to
 _sum, _max = np.add.reduce, np.maximum.reduce
-_vdot, _einsum = np.vdot, np.einsum
 
 
 def _empty(shape, dtype, order="C"):
@@ -155,10 +154,16 @@ _FORWARD = {
 }
 
 
-def _fwd_generic(op, params, v, o, srcs):
-    """The op's own forward rule on raw arrays (a fresh result, or a view)."""
+def _fwd_generic(op, params, v, o, srcs, live=None):
+    """The op's own forward rule on raw arrays (a fresh result, or a view).
+
+    live(v), if given, builds the params from this call's values (see trace._live_params)."""
     forward, ns = op.forward, NumpyNS
-    if len(srcs) == 1:
+    if live is not None:
+        def run():
+            out = forward(ns, live(v), *[v[s] for s in srcs])
+            v[o] = out if type(out) is np.ndarray else np.asarray(out)
+    elif len(srcs) == 1:
         (x,) = srcs
 
         def run():
@@ -401,7 +406,6 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
     if not _sce_usable(r, z, t):
         return None
     (n, k), dtype = v[z].shape, v[z].dtype
-    ones = T._ones_column(k, dtype)                 # what _row_sums multiplies by
     transposed = _empty((k, n), dtype)              # _row_max: rows of fewer than 32 reduce transposed
     shift, shifted, exps = _empty((n, 1), dtype), _empty((n, k), dtype), _empty((n, k), dtype)
     sums, log_sums = _empty((n, 1), dtype), _empty((n, 1), dtype)
@@ -412,9 +416,9 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
     def total_of(zv, tv, m):
         """_log_softmax_rows (r = x - m; s = row_sums(exp(r)); r -= log(s)), then _weighted_sum."""
         _subtract(zv, m, out=shifted)
-        _matmul(_exp(shifted, out=exps), ones, out=sums)
+        T._row_sums(_exp(shifted, out=exps), sums)
         logp = _subtract(shifted, _log(sums, out=log_sums), out=shifted)
-        return _vdot(tv, logp) if reduce else _einsum("ij,ij->i", tv, logp)
+        return T._weighted_sum(tv, logp, reduce)
 
     def finite(total):
         return total - total == 0 if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)
@@ -434,7 +438,7 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
                 total = total_of(zv, tv, np.where(np.isfinite(shift), shift, 0))
             if not finite(total):                   # an -inf logit where the target is 0
                 logp = np.where(tv == 0, 0, shifted)
-                total = _vdot(tv, logp) if reduce else _einsum("ij,ij->i", tv, logp)
+                total = T._weighted_sum(tv, logp, reduce)
         _multiply(total, minus_scale, out=buf)      # total * -scale
     return run
 
@@ -447,8 +451,8 @@ def _bwd_softmax_cross_entropy(r, e, cs):
     v, gr, acc, o, (z, t), (cz, ct) = r.vals, r.grads, r.acc, e.out, e.srcs, cs
     if ct is not None or not _sce_usable(r, z, t):
         return None
-    (n, k), dtype = v[z].shape, v[z].dtype
-    ones, row_shift, row_sums = T._ones_column(k, dtype), T._row_shift, T._row_sums
+    (n, _), dtype = v[z].shape, v[z].dtype
+    row_shift, row_sums = T._row_shift, T._row_sums
     scale, reduce = e.params[:2]
     factor = 1.0 * scale                            # _row_factor's sign * scale
     t_sums = _empty((n, 1), dtype)
@@ -463,7 +467,7 @@ def _bwd_softmax_cross_entropy(r, e, cs):
             zv = v[z]
             _exp(_subtract(zv, row_shift(zv), out=out), out=out)
             _divide(out, row_sums(out), out=out)
-        _multiply(out, _matmul(tv, ones, out=t_sums), out=out)    # * row_sums(t)
+        _multiply(out, row_sums(tv, t_sums), out=out)              # * row_sums(t)
         _subtract(out, tv, out=out)                                 # - t
         g = _multiply(out, g * factor if reduce else g.reshape(-1, 1) * factor, out=out)
         if put is not None:
@@ -498,6 +502,14 @@ def _bwd_generic(r, e, cs):
     v, gr, o, srcs, params, op = r.vals, r.grads, e.out, e.srcs, e.params, e.op
     wanted = [(i, c.put or _store(gr, c.slot)) for i, c in enumerate(cs) if c is not None]
     ns = NumpyNS
+    if e.live is not None:
+        live = e.live
+
+        def run():
+            pgs = op.vjp(ns, live(v), gr[o], v[o], *[v[s] for s in srcs])
+            for i, put in wanted:
+                put(pgs[i])
+        return run
     if op.split and len(srcs) == 2 and len(wanted) == 1:
         # as the engine does: only the rule of the input that needs a gradient
         (i, put), = wanted
@@ -533,10 +545,13 @@ class _Grad:
 
 
 class _Entry:
-    __slots__ = ("op", "params", "out", "srcs", "node")
+    """One recorded op; `live` builds its params per call when they hold values of the trace."""
 
-    def __init__(self, op, params, out, srcs, node):
+    __slots__ = ("op", "params", "out", "srcs", "node", "live")
+
+    def __init__(self, op, params, out, srcs, node, live=None):
         self.op, self.params, self.out, self.srcs, self.node = op, params, out, srcs, node
+        self.live = live
 
 
 class _Replay:

@@ -243,10 +243,16 @@ def _jacobian_reverse(f, args, nums):
 def _tangent_input(i, primal, tangent):
     """A leaf for primal i carrying `tangent` (checked to have the primal's shape)."""
     x = _node("jvp", i, primal)
+    raw = _data(tangent)
+    kind = None if raw is None or isinstance(raw, (str, bytes)) else np.asarray(raw).dtype.kind
+    if kind is None or kind not in "fiu":
+        # None, text and complex tangents would become nan, numbers or a dropped imaginary part
+        got = f"dtype {np.asarray(raw).dtype}" if kind is not None else type(raw).__name__
+        raise TypeError(f"jvp: tangent {i} must hold real numbers like its primal, got {got}")
     if isinstance(x, Value):
-        t = float(_data(tangent))
+        t = float(raw)
     else:
-        t = np.asarray(_data(tangent), dtype=x._data.dtype)
+        t = np.asarray(raw, dtype=x._data.dtype)
         if t.shape != x.shape:
             raise ValueError(f"jvp: tangent {i} has shape {t.shape} but primal {i} has shape {x.shape}")
     leaf = x._family._wrap(x._data)

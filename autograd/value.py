@@ -86,6 +86,7 @@ class FloatNS:
     sign = staticmethod(lambda x: (x > 0) - (x < 0) if x == x else x)   # sign(nan) is nan
     power = staticmethod(_power)
     zeros_like = staticmethod(lambda x: 0.0)
+    raw = staticmethod(lambda x: x)
 
 
 class ValueNS:
@@ -104,6 +105,7 @@ class ValueNS:
     sign = staticmethod(lambda x: FloatNS.sign(x._data))
     power = staticmethod(lambda a, b: a ** b)
     zeros_like = staticmethod(lambda x: 0.0)
+    raw = staticmethod(lambda x: x._data if isinstance(x, Value) else x)
 
 
 class WeightedSum(Op):
@@ -189,7 +191,7 @@ class Value(Node):
 
     @staticmethod
     def seed(node, grad, create_graph):
-        g = 1.0 if grad is None else float(grad._data if isinstance(grad, Value) else grad)
+        g = 1.0 if grad is None else _seed_number(grad._data if isinstance(grad, Value) else grad)
         return Value(g) if create_graph else g
 
     # Operators -----------------------------------------------------------
@@ -308,6 +310,16 @@ class Value(Node):
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self._data:.6g}, grad={_fmt(self.grad)}{label})"
+
+
+def _seed_number(grad):
+    """backward's grad as a float; text (float("2") would parse it) and non-numbers are a TypeError."""
+    if not isinstance(grad, (str, bytes)):
+        try:
+            return float(grad)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"backward: grad must be a real number, got {type(grad).__name__} {grad!r}")
 
 
 def _constant(x):

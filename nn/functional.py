@@ -12,9 +12,10 @@ import math
 import numpy as np
 
 from autograd import Tensor, maximum, where
-from autograd.engine import apply
+from autograd.engine import Op, apply
 from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
 
+from ._bce import BinaryCrossEntropy
 from ._erf import erf
 from ._errors import names_errors
 
@@ -33,6 +34,12 @@ def _shape(x):
 def _positive(x):
     """A constant mask (never differentiated) of x > 0."""
     return x.data > 0
+
+
+def _real_input(where, x):
+    """x as a Tensor; complex x is a TypeError naming `where`: its formula branches on x > 0
+    or uses |x|, which are identities for real numbers only (the result would be wrong)."""
+    return _not_complex(where, "input", _tensor(x))
 
 
 # Activations ---------------------------------------------------------------
@@ -67,14 +74,14 @@ def hard_tanh(x):
 @names_errors
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, else negative_slope x (the slope at 0 is negative_slope, as PyTorch)."""
-    x = _tensor(x)
+    x = _real_input("leaky_relu", x)
     return where(_positive(x), x, x * negative_slope)
 
 
 @names_errors
 def elu(x, alpha=1.0):
     """x for x > 0, else alpha (exp(x) - 1); its derivative at 0 is alpha."""
-    x = _tensor(x)
+    x = _real_input("elu", x)
     up = _positive(x)
     # exp only sees the non-positive part: exp of a large positive x would overflow to inf,
     # and the discarded branch's gradient 0 * inf would be nan.
@@ -89,7 +96,7 @@ def softplus(x):
     `maximum` splits its gradient at the tie x = 0 and abs'(0) = 0, so the
     derivative there is 0.5 = sigmoid(0): softplus' is the logistic everywhere.
     """
-    x = _tensor(x)
+    x = _real_input("softplus", x)
     return maximum(x, 0.0) + ((-x.abs()).exp() + 1.0).log()
 
 
@@ -189,17 +196,18 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce("mse_loss", diff * diff, reduction)
 
 
-def _labels(where, target, z, input_shape, ignore_index=-100):
-    """(labels, ignored): the integer class labels `target` of the rows of z, checked, as an
-    int array, and a boolean mask of the labels equal to ignore_index (None when there are none).
+def _labels(where, target, rows, input_shape, ignore_index=-100):
+    """(labels, ignored): the integer class labels `target` (an array or Tensor) of rows of shape
+    `rows` (batch, classes), checked, as an int array, and a boolean mask of the labels equal to
+    ignore_index (None when there are none).
 
     A label outside [0, classes) that is not ignore_index raises ValueError naming it.
     """
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
     if labels.ndim != 1:
         labels = labels.reshape(-1)
-    if labels.shape[0] != z.shape[0]:
-        raise ValueError(f"{where}: {labels.shape[0]} labels for a batch of {z.shape[0]} "
+    if labels.shape[0] != rows[0]:
+        raise ValueError(f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
                          f"(input shape {input_shape}, target shape {np.shape(target)})")
     if labels.dtype.kind == "f":
         if not np.all(labels == np.round(labels)):
@@ -207,7 +215,7 @@ def _labels(where, target, z, input_shape, ignore_index=-100):
         labels = labels.astype(np.int64)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
-    n_classes = z.shape[1]
+    n_classes = rows[1]
     ignored = None
     # one reduction finds labels < 0 too: viewed as unsigned, a negative label is huge
     if labels.size and np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) >= n_classes:
@@ -219,6 +227,35 @@ def _labels(where, target, z, input_shape, ignore_index=-100):
     elif 0 <= ignore_index < n_classes:         # an ignore_index in range passes the check above
         ignored = labels == ignore_index
     return labels, (ignored if ignored is not None and ignored.any() else None)
+
+
+class OneHot(Op):
+    """Rows of one-hot weights (dtype, 1 at each row's label) from integer class labels;
+    params = (where, (batch, classes), input shape, dtype). Never differentiated.
+
+    An op rather than a NumPy constant so that trace() replays it with each call's labels.
+    """
+
+    name = "one_hot"
+
+    @staticmethod
+    def forward(ns, p, target):
+        where, rows, input_shape, dtype = p
+        labels, ignored = _labels(where, target, rows, input_shape)
+        if ignored is not None:     # a replay met labels the traced call did not have
+            raise ValueError(f"{where}: a label equals ignore_index ({labels[ignored][0]}), which the "
+                             f"traced call's labels did not; run it eagerly or trace with such a batch")
+        one_hot = np.zeros(rows, dtype)
+        one_hot[np.arange(rows[0]), labels] = 1
+        return one_hot
+
+    vjp = staticmethod(lambda ns, p, g, out, target: (None,))
+    jvp = staticmethod(lambda ns, p, ts, out, target: ns.zeros_like(out))
+
+
+def _one_hot(where, target, rows, input_shape, dtype):
+    """OneHot of target (a Tensor, kept as the op's input, or an array)."""
+    return apply(OneHot, (where, rows, input_shape, dtype), _tensor(target))
 
 
 def _class_rows(where, input):
@@ -290,7 +327,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     """Softmax cross-entropy of logits `input` (batch, classes) or (classes,), as PyTorch's.
 
     `target` is integer labels (batch,), or one-hot rows / class probabilities
-    of the input's shape (any nonnegative weights; a Tensor that requires grad
+    of the input's shape, floating point (any nonnegative weights; a Tensor that requires grad
     gets its gradient). "mean" averages over the batch. One engine op
     (autograd.tensor_ops.SoftmaxCrossEntropy), stable for any logits: an -inf
     logit adds nothing where the target is 0 and makes the loss +inf where it is not.
@@ -311,6 +348,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         z = z.astype(np.float64)                    # integers and booleans, as elsewhere in nn
     if _shape(target) == _shape(input):
         t = _not_complex("cross_entropy", "targets", _tensor(target))
+        if t.dtype.kind != "f":
+            # as in PyTorch: a target of the input's shape is class probabilities, which are
+            # never integers (integer labels have shape (batch,)); reading [127, -128, 0, 3] as
+            # weights would be a silent mistake
+            raise TypeError(f"cross_entropy: a target of the input's shape {np.shape(input)} holds "
+                            f"class probabilities and must be floating point, got dtype {t.dtype}; "
+                            f"integer class labels have shape (batch,)")
         if t.shape != z.shape:
             t = t.reshape(z.shape)
         dtype = np.result_type(z.dtype, t.dtype)    # the op wants one dtype: NumPy's for t * z
@@ -321,13 +365,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if label_smoothing or weight is not None or reduction == "none":
             return _cross_entropy_with_options(z, t, None, weight, reduction, label_smoothing, input)
     else:
-        labels, ignored = _labels("cross_entropy", target, z, np.shape(input), ignore_index)
+        labels, ignored = _labels("cross_entropy", target, z.shape, np.shape(input), ignore_index)
         if label_smoothing or weight is not None or ignored is not None or reduction == "none":
             return _cross_entropy_with_options(z, labels, ignored, weight, reduction, label_smoothing, input)
-        n = labels.shape[0]
-        one_hot = np.zeros(z.shape, z.dtype)
-        one_hot[np.arange(n), labels] = 1
-        t = Tensor(one_hot)
+        t = _one_hot("cross_entropy", target, z.shape, np.shape(input), z.dtype)
     n, _ = _check_class_rows(z, input, reduction)
     if reduction == "mean":
         scale = 1.0 / n
@@ -376,13 +417,15 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """
     _check_reduction("nll_loss", reduction)
     logp = _class_rows("nll_loss", input)
-    labels, ignored = _labels("nll_loss", target, logp, logp.shape, ignore_index)
+    labels, ignored = _labels("nll_loss", target, logp.shape, logp.shape, ignore_index)
     labels = _safe_labels(labels, ignored)
     class_weight = None if weight is None else _class_weights("nll_loss", weight, logp)
-    # selecting with a constant mask (`where`) is cheaper to differentiate than fancy indexing,
-    # and unlike multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
-    pick = np.eye(logp.shape[1], dtype=bool)[labels]
-    if ignored is not None:
+    # selecting with a mask (`where`) is cheaper to differentiate than fancy indexing, and unlike
+    # multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
+    if ignored is None:
+        pick = _one_hot("nll_loss", target, logp.shape, logp.shape, bool)   # trace() replays it live
+    else:
+        pick = np.eye(logp.shape[1], dtype=bool)[labels]
         pick[ignored] = False
     per_sample = -where(pick, logp, 0.0).sum(axis=1)
     if class_weight is not None or ignored is not None:
@@ -397,24 +440,25 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 @names_errors
 def binary_cross_entropy(input, target, reduction="mean"):
-    """-[y log p + (1 - y) log(1 - p)] per element for probabilities p (any shape, multi-label too).
+    """-[y log p + (1 - y) log(1 - p)] per element for probabilities p in [0, 1] (any shape).
 
-    p is clipped to [eps, 1 - eps] (eps 1e-12, or the float32 step below 1 for
-    float32) so that p = 0 or 1 gives a large finite loss instead of inf/nan;
-    inside that range the result is exact. "mean" is over all elements.
+    As in PyTorch, each log is clamped at -100, so p = 0 or 1 gives a large finite
+    loss, and the gradient is (p - y) / max(p (1 - p), 1e-12): large, not 0, for a
+    confident wrong prediction (nn/_bce.py). "mean" is over all elements.
     """
-    p, y = _tensor(input), _tensor(target)
+    p = _real_input("binary_cross_entropy", input)
+    y = _not_complex("binary_cross_entropy", "targets", _tensor(target))
     _same_shape("binary_cross_entropy", p, y)
-    eps = max(1e-12, float(np.finfo(p.dtype).epsneg)) if p.dtype.kind == "f" else 1e-12
-    p = p.clip(eps, 1.0 - eps)
-    per_item = -(y * p.log() + (1.0 - y) * (1.0 - p).log())
-    return _reduce("binary_cross_entropy", per_item, reduction)
+    # integers and booleans become float64, the dtype NumPy gives 1.0 - y for them
+    p, y = [x if x.dtype.kind == "f" else x.astype(np.float64) for x in (p, y)]
+    return _reduce("binary_cross_entropy", apply(BinaryCrossEntropy, None, p, y), reduction)
 
 
 @names_errors
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """Binary cross-entropy of sigmoid(z), computed as softplus(z) - z y: finite for logits of +-1e4."""
-    z, y = _tensor(input), _tensor(target)
+    z = _real_input("binary_cross_entropy_with_logits", input)
+    y = _not_complex("binary_cross_entropy_with_logits", "targets", _tensor(target))
     _same_shape("binary_cross_entropy_with_logits", z, y)
     return _reduce("binary_cross_entropy_with_logits", softplus(z) - z * y, reduction)
 

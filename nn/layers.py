@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, linear
+from autograd.trace import refuse_random
 
 from . import functional as F
 from .init import as_generator
@@ -68,6 +69,7 @@ class Dropout(Module):
             return x
         if self.p == 1.0:
             return x * np.zeros(x.shape, dtype=x.dtype)
+        refuse_random("Dropout")        # inside trace(): one mask would be replayed forever
         keep = self.rng.random(x.shape) >= self.p
         return x * (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
 

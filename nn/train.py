@@ -3,7 +3,6 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 
-from . import functional as F
 from .data import DataLoader
 
 try:
@@ -35,25 +34,50 @@ def accuracy(outputs, targets, threshold=0.5):
     return float(np.mean(predicted.reshape(-1) == targets.reshape(-1)))
 
 
-def _metric_fns(metrics, loss_fn):
-    """{name: fn(outputs, targets) -> float}; "accuracy" thresholds logits at 0 for the logits loss."""
+def _class_targets(y):
+    """Whether targets y are classes (integer labels, or 0/1 targets and one-hot rows)."""
+    y = np.asarray(y)
+    return y.dtype.kind in "biu" or bool(np.all((y == 0) | (y == 1)))
+
+
+def _output_threshold(out):
+    """The threshold of one-output accuracy, from what the model outputs: 0.5 for a sigmoid's
+    probabilities, 0 for logits (values outside [0, 1]); None for several outputs (argmax)."""
+    if out.ndim == 2 and out.shape[1] > 1:
+        return None
+    if out.op_name == "sigmoid":
+        return 0.5
+    if np.any((out.data < 0) | (out.data > 1)):
+        return 0.0
+    raise ValueError("fit: cannot tell whether the model's single output is a probability or a "
+                     "logit (it is not a sigmoid's and lies in [0, 1]); pass threshold=0.5 for "
+                     "probabilities or threshold=0.0 for logits")
+
+
+def _metric_fns(metrics, train_targets):
+    """{name: fn(outputs, targets, threshold) -> float}; no "accuracy" for a regression's targets."""
     fns = {}
     for m in metrics:
         if m == "accuracy":
-            threshold = 0.0 if loss_fn is F.binary_cross_entropy_with_logits else 0.5
-            fns[m] = lambda out, y, t=threshold: accuracy(out, y, t)
+            if train_targets is None or _class_targets(train_targets):
+                fns[m] = lambda out, y, t: accuracy(out, y, 0.5 if t is None else t)
         elif callable(m):
-            fns[m.__name__] = m
+            fns[m.__name__] = lambda out, y, t, m=m: m(out, y)
         else:
             raise ValueError(f"fit: unknown metric {m!r}; give 'accuracy' or a function (outputs, targets)")
     return fns
 
 
-def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype):
-    """Mean loss and metrics over one pass; trains when an optimizer is given."""
+def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype, threshold):
+    """Mean loss and metrics over one pass; trains when an optimizer is given.
+
+    `threshold` is a one-item list: accuracy's threshold, decided on the first batch
+    trained (where the output still knows the op that made it) when it is None."""
     total, n, sums = 0.0, 0, dict.fromkeys(metric_fns, 0.0)
     for xb, yb in loader:
         out = model(Tensor(np.asarray(xb, dtype=dtype)))
+        if threshold[0] is None and "accuracy" in metric_fns:
+            threshold[0] = _output_threshold(out)
         loss = loss_fn(out, yb)
         if optimizer is not None:
             optimizer.zero_grad()
@@ -63,7 +87,7 @@ def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype):
         total += loss.item() * m
         n += m
         for name, fn in metric_fns.items():
-            sums[name] += fn(out.data, yb) * m
+            sums[name] += fn(out.data, yb, threshold[0]) * m
         del out, loss           # release this batch's graph before the next one is built
     if n == 0:
         raise ValueError("fit: a data loader gave no samples")
@@ -71,13 +95,18 @@ def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype):
 
 
 def fit(model, loss_fn, optimizer, train, val=None, epochs=10, batch_size=32, metrics=("accuracy",),
-        early_stopping=None, progress=True, scheduler=None, shuffle=True, seed=None):
+        early_stopping=None, progress=True, scheduler=None, shuffle=True, seed=None, threshold=None):
     """Train `model` and return the per-epoch history.
 
     train, val: `nn.data.DataLoader`s, or `(X, y)` pairs made into loaders
         with `batch_size` (training batches shuffled with `seed`).
     loss_fn(outputs, targets) -> 0-d Tensor, e.g. nn.functional.cross_entropy.
     metrics: "accuracy" and/or functions (outputs ndarray, targets) -> float.
+        Accuracy is argmax over several outputs; a single output is compared with
+        `threshold`, or, when it is None, with 0.5 if the model's output is a
+        sigmoid's and 0 if it has values outside [0, 1] (logits); a ValueError
+        asks for `threshold` when neither holds. Targets that are not classes
+        (not integers, not 0/1: a regression) get no accuracy.
     early_stopping: None, or the patience: stop when the validation loss has
         not improved for that many epochs, and restore the best epoch's weights.
     scheduler: an LR scheduler stepped after every epoch.
@@ -89,7 +118,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=10, batch_size=32, me
     val_loader = None if val is None else _loader("val", val, batch_size, False, None)
     if early_stopping is not None and val_loader is None:
         raise ValueError("fit: early_stopping needs validation data (val=...)")
-    metric_fns = _metric_fns(metrics, loss_fn)
+    metric_fns = _metric_fns(metrics, train_loader.y)
+    threshold = [threshold]
     params = model.parameters()
     dtype = params[0].dtype if params else np.float64
     history = {"loss": [], "val_loss": []}
@@ -102,7 +132,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=10, batch_size=32, me
         epochs_iter = tqdm(epochs_iter, desc="fit", unit="epoch")
     for _ in epochs_iter:
         model.train()
-        loss, scores = _run_epoch(model, loss_fn, train_loader, metric_fns, optimizer, dtype)
+        loss, scores = _run_epoch(model, loss_fn, train_loader, metric_fns, optimizer, dtype, threshold)
         history["loss"].append(loss)
         for name, s in scores.items():
             history[name].append(s)
@@ -111,7 +141,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs=10, batch_size=32, me
         if val_loader is not None:
             model.eval()
             with no_grad():
-                val_loss, val_scores = _run_epoch(model, loss_fn, val_loader, metric_fns, None, dtype)
+                val_loss, val_scores = _run_epoch(model, loss_fn, val_loader, metric_fns, None, dtype, threshold)
             model.train()
             history["val_loss"].append(val_loss)
             for name, s in val_scores.items():

@@ -100,6 +100,7 @@ def test_softplus_derivative_is_the_sigmoid_even_at_zero():
     np.testing.assert_allclose(grad_at(F.softplus, x), F.sigmoid(x).data, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.numerics
 def test_softplus_and_logits_loss_stay_finite_for_huge_inputs():
     x = np.array([-1e4, -1000.0, 1000.0, 1e4])
     np.testing.assert_array_equal(F.softplus(x).data, [0, 0, 1000, 1e4])
@@ -240,6 +241,7 @@ def test_cross_entropy_with_labels_one_hot_and_probabilities(reduction, batch, c
     assert_input_grads(lambda t: F.nll_loss(t, labels, reduction=reduction), log_p)
 
 
+@pytest.mark.numerics
 def test_cross_entropy_gradient_is_softmax_minus_one_hot_and_stable():
     z = Tensor(np.array([[1e4, 0.0, -1e4], [0.5, 0.2, -0.3]]), requires_grad=True)
     loss = F.cross_entropy(z, np.array([2, 0]), reduction="sum")
@@ -310,13 +312,14 @@ def test_softmax_cross_entropy_reductions_and_target_gradient(batch, classes, se
         loss.backward()
         np.testing.assert_allclose(x.grad, scale * (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t),
                                    rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(w.grad, -scale * log_p, rtol=1e-12, atol=1e-15)
+        # log p near 0 is a difference of terms up to |log p|'s largest: rounding is absolute
+        np.testing.assert_allclose(w.grad, -scale * log_p, rtol=1e-12, atol=1e-14 * np.abs(log_p).max())
     for reduce in (True, False):
         assert_input_grads(lambda a, b: softmax_cross_entropy(a, b, 0.5, reduce), z, t)
     # through cross_entropy: a probability Tensor that requires grad gets its gradient
     x, w = Tensor(z, requires_grad=True), Tensor(t, requires_grad=True)
     F.cross_entropy(x, w, reduction="sum").backward()
-    np.testing.assert_allclose(w.grad, -log_p, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(w.grad, -log_p, rtol=1e-12, atol=1e-14 * np.abs(log_p).max())
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -341,6 +344,7 @@ def test_cross_entropy_keeps_float32(reduction):
     assert loss.dtype == np.float64 and x.grad.dtype == np.float32
 
 
+@pytest.mark.numerics
 def test_cross_entropy_with_minus_infinity_logits():
     """An -inf logit adds nothing where the target is 0 (no nan, not even a warning), and
     where the target puts mass on it the loss is +inf, as -log 0 is."""
@@ -467,6 +471,7 @@ def test_prelu_and_leaky_relu_take_the_negative_slope_at_zero():
         assert x.grad.tolist() == [0.25]
 
 
+@pytest.mark.numerics
 def test_label_losses_ignore_minus_infinity_in_other_classes():
     z = Tensor(np.array([[0.0, -np.inf, 1.0]]), requires_grad=True)
     loss = F.cross_entropy(z, np.array([0]))

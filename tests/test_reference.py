@@ -261,6 +261,7 @@ def test_vanishing_gradient_in_deep_sigmoid_net():
     assert norms[0] < norms[-1] / 100
 
 
+@pytest.mark.numerics
 def test_saturated_sigmoid_outputs_do_not_overflow():
     Ws = [np.array([[800.0], [-800.0]])]
     bs = [np.zeros(2)]

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_reliability_memory import needs_proc
+from test_reliability_memory import linux_proc, needs_proc  # noqa: F401 - the fixture needs_proc uses
 
 from autograd import Tensor, Value
 
