@@ -21,13 +21,18 @@ accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
 import gc
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import anomaly
 from .mode import MODE, PER_THREAD  # re-exported: other modules read them as engine.MODE, engine.PER_THREAD
+
+if TYPE_CHECKING:                   # node.py imports this module
+    from .node import Node
 
 # How many times any node's data has been replaced (by the `data` setter). A node
 # stamps the count when its op runs; backward compares stamps to spot data that
@@ -233,7 +238,8 @@ def _pending_entries(root):
     return entries
 
 
-def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None, visit=None):
+def backward_pass(root: "Node", seed: Any, retain_graph: bool = False, create_graph: bool = False,
+                  wrt: Sequence["Node"] | None = None, visit: Callable[..., None] | None = None) -> list[Any]:
     """Back-propagate `seed` (d root / d root) through root's graph.
 
     With `wrt=None` gradients accumulate into `.grad` of the leaves (and of

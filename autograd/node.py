@@ -1,5 +1,10 @@
 """What `Value` and `Tensor` have in common: the node fields and backward()."""
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from . import engine
+from .mode import PER_THREAD
 
 
 class Node:
@@ -12,18 +17,26 @@ class Node:
     # every field of every node of a large graph each time it runs.
     __slots__ = ("_data", "_grad", "_requires_grad", "_op", "_params", "_parents", "_stamp",
                  "__dict__", "__weakref__")
+    _data: Any              # a float (Value) or an ndarray (Tensor)
+    _grad: Any
+    _requires_grad: bool
+    _op: type[engine.Op] | None
+    _params: Any            # the op's parameters (an axis, a shape, ...)
+    _parents: tuple["Node", ...]
+    _stamp: int | None      # DATA_WRITES when the op ran; None once backward released the graph
     label = ""
-    _scope = ()             # names of the scope() blocks the node was made in
-    _tangent = None         # forward mode (jvp): d node / d inputs along the tangents
+    _scope: tuple[str, ...] = ()  # names of the scope() blocks the node was made in
+    _tangent: Any = None    # forward mode (jvp): d node / d inputs along the tangents
     _retains_grad = False   # a non-leaf Tensor keeps .grad (retain_grad())
     _version = 0            # the DATA_WRITES count of the last .data assignment
 
-    def _init_leaf(self, data, requires_grad, label):
-        self._set(data, requires_grad, None, None, (), 0, engine.PER_THREAD.mode.scope)
+    def _init_leaf(self, data: Any, requires_grad: bool, label: str) -> None:
+        self._set(data, requires_grad, None, None, (), 0, PER_THREAD.mode.scope)
         if label:
             self.label = label
 
-    def _set(self, data, requires_grad, op, params, parents, stamp, scope):
+    def _set(self, data: Any, requires_grad: bool, op: type[engine.Op] | None, params: Any,
+             parents: tuple["Node", ...], stamp: int | None, scope: tuple[str, ...]) -> None:
         self._data = data
         self._grad = self.zero_grad_value
         self._op = op
@@ -37,34 +50,34 @@ class Node:
     # The engine reads and writes the slot _requires_grad; users the property (Tensor's setter
     # checks the dtype), which would cost the engine a Python call per op and per edge.
     @property
-    def requires_grad(self):
+    def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
-    def requires_grad(self, flag):
+    def requires_grad(self, flag: bool) -> None:
         self._requires_grad = bool(flag)
 
     @property
-    def grad(self):
+    def grad(self) -> Any:
         return self._grad
 
     @grad.setter
-    def grad(self, g):
+    def grad(self, g: Any) -> None:
         self._grad = g
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         return self._op is None
 
     @property
-    def op_name(self):
+    def op_name(self) -> str:
         """The name of the operation that made this node ('' for a leaf)."""
         return "" if self._op is None else self._op.name
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         self._grad = self.zero_grad_value
 
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Back-propagate from this node; gradients accumulate into `.grad`."""
         if not self.requires_grad:
             raise RuntimeError(
@@ -77,10 +90,17 @@ class Node:
                              create_graph=create_graph)
 
     # Hooks the engine calls; each family overrides what differs.
-    keeps_all_grads = False     # True: every node's .grad is filled, by adding (Value)
-    zero_grad_value = None      # what .grad holds before any backward (Value: 0.0)
-    deposit = None              # a function(node, g, deposited, seed) filling a leaf's .grad
-                                # (or a retained one's) when keeps_all_grads is False
+    _family: ClassVar[Any]      # the family's class (Value or Tensor), set after each class:
+                                # its _wrap, seed, ieee_vjp, ieee_jvp and fit_tangent
+    raw_ns: ClassVar[Any]       # the namespace of rules on raw data (floats, ndarrays)
+    graph_ns: ClassVar[Any]     # the namespace of rules on nodes (create_graph=True)
+    keeps_all_grads: ClassVar[bool] = False  # True: every node's .grad is filled, by adding (Value)
+    zero_grad_value: ClassVar[Any] = None    # what .grad holds before any backward (Value: 0.0)
+    # a function(node, g, deposited, seed) filling a leaf's .grad (or a retained one's) when
+    # keeps_all_grads is False
+    deposit: ClassVar[Callable[..., None] | None] = None
 
-    check_versions = None       # a function(node) for families whose data can change in place
-    fit_grad = None             # a function(ns, g, parent) for families that broadcast
+    # a function(node) for families whose data can change in place
+    check_versions: ClassVar[Callable[..., None] | None] = None
+    # a function(ns, g, parent) for families that broadcast
+    fit_grad: ClassVar[Callable[..., Any] | None] = None

@@ -109,7 +109,7 @@ class Tensor(Node):
         self._requires_grad = bool(flag)
 
     # setting it is checked as the constructor checks
-    requires_grad = property(Node.requires_grad.fget, _set_requires_grad)
+    requires_grad = property(Node.requires_grad.fget, _set_requires_grad)  # type: ignore[attr-defined]
 
     @property
     def data(self):
