@@ -5,6 +5,9 @@ runs on floats, ndarrays, `Value`s and `Tensor`s alike (see engine.py).
 `out` is the op's own result: rules reuse it where the derivative is a
 function of the output (exp, tanh, sigmoid, sqrt).
 """
+
+from typing import Any  # the values a rule sees: floats, ndarrays, Values or Tensors
+
 from .engine import BinaryOp, Op
 
 
@@ -45,14 +48,14 @@ class Neg(Op):
     jvp = staticmethod(lambda ns, p, ts, out, x: -ts[0])
 
 
-def _plus_one_where(x, singular):
+def _plus_one_where(x: Any, singular: Any) -> Any:
     """x + 1 where `singular` (a bool, or a bool array of x's broadcast shape) holds, else x."""
     if getattr(singular, "ndim", 0) == 0:
         return x + 1 if singular else x
     return x + singular if singular.any() else x
 
 
-def _slope(ns, c, x):
+def _slope(ns: Any, c: Any, x: Any) -> Any:
     """c x**(c - 1), the slope of x**c, with 0 where c = 0 and x = 0.
 
     There x**0 is constant, but x**(c - 1) is 0**-1 = inf and 0 * inf = nan; the exponent c,
@@ -63,7 +66,7 @@ def _slope(ns, c, x):
     return c * ns.power(x, _plus_one_where(c - 1, singular))
 
 
-def _log_base(ns, a, b):
+def _log_base(ns: Any, a: Any, b: Any) -> Any:
     """log a for d(a**b)/db = a**b log a, with log 1 = 0 where a = 0 and b >= 0: there a**b is
     0 (or 1) for every nearby b >= 0, and PyTorch's derivative is 0, not 0 * -inf = nan."""
     return ns.log(_plus_one_where(a, (ns.raw(a) == 0) & (ns.raw(b) >= 0)))
