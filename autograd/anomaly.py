@@ -15,7 +15,9 @@ the check, so a NaN seed passed to `backward(grad=...)` is blamed on the
 last op of the graph.
 """
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +25,7 @@ from .mode import MODE
 
 
 @contextmanager
-def detect_anomaly():
+def detect_anomaly() -> Iterator[None]:
     """Check every forward output and backward gradient inside the block for NaN and inf."""
     previous = MODE.anomaly
     MODE.anomaly = True
@@ -33,7 +35,7 @@ def detect_anomaly():
         MODE.anomaly = previous
 
 
-def _first_bad(x):
+def _first_bad(x: Any) -> str | None:
     """None if x is all finite, else a description of its first non-finite entry."""
     data = getattr(x, "_data", x)      # a node's data, or a raw gradient
     if isinstance(data, float):
@@ -46,21 +48,21 @@ def _first_bad(x):
     return f"{data[index]} at index {index}" if index else f"{data[()]}"
 
 
-def _inputs(parents):
+def _inputs(parents: Sequence[Any]) -> str:
     """'inputs of shapes (2, 3), (3,)', or 'scalar inputs' for Values."""
     shapes = [p._data.shape for p in parents if hasattr(p._data, "shape")]
     return f"inputs of shapes {', '.join(map(str, shapes))}" if shapes else "scalar inputs"
 
 
-def _where(node):
+def _where(node: Any) -> str:
     return f" in scope '{'/'.join(node._scope)}'" if node._scope else ""
 
 
-def _inputs_finite(parents):
+def _inputs_finite(parents: Sequence[Any]) -> bool:
     return all(_first_bad(p) is None for p in parents)
 
 
-def check_forward(op, out, parents):
+def check_forward(op: Any, out: Any, parents: Sequence[Any]) -> None:
     """Raise if op turned finite inputs into a non-finite output."""
     bad = _first_bad(out)
     if bad is not None and _inputs_finite(parents):
@@ -72,7 +74,7 @@ def check_forward(op, out, parents):
             f"{_inputs(parents)}{_where(out)}{during}")
 
 
-def check_backward(op, grads, node, parents):
+def check_backward(op: Any, grads: Iterable[Any], node: Any, parents: Sequence[Any]) -> None:
     """Raise if op's vjp gave a non-finite gradient for one of its finite inputs."""
     for k, g in enumerate(grads):
         bad = None if g is None else _first_bad(g)

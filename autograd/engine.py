@@ -21,7 +21,7 @@ accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import anomaly
-from .mode import MODE, PER_THREAD  # re-exported: other modules read them as engine.MODE, engine.PER_THREAD
+
+# re-exported: other modules read them as engine.MODE and engine.PER_THREAD
+from .mode import MODE as MODE
+from .mode import PER_THREAD as PER_THREAD
+from .mode import _Mode
 
 if TYPE_CHECKING:                   # node.py imports this module
     from .node import Node
@@ -41,7 +45,7 @@ DATA_WRITES = [0]
 
 
 @contextmanager
-def no_grad():
+def no_grad() -> Iterator[None]:
     """Record no graph inside the block (this thread only)."""
     previous = MODE.grad_enabled
     MODE.grad_enabled = False
@@ -52,7 +56,7 @@ def no_grad():
 
 
 @contextmanager
-def enable_grad():
+def enable_grad() -> Iterator[None]:
     """Record the graph inside the block, even within `no_grad()`."""
     previous = MODE.grad_enabled
     MODE.grad_enabled = True
@@ -62,8 +66,8 @@ def enable_grad():
         MODE.grad_enabled = previous
 
 
-def is_grad_enabled():
-    return MODE.grad_enabled
+def is_grad_enabled() -> bool:
+    return bool(MODE.grad_enabled)
 
 
 class scope:  # noqa: N801  (used as a function, like no_grad)
@@ -89,22 +93,22 @@ class scope:  # noqa: N801  (used as a function, like no_grad)
         self.mode.scope = self.previous
 
 
+def _rule_not_defined(*args: Any) -> Any:
+    raise NotImplementedError
+
+
 class Op:
-    """An elementary operation. Subclasses define forward, vjp and jvp."""
+    """An elementary operation. Subclasses define forward, vjp and jvp.
+
+    The rules are static functions whose arguments are spelled per op (`x`, or
+    `a, b`), so they are typed as callables: forward(ns, params, *xs),
+    vjp(ns, params, g, out, *xs) and jvp(ns, params, ts, out, *xs).
+    """
 
     name = "op"
-
-    @staticmethod
-    def forward(ns, params, *xs):
-        raise NotImplementedError
-
-    @staticmethod
-    def vjp(ns, params, g, out, *xs):
-        raise NotImplementedError
-
-    @staticmethod
-    def jvp(ns, params, ts, out, *xs):
-        raise NotImplementedError
+    forward: Callable[..., Any] = staticmethod(_rule_not_defined)
+    vjp: Callable[..., Any] = staticmethod(_rule_not_defined)
+    jvp: Callable[..., Any] = staticmethod(_rule_not_defined)
 
     split = False      # True for BinaryOp
 
@@ -118,20 +122,15 @@ class BinaryOp(Op):
 
     split = True
 
-    @staticmethod
-    def vjp_a(ns, params, g, out, a, b):
-        raise NotImplementedError
-
-    @staticmethod
-    def vjp_b(ns, params, g, out, a, b):
-        raise NotImplementedError
+    vjp_a: Callable[..., Any] = staticmethod(_rule_not_defined)     # (ns, params, g, out, a, b)
+    vjp_b: Callable[..., Any] = staticmethod(_rule_not_defined)
 
     @classmethod
-    def vjp(cls, ns, params, g, out, a, b):
+    def vjp(cls, ns: Any, params: Any, g: Any, out: Any, a: Any, b: Any) -> Any:
         return cls.vjp_a(ns, params, g, out, a, b), cls.vjp_b(ns, params, g, out, a, b)
 
 
-def apply(op, params, *parents):
+def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
     """Run `op` forward on nodes `parents` and record it in the graph when needed."""
     first = parents[0]
     family = first._family
@@ -142,6 +141,7 @@ def apply(op, params, *parents):
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
+    out: Node
     if mode.grad_enabled and (first._requires_grad or any_requires_grad(parents)):
         out = family._wrap(data, op, params, parents, DATA_WRITES[0], mode.scope)
     else:
@@ -151,19 +151,19 @@ def apply(op, params, *parents):
     return out
 
 
-def any_requires_grad(nodes):
+def any_requires_grad(nodes: Iterable["Node"]) -> bool:
     for node in nodes:
         if node._requires_grad:
             return True
     return False
 
 
-def _forward_hooks(mode, op, params, out, parents):
+def _forward_hooks(mode: _Mode, op: type[Op], params: Any, out: "Node", parents: tuple["Node", ...]) -> None:
     if mode.tangents:
-        ts = [p._tangent for p in parents]
-        if any(t is not None for t in ts):
+        given = [p._tangent for p in parents]
+        if any(t is not None for t in given):
             ns = out._family.raw_ns
-            ts = tuple(ns.zeros_like(p._data) if t is None else t for p, t in zip(parents, ts))
+            ts = tuple(ns.zeros_like(p._data) if t is None else t for p, t in zip(parents, given))
             with no_grad():
                 try:
                     t = op.jvp(ns, params, ts, out._data, *[p._data for p in parents])
@@ -176,7 +176,7 @@ def _forward_hooks(mode, op, params, out, parents):
         mode.tracer.record(op, params, out, parents)
 
 
-def toposort(root):
+def toposort(root: "Node") -> list["Node"]:
     """Every node of root's graph, constants included, each after all of its parents.
 
     Iterative DFS, never recursive. (backward does not need the full order: see
@@ -197,7 +197,7 @@ def toposort(root):
     return order
 
 
-def raw_vjp(node, g):
+def raw_vjp(node: "Node", g: Any) -> Any:
     """What node's op sends each parent for gradient g, computed on raw data (None: no gradient).
 
     Not yet fitted to the parents' shapes. A division by zero that Python floats refuse
@@ -205,20 +205,22 @@ def raw_vjp(node, g):
     cases (one or two parents) for speed and comes here for the others.
     """
     op, family = node._op, node._family
+    if op is None:
+        raise ValueError("raw_vjp: a leaf has no rule to run")
     try:
         return op.vjp(family.raw_ns, node._params, g, node._data, *[p._data for p in node._parents])
     except ZeroDivisionError:           # Python floats raise where IEEE gives inf/nan
         return family.ieee_vjp(op, node, g)
 
 
-def _pending_entries(root):
+def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
     """For each node of root's graph that needs a gradient: [children left, gradient so far, node].
 
     The backward pass visits a node once all its children are done (Kahn's
     algorithm), so it needs these counts, not a full ordering. One list per node
     holds everything the pass updates, so an edge costs one dict lookup.
     """
-    entries = {root: [0, None, root]}
+    entries: dict[Node, list[Any]] = {root: [0, None, root]}
     stack = [root]
     while stack:
         node = stack.pop()
@@ -263,7 +265,8 @@ def backward_pass(root: "Node", seed: Any, retain_graph: bool = False, create_gr
             gc.enable()
 
 
-def _backward(root, seed, retain_graph, create_graph, wrt, visit):
+def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
+              wrt: Sequence["Node"] | None, visit: Callable[..., None] | None) -> list[Any]:
     family = root._family
     entries = _pending_entries(root)
     entries[root][1] = seed
@@ -273,7 +276,8 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
     keep_all = family.keeps_all_grads
     deposit, fit_grad, check_versions = family.deposit, family.fit_grad, family.check_versions
     writes = DATA_WRITES[0]
-    deposited = set()
+    deposited: set[Node] = set()
+    pgs: Iterable[Any]
     ready = [entries[root]]
     mode = PER_THREAD.mode
     checking = mode.anomaly
