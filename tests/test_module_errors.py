@@ -38,7 +38,7 @@ def test_forward_errors_keep_their_type_object_and_traceback(error):
     frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
     assert frames[-1] == "forward" and "__call__" in frames
     lines = [frame.line for frame in traceback.extract_tb(caught.value.__traceback__)]
-    assert lines[-1] == "raise self.error                        # the user's line"
+    assert lines[-1].startswith("raise self.error") and lines[-1].endswith("# the user's line")
     if sys.version_info >= (3, 11):
         assert caught.value.__notes__ == ["in module Outer > inner (Picky), in forward()"]
 
