@@ -19,3 +19,5 @@ from .function import Function
 from .anomaly import detect_anomaly
 __all__ += ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "numerical_grad",
             "gradcheck", "gradgradcheck", "GradcheckError", "Function", "detect_anomaly"]
+from .conv import conv1d, conv2d
+__all__ += ["conv2d", "conv1d"]

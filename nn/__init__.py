@@ -24,3 +24,7 @@ __all__ = [
     "functional", "init", "optim", "scalar", "classic", "reference", "data",
     "MPNeuron", "Perceptron", "fit", "clip_grad_norm_", "l2_penalty", "save", "load_state",
 ]
+from . import normalization
+from .cnn import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Flatten, LayerNorm, MaxPool2d
+__all__ += ["Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+            "normalization"]

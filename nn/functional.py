@@ -315,3 +315,8 @@ def l2_penalty(model, lam, n):
         raise ValueError(f"l2_penalty: {type(model).__name__} has no parameter named weight*")
     total = sum((p * p).sum() for p in weights)
     return total * (lam / (2.0 * n))
+
+
+# Convolution, pooling and normalisation: autograd/conv.py and nn/normalization.py
+from autograd.conv import avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: E402
+from .normalization import batch_norm, layer_norm  # noqa: E402
