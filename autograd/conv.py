@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .engine import Op, apply
+from .engine import Op, apply, is_grad_enabled
 from .tensor import Tensor, _as_array
 
 
@@ -99,9 +99,29 @@ def _grouped_weight(w, groups):
     return w.reshape(groups, w.shape[0] // groups, -1)
 
 
-def _convolve(x, w, g):
+class SavedColumns:
+    """A conv2d node's input columns, kept by its forward for the weight gradient (the fourth of
+    its params), as the hand-written im2col layer keeps them: the backward then makes no second copy."""
+
+    __slots__ = ("x", "cols")
+
+    def __init__(self):
+        self.x = self.cols = None
+
+    def __repr__(self):
+        return "SavedColumns()"
+
+
+def _saved(p):
+    return p[3] if len(p) > 3 else None
+
+
+def _convolve(x, w, g, saved=None):
     n, k = x.shape[0], w.shape[0]
-    out = _grouped_weight(w, g.groups) @ _columns(x, g)      # (N, groups, C_out/groups, L)
+    cols = _columns(x, g)
+    if saved is not None:
+        saved.x, saved.cols = x, cols
+    out = _grouped_weight(w, g.groups) @ cols               # (N, groups, C_out/groups, L)
     return out.reshape((n, k) + g.out_size)
 
 
@@ -112,22 +132,24 @@ def _input_gradient(gy, w, g):
     return _col2im(cols, g, w.shape[1] * g.groups)
 
 
-def _weight_gradient(x, gy, g):
+def _weight_gradient(x, gy, g, saved=None):
     n, k = gy.shape[:2]
     gy = gy.reshape(n, g.groups, k // g.groups, -1)
-    per_sample = gy @ np.swapaxes(_columns(x, g), -1, -2)     # (N, groups, C_out/groups, C/groups kH kW)
+    cols = saved.cols if saved is not None and saved.x is x else _columns(x, g)
+    per_sample = gy @ np.swapaxes(cols, -1, -2)     # (N, groups, C_out/groups, C/groups kH kW)
     return np.add.reduce(per_sample, axis=0).reshape((k, x.shape[1] // g.groups) + g.kernel)
 
 
-def _call(ns, op, g, a, b):
+def _call(ns, op, g, a, b, saved=None):
     """op on raw arrays in an ordinary pass, or recorded on the graph with create_graph."""
     if ns is Tensor.graph_ns:
         return apply(op, (g, a.requires_grad, b.requires_grad), a, b)
-    return op.forward(ns, (g,), a, b)
+    return op.forward(ns, (g, False, False, saved), a, b)
 
 
 class _Bilinear(Op):
-    """An op f(a, b) linear in each input; params = (Geometry, a needs a gradient, b needs one).
+    """An op f(a, b) linear in each input; params = (Geometry, a needs a gradient, b needs one[,
+    SavedColumns]).
 
     `adjoints` gives, for each input, the op and its arguments ("h" the upstream gradient,
     "a"/"b" the inputs) that make <h, f(a, b)>'s gradient to that input: f being bilinear,
@@ -140,8 +162,8 @@ class _Bilinear(Op):
     def vjp(cls, ns, p, h, out, a, b):
         (op_a, order_a), (op_b, order_b) = cls.adjoints
         args = {"a": a, "b": b, "h": h}
-        ga = _call(ns, op_a, p[0], *(args[k] for k in order_a)) if p[1] else None
-        gb = _call(ns, op_b, p[0], *(args[k] for k in order_b)) if p[2] else None
+        ga = _call(ns, op_a, p[0], *(args[k] for k in order_a), _saved(p)) if p[1] else None
+        gb = _call(ns, op_b, p[0], *(args[k] for k in order_b), _saved(p)) if p[2] else None
         return ga, gb
 
     @classmethod
@@ -153,7 +175,7 @@ class Conv2d(_Bilinear):
     """y = conv(x, w): x (N, C, H, W), w (C_out, C/groups, kH, kW); no bias (conv2d adds it)."""
 
     name = "conv2d"
-    forward = staticmethod(lambda ns, p, x, w: _convolve(x, w, p[0]))
+    forward = staticmethod(lambda ns, p, x, w: _convolve(x, w, p[0], _saved(p)))
 
 
 class Conv2dInputGrad(_Bilinear):
@@ -167,7 +189,7 @@ class Conv2dWeightGrad(_Bilinear):
     """d <gy, conv(x, w)> / dw (w's shape)."""
 
     name = "conv2d_weight_grad"
-    forward = staticmethod(lambda ns, p, x, gy: _weight_gradient(x, gy, p[0]))
+    forward = staticmethod(lambda ns, p, x, gy: _weight_gradient(x, gy, p[0], _saved(p)))
 
 
 # With B(x, w, gy) = <gy, conv(x, w)>, the three ops are B's partial derivatives: conv = dB/dgy,
@@ -200,27 +222,35 @@ class AddChannelBias(Op):
 
 
 # Pooling ----------------------------------------------------------------------
-def _pool_weight(weights, i, j):
-    return weights[i, j] if weights.ndim else weights
+def _tiles(g):
+    """True when the windows cover the input exactly once (stride = kernel, no padding, nothing left over)."""
+    return g.stride == g.kernel and g.padding == (0, 0) and all(
+        n == k * m for n, k, m in zip(g.size, g.kernel, g.out_size))
 
 
 class WindowSum(Op):
-    """sum over each window of weight * x: params = (Geometry, weights), weights a number or
-    (kH, kW, N, C, H_out, W_out). Linear in x, so its vjp is WindowScatter and its jvp itself."""
+    """scale * (sum over each window of mask * x): params = (Geometry, mask, scale), mask None (all
+    ones) or booleans (kH, kW, N, C, H_out, W_out), scale a number or an output-shaped array.
+
+    Linear in x, so its vjp is its adjoint WindowScatter and its jvp itself. avg-pool is
+    (None, 1 / (kH kW)); max-pool's derivative is (the window's maxima, 1 / their number)."""
 
     name = "window_sum"
 
     @staticmethod
     def forward(ns, p, x):
-        g, weights = p
+        g, mask, scale = p
         xp = _pad(x, g)
         out = None
         for i, j, (rows, columns) in g.offsets():
-            term = xp[:, :, rows, columns] * _pool_weight(weights, i, j)
+            term = xp[:, :, rows, columns]
+            if mask is not None:
+                term = term * mask[i, j]
             if out is None:
-                out = term
+                out = term.copy() if mask is None else term
             else:
                 out += term
+        out *= scale
         return out
 
     vjp = staticmethod(lambda ns, p, h, out, x: (_call_linear(ns, WindowScatter, p, h),))
@@ -228,17 +258,26 @@ class WindowSum(Op):
 
 
 class WindowScatter(Op):
-    """WindowSum's adjoint: each output's gradient, weighted, added onto its window."""
+    """WindowSum's adjoint: each output's gradient, scaled and masked, added onto its window."""
 
     name = "window_scatter"
 
     @staticmethod
     def forward(ns, p, h):
-        g, weights = p
+        g, mask, scale = p
         (ph, pw), (height, width) = g.padding, g.size
-        out = np.zeros(h.shape[:2] + (height + 2 * ph, width + 2 * pw), dtype=h.dtype)
+        shape = h.shape[:2] + (height + 2 * ph, width + 2 * pw)
+        tiles = mask is not None and _tiles(g)      # then each entry is written once: no zeros, no sums
+        out = np.empty(shape, dtype=h.dtype) if tiles else np.zeros(shape, dtype=h.dtype)
+        scaled = h * scale
         for i, j, (rows, columns) in g.offsets():
-            out[:, :, rows, columns] += h * _pool_weight(weights, i, j)
+            window = out[:, :, rows, columns]
+            if mask is None:
+                window += scaled
+            elif tiles:
+                np.multiply(scaled, mask[i, j], out=window)
+            else:
+                window += scaled * mask[i, j]
         return _unpad(out, g)
 
     vjp = staticmethod(lambda ns, p, h, out, x: (_call_linear(ns, WindowSum, p, h),))
@@ -249,19 +288,21 @@ def _call_linear(ns, op, p, x):
     return apply(op, p, x) if ns is Tensor.graph_ns else op.forward(ns, p, x)
 
 
-def _max_shares(g, x, out):
-    """Each window entry's share of its window's gradient: 1 / (number of ties) at the maxima, else 0.
-
-    Ties split the gradient evenly, as the engine's `max` does; overlapping windows
-    each send their own share, so an entry that is the maximum of two windows gets both.
-    """
+def _max_pooling_derivative(g, x, out):
+    """WindowSum's (mask, scale) of max-pooling's derivative: the entries equal to their window's
+    maximum, and 1 / their number, so ties split the gradient evenly as the engine's `max` does.
+    Overlapping windows each count on their own: an entry that is two windows' maximum gets both shares."""
     xp = _pad(x, g, _lowest(x.dtype))
-    hits = np.empty(g.kernel + out.shape, dtype=out.dtype)
+    hits = np.empty(g.kernel + out.shape, dtype=bool)
+    count = None
     for i, j, (rows, columns) in g.offsets():
-        np.equal(xp[:, :, rows, columns], out, out=hits[i, j], casting="unsafe")
-    count = np.add.reduce(hits, axis=(0, 1))
-    with np.errstate(invalid="ignore", divide="ignore"):    # a NaN window has no maximum: NaN shares
-        return hits / count
+        np.equal(xp[:, :, rows, columns], out, out=hits[i, j])
+        if count is None:
+            count = hits[i, j].astype(out.dtype)
+        else:
+            count += hits[i, j]
+    with np.errstate(divide="ignore"):      # a window holding NaN has no maximum: a NaN gradient
+        return g, hits, 1 / count
 
 
 class MaxPool2d(Op):
@@ -279,12 +320,12 @@ class MaxPool2d(Op):
 
     @staticmethod
     def vjp(ns, g, h, out, x):
-        shares = _max_shares(g, ns.raw(x), ns.raw(out))     # constants, as in tensor_ops.Max
-        return (_call_linear(ns, WindowScatter, (g, shares), h),)
+        # the derivative's mask and scale are constants, as in tensor_ops.Max
+        return (_call_linear(ns, WindowScatter, _max_pooling_derivative(g, ns.raw(x), ns.raw(out)), h),)
 
     @staticmethod
     def jvp(ns, g, ts, out, x):
-        return WindowSum.forward(ns, (g, _max_shares(g, x, out)), ts[0])
+        return WindowSum.forward(ns, _max_pooling_derivative(g, x, out), ts[0])
 
 
 # The public functions ------------------------------------------------------------
@@ -336,7 +377,8 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
     g = Geometry(weight.shape[2:], _pair(where, "stride", stride, 1), _pair(where, "padding", padding, 0),
                  _pair(where, "dilation", dilation, 1), x.shape[2:], int(groups))
     _check_fits(where, g, x)
-    out = apply(Conv2d, (g, x.requires_grad, weight.requires_grad), x, weight)
+    saved = SavedColumns() if weight.requires_grad and is_grad_enabled() else None
+    out = apply(Conv2d, (g, x.requires_grad, weight.requires_grad, saved), x, weight)
     if bias is None:
         return out
     bias = _tensor(where, bias)
@@ -397,5 +439,6 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """The mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True)."""
     x, g = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
-    share = np.asarray(1.0 / math.prod(g.kernel), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
-    return apply(WindowSum, (g, share), x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    return apply(WindowSum, (g, None, np.asarray(1 / math.prod(g.kernel), dtype=x.dtype)), x)

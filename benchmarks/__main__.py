@@ -11,6 +11,7 @@ import numpy as np
 
 from autograd import trace
 from benchmarks import checking, memory, mlp, per_op, scalar
+from benchmarks import cnn
 from benchmarks.harness import interleaved_medians, print_table
 
 
@@ -106,6 +107,7 @@ GROUPS = {
     "memory": lambda args: [memory_row()],
     "gradcheck": lambda args: [] if args.skip_gradcheck else gradcheck_rows(),
     "trace": lambda args: [traced_row(args.repeats)],
+    "cnn": lambda args: cnn.rows(args.repeats),
 }
 
 
