@@ -19,13 +19,13 @@ import nn
 from autograd import Tensor, no_grad
 
 from . import _common
-from .digits import draw_training_step, load, predict, shifted_copies
+from .digits import draw_training_step, load, shifted_copies, train_and_test
 
 
 def build_parser():
     p = _common.parser("cnn_digits", "Train a convolutional network on handwritten digits (sklearn's 8x8 "
                        "digits, or LeNet-5 on MNIST).", epochs=12, batch_size=32,
-                       lr=(0.05, "SGD learning rate (multiplied by 0.2 after each third of the epochs)"))
+                       lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"))
     p.add_argument("--mnist", metavar="DIR", help="read the four MNIST IDX files (raw or .gz) from DIR and "
                                                   "train LeNet-5")
     p.add_argument("--channels", type=int, nargs=2, default=[32, 64], metavar=("C1", "C2"),
@@ -111,17 +111,8 @@ def main(argv=None):
         model, network = digits_cnn(*args.channels, rng, dtype), f"CNN {args.channels[0]}-{args.channels[1]}"
     X_fit, X_val, X_test = (as_images(X, side).astype(dtype) for X in (X_fit, X_val, X_test))
 
-    opt = nn.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
-    scheduler = nn.optim.StepLR(opt, step_size=max(1, args.epochs // 3), gamma=0.2)
-    history = nn.fit(model, nn.functional.cross_entropy, opt, (X_fit, y_fit), val=(X_val, y_val),
-                     epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                     scheduler=scheduler, progress=args.progress)
-    y_pred = predict(model, X_test)
-    test_accuracy = float(np.mean(y_pred == y_test))
-
-    fig, axes = figs.new(1, 2, size=(5.0, 3.6))
-    _common.plot_history(axes[0], history)
-    figs.save(fig, "curves", title=f"{data_name}: {network}, SGD lr {args.lr}, momentum {args.momentum}")
+    history, _, test_accuracy = train_and_test(figs, args, model, f"{data_name}: {network}", (X_fit, y_fit),
+                                               (X_val, y_val), X_test, y_test)
     plot_filters(figs, model[0])
     plot_feature_maps(figs, model, X_test[0], y_test[0])
     graph = draw_training_step(figs, model, X_fit, y_fit)
