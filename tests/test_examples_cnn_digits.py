@@ -1,7 +1,6 @@
 """Smoke tests of examples.cnn_digits: a tiny run on the 8x8 digits, and LeNet-5 on small IDX files."""
-import numpy as np
 from examples_smoke import run_example
-from test_examples_digits import fake_mnist
+from test_examples_digits import fake_mnist_folder
 
 from examples import cnn_digits
 
@@ -16,9 +15,7 @@ def test_cnn_digits_tiny_run_learns(tmp_path, capsys):
 
 
 def test_cnn_digits_trains_lenet5_on_mnist_idx_files(tmp_path, capsys):
-    data = tmp_path / "mnist"
-    data.mkdir()
-    fake_mnist(data, np.random.default_rng(0))
+    data = fake_mnist_folder(tmp_path)
     result = run_example(cnn_digits, tmp_path / "out", "--mnist", str(data), "--epochs", "6", "--batch-size", "8",
                          "--lr", "0.02")
     out = capsys.readouterr().out
