@@ -1,6 +1,12 @@
 """Target 7: convolutional networks. conv2d forward + backward, one LeNet-5 training step and
 max_pool2d forward + backward, each against the same computation written by hand in NumPy
-(im2col, one matrix product per direction, col2im; nothing shared with autograd/conv.py)."""
+(im2col, one matrix product per direction, col2im; nothing shared with autograd/conv.py).
+
+Both sides run with one BLAS thread (threadpoolctl, as the examples): their products are batches
+of small matrices, and two BLAS threads on a shared 2-core machine make such a product's time
+swing by several times from one call to the next, which no number of repeats averages out."""
+import contextlib
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -178,8 +184,21 @@ def tensor_params(arrays):
 
 
 # The rows of `python -m benchmarks --only cnn` ------------------------------------------
+def one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits    # comes with scikit-learn
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def rows(repeats):
     """[figure, chainrule, reference, ratio, target, met] for each of the three comparisons."""
+    with one_blas_thread():
+        return _rows(repeats)
+
+
+def _rows(repeats):
     rng = np.random.default_rng(0)
     x, w, b, g = make_conv_case(rng)
     xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
