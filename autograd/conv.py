@@ -202,25 +202,6 @@ Conv2dInputGrad.adjoints = ((Conv2d, "hb"), (Conv2dWeightGrad, "ha"))
 Conv2dWeightGrad.adjoints = ((Conv2dInputGrad, "bh"), (Conv2d, "ah"))
 
 
-class AddChannelBias(Op):
-    """y + b[c] along axis 1 (a convolution's bias), added into y's fresh buffer."""
-
-    name = "add_bias"
-
-    @staticmethod
-    def forward(ns, p, y, b):
-        shape = (1, -1) + (1,) * (y.ndim - 2)
-        return y + ns.reshape(b, shape)
-
-    @staticmethod
-    def vjp(ns, p, g, out, y, b):
-        return g, ns.sum(g, (0,) + tuple(range(2, g.ndim)))
-
-    @staticmethod
-    def jvp(ns, p, ts, out, y, b):
-        return ts[0] + ns.reshape(ts[1], (1, -1) + (1,) * (ts[0].ndim - 2))
-
-
 # Pooling ----------------------------------------------------------------------
 def _tiles(g):
     """True when the windows cover the input exactly once (stride = kernel, no padding, nothing left over)."""
@@ -302,7 +283,7 @@ def _max_pooling_derivative(g, x, out):
         else:
             count += hits[i, j]
     with np.errstate(divide="ignore"):      # a window holding NaN has no maximum: a NaN gradient
-        return g, hits, 1 / count
+        return g, hits, np.reciprocal(count, out=count)
 
 
 class MaxPool2d(Op):
@@ -385,7 +366,7 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
     if bias.shape != (c_out,):
         raise ValueError(f"{where}: bias of shape {bias.shape} does not fit a weight of shape {weight.shape}; "
                          f"expected ({c_out},)")
-    return apply(AddChannelBias, None, out, bias)
+    return out + bias.reshape(1, c_out, 1, 1)
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
