@@ -73,7 +73,12 @@ def _unpad(xp, g):
 
 
 def _columns(x, g):
-    """im2col: (N, groups, C/groups * kH * kW, H_out * W_out), a contiguous copy."""
+    """im2col: (N, groups, C/groups * kH * kW, H_out * W_out), a contiguous copy.
+
+    A sliding_window_view copied once. Measured against as_strided, a loop over the kernel
+    offsets filling a buffer, tensordot on the windows, and columns laid out (C kH kW, N H_out W_out)
+    for one 2-D product, this was as fast as the best or faster: its product's result is already in
+    (N, C_out, H_out, W_out) order, with no transposing copy."""
     (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
     windows = sliding_window_view(_pad(x, g), ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
     windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]            # (N, C, H_out, W_out, kH, kW)
