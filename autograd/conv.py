@@ -13,7 +13,7 @@ three products below are a layer's whole cost.
 Second order. conv2d is bilinear in (input, weight), and so are its two
 derivatives, the input gradient (a transposed convolution) and the weight
 gradient. Each of the three ops' vjp and jvp is written with the other two
-(see `_bilinear`), so with `create_graph=True` a backward pass records them as
+(see `_Bilinear`), so with `create_graph=True` a backward pass records them as
 ordinary nodes and can be differentiated again, as often as one likes. Pooling
 is linear once the pooling weights are fixed (1 / (kH kW) for the average, the
 share of each window's maximum for max-pool), so `WindowSum` and its adjoint
@@ -54,8 +54,8 @@ class Geometry(NamedTuple):
 
 
 def _lowest(dtype):
-    """What max-pool pads with: -inf, or an integer type's least value."""
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    """What max-pool pads with: -inf, an integer type's least value, or False."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min if dtype.kind in "iu" else False
 
 
 def _pad(x, g, value=0):
