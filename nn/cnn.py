@@ -74,13 +74,16 @@ class Conv1d(_Conv):
 
 
 class _Pool(Module):
+    """`dtype`, as every layer's: the type that array (not Tensor) inputs are converted to."""
+
     pool = staticmethod(max_pool2d)
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, dtype=np.float64):
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+        self.dtype = dtype
 
     def forward(self, x):
-        return self.pool(as_input(x), self.kernel_size, self.stride, self.padding)
+        return self.pool(as_input(x, self.dtype), self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -99,11 +102,11 @@ class AvgPool2d(_Pool):
 class Flatten(Module):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...): dimensions start_dim..end_dim merged into one."""
 
-    def __init__(self, start_dim=1, end_dim=-1):
-        self.start_dim, self.end_dim = start_dim, end_dim
+    def __init__(self, start_dim=1, end_dim=-1, dtype=np.float64):
+        self.start_dim, self.end_dim, self.dtype = start_dim, end_dim, dtype
 
     def forward(self, x):
-        x = as_input(x)
+        x = as_input(x, self.dtype)     # arrays (not Tensors) become constants of `dtype`
         start, end = (d % max(x.ndim, 1) for d in (self.start_dim, self.end_dim))
         if x.ndim == 0 or start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} and end_dim {self.end_dim} do not select "

@@ -36,6 +36,8 @@ def test_conv_modules_compute_their_functions():
     np.testing.assert_array_equal(averaged[0, 0], [[2, 3], [5, 6]])
     assert nn.Flatten()(np.zeros((2, 3, 4, 5))).shape == (2, 60)
     assert nn.Flatten(0, 1)(np.zeros((2, 3, 4))).shape == (6, 4)
+    for layer in (nn.MaxPool2d(2, dtype=np.float32), nn.AvgPool2d(2, dtype=np.float32), nn.Flatten(dtype=np.float32)):
+        assert layer(np.ones((1, 1, 2, 2))).dtype == np.float32     # arrays become the layer's dtype, as Linear's
 
 
 def test_batch_norm_buffers_are_in_the_state_dict_but_not_parameters():
