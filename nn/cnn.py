@@ -169,7 +169,7 @@ class LayerNorm(Module):
     `bias` (zeros), both of normalized_shape."""
 
     def __init__(self, normalized_shape, eps=1e-5, dtype=np.float64):
-        self.normalized_shape = normalized_shape_of(normalized_shape)
+        self.normalized_shape = normalized_shape_of("LayerNorm", normalized_shape)
         self.eps = eps
         self.weight = Parameter(np.ones(self.normalized_shape), dtype=dtype)
         self.bias = Parameter(np.zeros(self.normalized_shape), dtype=dtype)

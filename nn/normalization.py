@@ -74,11 +74,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return out
 
 
-def normalized_shape_of(normalized_shape):
+def normalized_shape_of(where, normalized_shape):
     """An int or a sequence of ints as a tuple (PyTorch's `normalized_shape`)."""
     items = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not items or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in items):
-        raise ValueError(f"normalized_shape must be a positive int or a non-empty sequence of them, "
+        raise ValueError(f"{where}: normalized_shape must be a positive int or a non-empty sequence of them, "
                          f"got {normalized_shape!r}")
     return tuple(int(n) for n in items)
 
@@ -88,7 +88,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise each sample over its last len(normalized_shape) axes (biased variance), then
     multiply by weight and add bias (both of normalized_shape)."""
     x = _tensor(x)
-    shape = normalized_shape_of(normalized_shape)
+    shape = normalized_shape_of("layer_norm", normalized_shape)
     if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
         raise ValueError(f"an input of shape {x.shape} does not end in normalized_shape {shape}")
     for name, p in (("weight", weight), ("bias", bias)):

@@ -94,6 +94,8 @@ def test_normalisation_modules_check_their_inputs():
         nn.BatchNorm2d(4)(np.zeros((2, 3, 4, 5)))
     with pytest.raises(ValueError, match=r"LayerNorm: .*\(2, 3\) does not end in normalized_shape \(4,\)"):
         nn.LayerNorm(4)(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"LayerNorm: normalized_shape must be a positive int"):
+        nn.LayerNorm(0)
     with pytest.raises(ValueError, match=r"Conv2d: groups=2 must divide in_channels \(3\)"):
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match=r"Conv2d: conv2d: the input of shape \(1, 2, 5, 5\) has 2 channels"):
