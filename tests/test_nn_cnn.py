@@ -138,3 +138,13 @@ def test_batch_norm_functional_accepts_tensors_as_running_statistics():
     batch_norm(np.array([[1.0, 2.0], [3.0, 6.0]]), mean, var, training=True, momentum=1.0)
     np.testing.assert_array_equal(mean.data, [2.0, 4.0])
     np.testing.assert_array_equal(var.data, [2.0, 8.0])
+
+
+def test_save_and_load_state_keep_the_running_statistics(tmp_path):
+    model = nn.Sequential(nn.Conv1d(2, 3, 3, rng=0), nn.BatchNorm1d(3))
+    model(np.random.default_rng(5).normal(size=(4, 2, 6)))
+    nn.save(model, tmp_path / "model.npz")
+    other = nn.Sequential(nn.Conv1d(2, 3, 3, rng=1), nn.BatchNorm1d(3))
+    other.load_state_dict(nn.load_state(tmp_path / "model.npz"))
+    for (name, a), (_, b) in zip(model.named_buffers(), other.named_buffers()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
