@@ -94,12 +94,14 @@ def make_conv_case(rng, dtype=np.float32, shape=(64, 16, 28, 28), out_channels=3
 
 
 def engine_conv_layer(x, w, b, g):
+    x.grad = w.grad = b.grad = None     # fresh gradients, as the hand-written layer returns (no accumulation)
     out = conv2d(x, w, b, padding=1)
     out.backward(g)
     return out
 
 
 def engine_pool_layer(x, g):
+    x.grad = None
     out = max_pool2d(x, 2)
     out.backward(g)
     return out
