@@ -53,6 +53,25 @@ class Geometry(NamedTuple):
                              slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
+    def unpadded_offsets(self):
+        """offsets() clipped to the unpadded input: for each kernel entry (i, j) that meets it, the
+        slices of the input it meets and the slices of the outputs that meet it there."""
+        for i, j, _ in self.offsets():
+            spans = [_inside(k * d, s, p, n, m) for k, d, s, p, n, m in
+                     zip((i, j), self.dilation, self.stride, self.padding, self.size, self.out_size)]
+            if all(first < end for _, first, end in spans):
+                yield i, j, tuple(span[0] for span in spans), tuple(slice(first, end) for _, first, end in spans)
+
+
+def _inside(offset, stride, pad, size, outputs):
+    """(input slice, first, end): the outputs r in [first, end) whose input position
+    offset + stride r - pad lies inside [0, size), and the slice of those positions."""
+    first = max(0, -((offset - pad) // stride))
+    end = min(outputs, (size - 1 + pad - offset) // stride + 1)
+    start = offset - pad + stride * first
+    return slice(start, start + stride * (end - first - 1) + 1, stride), first, end
+
+
 def _lowest(dtype):
     """What max-pool pads with: -inf, an integer type's least value, or False."""
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min if dtype.kind in "iu" else False
@@ -65,11 +84,6 @@ def _pad(x, g, value=0):
     out = np.full(x.shape[:2] + (h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
     out[:, :, ph:ph + h, pw:pw + w] = x
     return out
-
-
-def _unpad(xp, g):
-    (ph, pw), (h, w) = g.padding, g.size
-    return xp[:, :, ph:ph + h, pw:pw + w] if ph or pw else xp
 
 
 def _columns(x, g):
@@ -88,15 +102,14 @@ def _columns(x, g):
 
 
 def _col2im(cols, g, channels):
-    """The adjoint of _columns: each column added back onto its window, padding cut off."""
-    (kh, kw), (oh, ow) = g.kernel, g.out_size
+    """The adjoint of _columns: each column added back onto its window (what falls on padding is
+    dropped), into a fresh (N, C, H, W) array."""
     n = cols.shape[0]
-    cols = cols.reshape(n, channels, kh, kw, oh, ow)
-    (ph, pw), (h, w) = g.padding, g.size
-    out = np.zeros((n, channels, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    for i, j, (rows, columns) in g.offsets():
-        out[:, :, rows, columns] += cols[:, :, i, j]
-    return _unpad(out, g)
+    cols = cols.reshape((n, channels) + g.kernel + g.out_size)
+    out = np.zeros((n, channels) + g.size, dtype=cols.dtype)
+    for i, j, (rows, columns), (out_rows, out_columns) in g.unpadded_offsets():
+        out[:, :, rows, columns] += cols[:, :, i, j, out_rows, out_columns]
+    return out
 
 
 def _grouped_weight(w, groups):
@@ -177,10 +190,29 @@ class _Bilinear(Op):
 
 
 class Conv2d(_Bilinear):
-    """y = conv(x, w): x (N, C, H, W), w (C_out, C/groups, kH, kW); no bias (conv2d adds it)."""
+    """y = conv(x, w) [+ b]: x (N, C, H, W), w (C_out, C/groups, kH, kW), b (C_out,).
+
+    The bias is a third, optional input, added into the product's fresh buffer in place (as
+    tensor_ops.Linear does): a layer keeps one output-sized array instead of two."""
 
     name = "conv2d"
-    forward = staticmethod(lambda ns, p, x, w: _convolve(x, w, p[0], _saved(p)))
+
+    @staticmethod
+    def forward(ns, p, x, w, *b):
+        out = _convolve(x, w, p[0], _saved(p))
+        if b:
+            out += b[0].reshape(1, -1, 1, 1)
+        return out
+
+    @classmethod
+    def vjp(cls, ns, p, h, out, x, w, *b):
+        gx, gw = super().vjp(ns, p, h, out, x, w)
+        return (gx, gw, ns.sum(h, (0, 2, 3))) if b else (gx, gw)
+
+    @classmethod
+    def jvp(cls, ns, p, ts, out, x, w, *b):
+        t = super().jvp(ns, p, ts, out, x, w)
+        return t + ns.reshape(ts[2], (1, -1, 1, 1)) if b else t
 
 
 class Conv2dInputGrad(_Bilinear):
@@ -251,20 +283,19 @@ class WindowScatter(Op):
     @staticmethod
     def forward(ns, p, h):
         g, mask, scale = p
-        (ph, pw), (height, width) = g.padding, g.size
-        shape = h.shape[:2] + (height + 2 * ph, width + 2 * pw)
+        shape = h.shape[:2] + g.size
         tiles = mask is not None and _tiles(g)      # then each entry is written once: no zeros, no sums
         out = np.empty(shape, dtype=h.dtype) if tiles else np.zeros(shape, dtype=h.dtype)
         scaled = h * scale
-        for i, j, (rows, columns) in g.offsets():
-            window = out[:, :, rows, columns]
+        for i, j, (rows, columns), outputs in g.unpadded_offsets():
+            window, part = out[:, :, rows, columns], scaled[(slice(None), slice(None)) + outputs]
             if mask is None:
-                window += scaled
+                window += part
             elif tiles:
-                np.multiply(scaled, mask[i, j], out=window)
+                np.multiply(part, mask[i, j], out=window)
             else:
-                window += scaled * mask[i, j]
-        return _unpad(out, g)
+                window += part * mask[i, j][(slice(None), slice(None)) + outputs]
+        return out
 
     vjp = staticmethod(lambda ns, p, h, out, x: (_call_linear(ns, WindowSum, p, h),))
     jvp = staticmethod(lambda ns, p, ts, out, x: WindowScatter.forward(ns, p, ts[0]))
@@ -363,15 +394,15 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
     g = Geometry(weight.shape[2:], _pair(where, "stride", stride, 1), _pair(where, "padding", padding, 0),
                  _pair(where, "dilation", dilation, 1), x.shape[2:], int(groups))
     _check_fits(where, g, x)
+    inputs = (x, weight)
+    if bias is not None:
+        bias = _tensor(where, bias)
+        if bias.shape != (c_out,):
+            raise ValueError(f"{where}: bias of shape {bias.shape} does not fit a weight of shape "
+                             f"{weight.shape}; expected ({c_out},)")
+        inputs += (bias,)
     saved = SavedColumns() if weight.requires_grad and is_grad_enabled() else None
-    out = apply(Conv2d, (g, x.requires_grad, weight.requires_grad, saved), x, weight)
-    if bias is None:
-        return out
-    bias = _tensor(where, bias)
-    if bias.shape != (c_out,):
-        raise ValueError(f"{where}: bias of shape {bias.shape} does not fit a weight of shape {weight.shape}; "
-                         f"expected ({c_out},)")
-    return out + bias.reshape(1, c_out, 1, 1)
+    return apply(Conv2d, (g, x.requires_grad, weight.requires_grad, saved), *inputs)
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
