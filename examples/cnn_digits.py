@@ -24,7 +24,7 @@ from .digits import draw_training_step, load, shifted_copies, train_and_test
 
 def build_parser():
     p = _common.parser("cnn_digits", "Train a convolutional network on handwritten digits (sklearn's 8x8 "
-                       "digits, or LeNet-5 on MNIST).", epochs=12, batch_size=32,
+                       "digits, or LeNet-5 on MNIST).", epochs=15, batch_size=32,
                        lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"))
     p.add_argument("--mnist", metavar="DIR", help="read the four MNIST IDX files (raw or .gz) from DIR and "
                                                   "train LeNet-5")
