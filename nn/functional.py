@@ -481,3 +481,7 @@ def l2_penalty(model, lam, n):
 
 # Defined beside nn.Embedding; here too, where a PyTorch user looks for it (F.embedding).
 from .recurrent import embedding  # noqa: E402,F401
+
+# Convolution, pooling and normalisation: autograd/conv.py and nn/normalization.py
+from autograd.conv import avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: E402
+from .normalization import batch_norm, layer_norm  # noqa: E402
