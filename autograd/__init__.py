@@ -24,3 +24,6 @@ __all__ += ["expression", "symbolic_derivative", "Expression"]
 
 from .walkthrough import walkthrough
 __all__ += ["walkthrough"]
+
+from .conv import conv1d, conv2d
+__all__ += ["conv2d", "conv1d"]

@@ -10,7 +10,7 @@ import platform
 import numpy as np
 
 from autograd import trace
-from benchmarks import checking, memory, mlp, per_op, rnn, scalar
+from benchmarks import checking, cnn, memory, mlp, per_op, rnn, scalar
 from benchmarks.harness import interleaved_medians, print_table
 
 
@@ -121,6 +121,7 @@ GROUPS = {
     "gradcheck": lambda args: [] if args.skip_gradcheck else gradcheck_rows(),
     "trace": lambda args: [traced_row(args.repeats)],
     "rnn": lambda args: [rnn_row(args.repeats)],
+    "cnn": lambda args: cnn.rows(args.repeats),
 }
 
 

@@ -126,6 +126,22 @@ def draw_training_step(figs, model, X, y):
     return figs.add(path)
 
 
+def train_and_test(figs, args, model, name, train, val, X_test, y_test):
+    """nn.fit with SGD and momentum, then the test predictions; draws the loss and accuracy curves.
+
+    Returns (history, test predictions, test accuracy)."""
+    opt = nn.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    # A smaller step for the last thirds of training settles into a minimum instead of hopping around it.
+    scheduler = nn.optim.StepLR(opt, step_size=max(1, args.epochs // 3), gamma=0.3)
+    history = nn.fit(model, nn.functional.cross_entropy, opt, train, val=val, epochs=args.epochs,
+                     batch_size=args.batch_size, seed=args.seed, scheduler=scheduler, progress=args.progress)
+    y_pred = predict(model, X_test)
+    fig, axes = figs.new(1, 2, size=(5.0, 3.6))
+    _common.plot_history(axes[0], history)
+    figs.save(fig, "curves", title=f"{name}, SGD lr {args.lr}, momentum {args.momentum}")
+    return history, y_pred, float(np.mean(y_pred == y_test))
+
+
 @_common.one_blas_thread
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
@@ -134,19 +150,8 @@ def main(argv=None):
     X_fit, y_fit = shifted_copies(X_train, y_train, side) if augment else (X_train, y_train)
 
     model = nn.MLP([X_train.shape[1], *args.hidden, 10], activation="relu", rng=args.seed, dtype=X_train.dtype)
-    opt = nn.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
-    # A smaller step for the last thirds of training settles into a minimum instead of hopping around it.
-    scheduler = nn.optim.StepLR(opt, step_size=max(1, args.epochs // 3), gamma=0.3)
-    history = nn.fit(model, nn.functional.cross_entropy, opt, (X_fit, y_fit), val=(X_val, y_val),
-                     epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                     scheduler=scheduler, progress=args.progress)
-
-    y_pred = predict(model, X_test)
-    test_accuracy = float(np.mean(y_pred == y_test))
-
-    fig, axes = figs.new(1, 2, size=(5.0, 3.6))
-    _common.plot_history(axes[0], history)
-    figs.save(fig, "curves", title=f"{data_name}: MLP {model.sizes}, SGD lr {args.lr}, momentum {args.momentum}")
+    history, y_pred, test_accuracy = train_and_test(figs, args, model, f"{data_name}: MLP {model.sizes}",
+                                                    (X_fit, y_fit), (X_val, y_val), X_test, y_test)
     plot_confusion(figs, confusion_matrix(y_test, y_pred), test_accuracy)
     plot_mistakes(figs, X_test, y_test, y_pred, side)
     graph = draw_training_step(figs, model, X_train, y_train)

@@ -31,3 +31,8 @@ __all__ += ["Hopfield", "RBM", "GCNConv"]
 from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
 
 __all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding"]
+
+from . import normalization
+from .cnn import AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Flatten, LayerNorm, MaxPool2d
+__all__ += ["Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+            "normalization"]

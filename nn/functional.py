@@ -480,4 +480,6 @@ def l2_penalty(model, lam, n):
 
 
 # Defined beside nn.Embedding; here too, where a PyTorch user looks for it (F.embedding).
+# Convolution, pooling and normalisation: autograd/conv.py and nn/normalization.py
+
 from .recurrent import embedding  # noqa: E402,F401

@@ -50,6 +50,7 @@ class Module:
 
     training = True
     _scope_name = None     # "<attribute>:<class>", set when a parent stores the module
+    _buffer_names = ()     # attributes that are buffers (register_buffer)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
@@ -113,6 +114,21 @@ class Module:
     def parameters(self):
         return [p for _, p in self.named_parameters()]
 
+    def register_buffer(self, name, array):
+        """Keep ndarray `array` as attribute `name`: state, not a parameter (BatchNorm's running
+        statistics), in state_dict() and restored by load_state_dict() in place, as PyTorch's buffers."""
+        if name not in self._buffer_names:
+            object.__setattr__(self, "_buffer_names", self._buffer_names + (name,))
+        object.__setattr__(self, name, array)
+
+    def named_buffers(self):
+        """(name, ndarray) for the buffers of this module and every module below it."""
+        return [(f"{path}.{name}" if path else name, getattr(module, name))
+                for path, module in self.named_modules() for name in module._buffer_names]
+
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
+
     # State ---------------------------------------------------------------
     def zero_grad(self):
         for p in self.parameters():
@@ -128,12 +144,13 @@ class Module:
         return self.train(False)
 
     def state_dict(self):
-        """{name: copy of the parameter's data as an ndarray}: later updates do not change it."""
-        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        """{name: copy of the parameter's (or buffer's) data as an ndarray}: later updates do not change it."""
+        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()} | {
+            name: np.array(b, copy=True) for name, b in self.named_buffers()}
 
     def load_state_dict(self, state):
         """Copy `state`'s arrays into the parameters; ValueError names missing, extra and misshapen keys."""
-        own = dict(self.named_parameters())
+        own = dict(self.named_parameters()) | {name: _BufferSlot(b) for name, b in self.named_buffers()}
         problems = []
         missing = [k for k in own if k not in state]
         extra = [k for k in state if k not in own]
@@ -168,6 +185,21 @@ class Module:
             return head + ")"
         lines = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in children]
         return head + "\n" + "\n".join(lines) + "\n)"
+
+
+class _BufferSlot:
+    """A buffer seen as a parameter by load_state_dict: `.data = new` copies into the array in place."""
+
+    def __init__(self, array):
+        self.array = array
+
+    @property
+    def data(self):
+        return self.array
+
+    @data.setter
+    def data(self, new):
+        np.copyto(self.array, new)
 
 
 class Sequential(Module):

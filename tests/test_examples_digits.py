@@ -38,11 +38,17 @@ def fake_mnist(folder, rng, n_train=60, n_test=21):
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", test_y, compress=True)
 
 
-def test_digits_reads_mnist_idx_files_even_without_graphviz(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))      # no `dot` program: the graph picture is skipped with a note
+def fake_mnist_folder(tmp_path):
+    """tmp_path/mnist holding fake_mnist's four files."""
     data = tmp_path / "mnist"
     data.mkdir()
     fake_mnist(data, np.random.default_rng(0))
+    return data
+
+
+def test_digits_reads_mnist_idx_files_even_without_graphviz(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))      # no `dot` program: the graph picture is skipped with a note
+    data = fake_mnist_folder(tmp_path)
     result = run_example(digits, tmp_path / "out", "--mnist", str(data), "--epochs", "8", "--hidden", "16",
                          "--batch-size", "8")
     out = capsys.readouterr().out
