@@ -479,7 +479,10 @@ def l2_penalty(model, lam, n):
     return total * (lam / (2.0 * n))
 
 
-# Defined beside nn.Embedding; here too, where a PyTorch user looks for it (F.embedding).
-# Convolution, pooling and normalisation: autograd/conv.py and nn/normalization.py
+# Defined elsewhere, and here too, where a PyTorch user looks for them (F.conv2d, F.embedding):
+# convolution and pooling in autograd/conv.py, normalisation in nn/normalization.py, embedding
+# beside nn.Embedding.
+from autograd.conv import avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: E402,F401
 
+from .normalization import batch_norm, layer_norm  # noqa: E402,F401
 from .recurrent import embedding  # noqa: E402,F401
