@@ -11,7 +11,7 @@ class Node:
     # not 12, which matters both to build speed and to the cyclic collector, which visits
     # every field of every node of a large graph each time it runs.
     __slots__ = ("_data", "_grad", "requires_grad", "_op", "_params", "_parents", "_stamp",
-                 "__dict__", "__weakref__")
+                 "_held", "__dict__", "__weakref__")
     label = ""
     _scope = ()             # names of the scope() blocks the node was made in
     _tangent = None         # forward mode (jvp): d node / d inputs along the tangents
@@ -31,6 +31,7 @@ class Node:
         self._params = params
         self._parents = parents
         self._stamp = stamp
+        self._held = None   # what keeps the arrays this node's op saved unchanged (Tensor: saved.py)
         if scope:
             self._scope = scope
 
@@ -73,4 +74,6 @@ class Node:
                                 # (or a retained one's) when keeps_all_grads is False
 
     check_versions = None       # a function(node) for families whose data can change in place
+    release_data = None         # a function(node) dropping a consumed node's data, for families
+    release_min_size = 0        # whose data has a .size: from this size up (small arrays stay)
     fit_grad = None             # a function(ns, g, parent) for families that broadcast

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from . import engine, ops
+from . import engine, ops, saved
 from . import tensor_ops as T
 from .engine import apply
 from .node import Node
@@ -17,6 +17,7 @@ from .tensor_ops import NumpyNS
 
 
 _new = object.__new__
+_hold = saved.hold
 
 
 class IndexOutOfRange(IndexError, ValueError):
@@ -77,6 +78,8 @@ class Tensor(Node):
     __slots__ = ()
     __array_ufunc__ = None        # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
     raw_ns = NumpyNS
+    # what pending graphs saved (see saved.py): class defaults until set
+    _saved_copy = None            # its array as the pending graph saw it, when handed out by .data
 
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
         arr = _as_array("Tensor", data, dtype)
@@ -89,10 +92,19 @@ class Tensor(Node):
     # Data and gradient -------------------------------------------------
     @property
     def data(self):
+        if self._op is not None or id(self._data) in saved.HOLDS:
+            if type(self._data) is saved.ReleasedData:
+                raise saved.released_error("Tensor.data", self)
+            if saved.pending(self):
+                saved.hand_out(self)        # writable, and backward() checks it was not written
+            else:
+                saved.forget_copy(self)
         return self._data
 
     @data.setter
     def data(self, new):
+        if new is not self._data:
+            saved.forget_copy(self)         # the version below tells backward() instead
         # `p.data -= step` hands back the same array, changed in place: nothing to check
         self._data = new if new is self._data else self._checked(new)
         # a pending backward that used the old data will refuse (see engine.DATA_WRITES)
@@ -141,10 +153,10 @@ class Tensor(Node):
         return self._data.item()
 
     def numpy(self):
-        return self._data
+        return self.data
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        return self.data if dtype is None else self._data.astype(dtype)
 
     def detach(self):
         """The same data as a new leaf that is not part of any graph."""
@@ -172,19 +184,47 @@ class Tensor(Node):
         """A node around array `x`: a constant leaf, or the output of `op` when op is given."""
         if type(x) is not np.ndarray:
             x = np.asarray(x)          # NumPy returns scalars, not 0-d arrays, from reductions
+        # Node._set's stores, inlined: this runs once per op, and a call costs as much as the hold
         t = _new(Tensor)
-        t._set(x, op is not None, op, params, parents, stamp, scope)
+        t._data = x
+        t._grad = None
+        t._op = op
+        t._params = params
+        t._parents = parents
+        t._stamp = stamp
+        if scope:
+            t._scope = scope
+        if op is None:
+            t.requires_grad = False
+            t._held = None
+            return t
+        t.requires_grad = True
+        # a leaf's array may be the caller's: it stays locked while t is pending (saved.py)
+        if len(parents) == 2:           # the common cases spelled out
+            a, b = parents
+            if a._op is None:
+                t._held = (_hold(a), _hold(b)) if b._op is None else _hold(a)
+            else:
+                t._held = _hold(b) if b._op is None else None
+        elif len(parents) == 1:
+            t._held = _hold(parents[0]) if parents[0]._op is None else None
+        else:
+            t._held = None
+            saved.hold_leaves(t, parents)
         return t
 
     @staticmethod
     def check_versions(node):
-        for p in node._parents:
-            if p._version > node._stamp:
+        for p in (node,) + node._parents:
+            if p._version > node._stamp or saved.changed_since_forward(p):
                 name = repr(p.label) if p.label else f"of shape {p.shape}"
                 raise RuntimeError(
                     f"backward: the data of the tensor {name} was modified after op "
                     f"'{node._op.name}' used it; the gradient would be wrong. Recompute the "
                     f"forward pass after changing data.")
+
+    release_data = staticmethod(saved.release_data)
+    release_min_size = saved.RELEASE_MIN_SIZE
 
     @staticmethod
     def fit_grad(ns, g, parent):
