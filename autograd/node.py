@@ -7,7 +7,7 @@ class Node:
 
     # The fields every node needs are slots, filled once by _set. Rare ones (a label, a
     # scope, a forward-mode tangent, retain_grad, a data version) are class defaults that
-    # go into the instance's __dict__ only when set: a node made by an op fills 7 fields,
+    # go into the instance's __dict__ only when set: a node made by an op fills 8 fields,
     # not 12, which matters both to build speed and to the cyclic collector, which visits
     # every field of every node of a large graph each time it runs.
     __slots__ = ("_data", "_grad", "requires_grad", "_op", "_params", "_parents", "_stamp",
