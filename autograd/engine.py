@@ -183,6 +183,8 @@ def apply(op, params, *parents):
         data = op.forward(family.raw_ns, params, first._data)
     elif len(parents) == 2:
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data)
+    elif len(parents) == 3:        # a layer's linear(x, W, b)
+        data = op.forward(family.raw_ns, params, first._data, parents[1]._data, parents[2]._data)
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
@@ -359,6 +361,9 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                     try:
                         if len(parents) == 1:
                             pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
+                        elif len(parents) == 3:     # a layer's linear(x, W, b)
+                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data,
+                                         parents[1]._data, parents[2]._data)
                         else:
                             pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
                     except ZeroDivisionError:

@@ -75,7 +75,7 @@ class _Hold:
     __slots__ = ("array", "locked", "copied", "__weakref__")
 
     def __init__(self, array):
-        self.array, self.copied = array, []
+        self.array, self.copied = array, None
         self.locked = array.flags.writeable     # an array the caller made read-only stays theirs
         if self.locked:
             array.flags.writeable = False
@@ -92,8 +92,9 @@ class _Hold:
     def __del__(self):
         del HOLDS[id(self.array)]
         self.unlock()
-        for leaf in self.copied:
-            forget_copy(leaf)
+        if self.copied is not None:
+            for leaf in self.copied:
+                forget_copy(leaf)
 
 
 def _current_hold(array):
@@ -113,7 +114,11 @@ def hold(leaf):
 
 def hold_leaves(out, parents):
     """Keep the arrays of `out`'s leaf parents locked while `out` is pending."""
-    out._held = tuple(hold(p) for p in parents if p._op is None)
+    holds = []
+    for p in parents:
+        if p._op is None:
+            holds.append(hold(p))
+    out._held = holds
 
 
 def pending(node):
@@ -131,7 +136,7 @@ def hand_out(node):
         if node._op is None:            # a leaf's copy goes when the lock does
             current = _current_hold(node._data)
             current.unlock()
-            current.copied.append(node)
+            current.copied = (current.copied or []) + [node]
 
 
 def forget_copy(node):

@@ -17,7 +17,7 @@ from .tensor_ops import NumpyNS
 
 
 _new = object.__new__
-_hold = saved.hold
+_hold, _HOLDS = saved.hold, saved.HOLDS
 
 
 class IndexOutOfRange(IndexError, ValueError):
@@ -92,7 +92,7 @@ class Tensor(Node):
     # Data and gradient -------------------------------------------------
     @property
     def data(self):
-        if self._op is not None or id(self._data) in saved.HOLDS:
+        if self._op is not None or id(self._data) in _HOLDS:
             if type(self._data) is saved.ReleasedData:
                 raise saved.released_error("Tensor.data", self)
             if saved.pending(self):
@@ -577,13 +577,14 @@ def linear(x, weight, bias=None):
     weight is (out_features, in_features), bias (out_features,), x (..., in_features).
     """
     x, weight = _tensor("linear", x), _tensor("linear", weight)
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    x_shape, w_shape = x._data.shape, weight._data.shape    # not the properties: this runs per layer
+    if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
                          f"{weight.shape} (out_features, in_features)")
     parents = (x, weight)
     if bias is not None:
         bias = _tensor("linear", bias)
-        if bias.shape != (weight.shape[0],):
+        if bias._data.shape != (w_shape[0],):
             raise ValueError(f"linear: bias of shape {bias.shape} does not fit a weight of shape "
                              f"{weight.shape}; expected ({weight.shape[0]},)")
         parents += (bias,)
