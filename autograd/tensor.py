@@ -204,8 +204,12 @@ class Tensor(Node):
             a, b = parents
             if a._op is None:
                 t._held = (_hold(a), _hold(b)) if b._op is None else _hold(a)
+            elif b._op is None:         # a constant operand: _hold(b), its lookup inlined
+                ref = _HOLDS.get(id(b._data))
+                held = None if ref is None else ref()
+                t._held = held if held is not None else _hold(b)
             else:
-                t._held = _hold(b) if b._op is None else None
+                t._held = None
         elif len(parents) == 1:
             t._held = _hold(parents[0]) if parents[0]._op is None else None
         else:
