@@ -175,7 +175,10 @@ class Tensor(Node):
             extra = ", requires_grad=True"
         if self.label:
             extra += f", label={self.label!r}"
-        body = np.array2string(self._data, separator=", ", precision=4, threshold=20)
+        if type(self._data) is saved.ReleasedData:
+            body = repr(self._data)
+        else:
+            body = np.array2string(self._data, separator=", ", precision=4, threshold=20)
         return f"Tensor({body}{extra})"
 
     # Family hooks used by the engine -------------------------------------

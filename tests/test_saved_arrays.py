@@ -56,6 +56,7 @@ def test_a_released_node_refuses_to_give_values_and_draw_graph_shows_its_shape()
         inner.data
     with pytest.raises(RuntimeError, match="released by backward"):
         explain(loss, x)
+    assert repr(inner) == "Tensor(<released by backward(): shape (64, 64), float64>, op='tanh')"
 
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
