@@ -255,6 +255,7 @@ def _pending_entries(root):
     to tell a node only the graph holds (see _backward).
     """
     entries = {root: [0, None, root, 0]}
+    count_edges = root._family.release_data is not None     # only families that release need it
     stack = [root]
     while stack:
         node = stack.pop()
@@ -271,7 +272,8 @@ def _pending_entries(root):
                     stack.append(p)
                 else:
                     entry[0] += 1
-                    entry[3] += 1
+                    if count_edges:
+                        entry[3] += 1
     return entries
 
 
@@ -387,13 +389,15 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                     ready.append(into)
             if not retain_graph:
                 node._stamp = None
-                node._held = None           # its saved inputs may be written again
-                # As PyTorch frees saved tensors at backward(): a node only this graph holds (not
-                # the caller, whose tensors keep their data) gives its big array back now, not
-                # when the caller drops the root (the next forward pass would run beside it).
-                if (release and node._data.size >= release_size
-                        and getrefcount(node) == entry[3] + _PASS_REFERENCES):
-                    family.release_data(node)
+                if release:
+                    node._held = None       # its saved inputs may be written again
+                    # As PyTorch frees saved tensors at backward(): a node only this graph holds
+                    # (not the caller, whose tensors keep their data) gives its big array back
+                    # now, not when the caller drops the root (the next forward pass would run
+                    # beside it).
+                    if (node._data.size >= release_size
+                            and getrefcount(node) == entry[3] + _PASS_REFERENCES):
+                        family.release_data(node)
     finally:
         mode.grad_enabled = previous
     return found

@@ -7,11 +7,13 @@ class Node:
 
     # The fields every node needs are slots, filled once by _set. Rare ones (a label, a
     # scope, a forward-mode tangent, retain_grad, a data version) are class defaults that
-    # go into the instance's __dict__ only when set: a node made by an op fills 8 fields,
+    # go into the instance's __dict__ only when set: a node made by an op fills 7 fields,
     # not 12, which matters both to build speed and to the cyclic collector, which visits
     # every field of every node of a large graph each time it runs.
     __slots__ = ("_data", "_grad", "requires_grad", "_op", "_params", "_parents", "_stamp",
                  "_held", "__dict__", "__weakref__")
+    # _held is written, never read: a family that protects saved inputs (Tensor: saved.py) puts
+    # there what keeps them so, and backward clears it; left unset otherwise
     label = ""
     _scope = ()             # names of the scope() blocks the node was made in
     _tangent = None         # forward mode (jvp): d node / d inputs along the tangents
@@ -31,7 +33,6 @@ class Node:
         self._params = params
         self._parents = parents
         self._stamp = stamp
-        self._held = None   # what keeps the arrays this node's op saved unchanged (Tensor: saved.py)
         if scope:
             self._scope = scope
 

@@ -199,7 +199,6 @@ class Tensor(Node):
             t._scope = scope
         if op is None:
             t.requires_grad = False
-            t._held = None
             return t
         t.requires_grad = True
         # a leaf's array may be the caller's: it stays locked while t is pending (saved.py)
@@ -211,12 +210,10 @@ class Tensor(Node):
                 ref = _HOLDS.get(id(b._data))
                 held = None if ref is None else ref()
                 t._held = held if held is not None else _hold(b)
-            else:
-                t._held = None
         elif len(parents) == 1:
-            t._held = _hold(parents[0]) if parents[0]._op is None else None
+            if parents[0]._op is None:
+                t._held = _hold(parents[0])
         else:
-            t._held = None
             saved.hold_leaves(t, parents)
         return t
 
