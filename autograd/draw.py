@@ -40,6 +40,7 @@ from graphviz.quoting import a_list
 
 from . import engine
 from .node import Node
+from .saved import ReleasedData, released_error
 
 __all__ = ["draw_graph", "render_graph", "GraphvizNotFound"]
 
@@ -60,7 +61,12 @@ def graph_nodes(root):
 
 
 def is_tensor(node):
-    return isinstance(node._data, np.ndarray)
+    return isinstance(node._data, (np.ndarray, ReleasedData))
+
+
+def is_released(node):
+    """True for a tensor whose array backward() gave back (only its shape and dtype remain)."""
+    return type(node._data) is ReleasedData
 
 
 def size_of(node):
@@ -107,6 +113,8 @@ def shape_text(node):
 
 def value_text(node, digits=4):
     """A Value's number, or a tensor's values (small) or min / mean / max (big)."""
+    if is_released(node):
+        return "(released by backward)"
     return summarize(node._data, digits) if is_tensor(node) else format_number(node._data, digits)
 
 
@@ -117,6 +125,9 @@ def node_vjp(node, g):
     division by zero gives IEEE inf/nan, as in backward().
     """
     family, parents = node._family, node._parents
+    for n in (node,) + parents:
+        if is_released(n):          # never a derivative computed from missing values
+            raise released_error("draw_graph, explain", n)
     if not is_tensor(node):
         try:
             return list(node._op.vjp(family.raw_ns, node._params, g, node._data,

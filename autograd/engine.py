@@ -21,7 +21,9 @@ accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
 import gc
+import sys
 import threading
+import weakref
 from itertools import repeat
 from contextlib import contextmanager
 
@@ -85,6 +87,15 @@ MODE = _CurrentMode()
 # stamps the count when its op runs; backward compares stamps to spot data that
 # changed under a pending graph with one integer test per node.
 DATA_WRITES = [0]
+
+# The tensors whose saved arrays were handed out writable (Tensor.data) and may have been
+# written since (see saved.py); while any is out, backward checks every node, not only stamped ones.
+HANDED_OUT = weakref.WeakSet()
+
+# Where the backward pass itself holds a node it is done with: the `node` variable, the key of
+# `entries`, the entry list, and sys.getrefcount's argument. One more reference than these and
+# the node's children is someone else's (the caller's variable, another graph, a tracer).
+_PASS_REFERENCES = 4
 
 
 @contextmanager
@@ -174,6 +185,8 @@ def apply(op, params, *parents):
         data = op.forward(family.raw_ns, params, first._data)
     elif len(parents) == 2:
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data)
+    elif len(parents) == 3:        # a layer's linear(x, W, b)
+        data = op.forward(family.raw_ns, params, first._data, parents[1]._data, parents[2]._data)
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
@@ -234,13 +247,17 @@ def toposort(root):
 
 
 def _pending_entries(root):
-    """For each node of root's graph that needs a gradient: [children left, gradient so far, node].
+    """For each node of root's graph that needs a gradient: [children left, gradient so far,
+    node, children].
 
     The backward pass visits a node once all its children are done (Kahn's
     algorithm), so it needs these counts, not a full ordering. One list per node
-    holds everything the pass updates, so an edge costs one dict lookup.
+    holds everything the pass updates, so an edge costs one dict lookup. The
+    last count stays as it is: the pass compares it with the node's references
+    to tell a node only the graph holds (see _backward).
     """
-    entries = {root: [0, None, root]}
+    entries = {root: [0, None, root, 0]}
+    count_edges = root._family.release_data is not None     # only families that release need it
     stack = [root]
     while stack:
         node = stack.pop()
@@ -253,10 +270,12 @@ def _pending_entries(root):
             if p._requires_grad:
                 entry = entries.get(p)
                 if entry is None:
-                    entries[p] = [1, None, p]
+                    entries[p] = [1, None, p, 1]
                     stack.append(p)
                 else:
                     entry[0] += 1
+                    if count_edges:
+                        entry[3] += 1
     return entries
 
 
@@ -284,6 +303,9 @@ def backward_pass(root, seed, retain_graph=False, create_graph=False, wrt=None, 
             gc.enable()
 
 
+getrefcount = sys.getrefcount
+
+
 def _backward(root, seed, retain_graph, create_graph, wrt, visit):
     family = root._family
     entries = _pending_entries(root)
@@ -293,7 +315,10 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
     found = [None] * (0 if wrt is None else len(wrt))
     keep_all = family.keeps_all_grads
     deposit, fit_grad, check_versions = family.deposit, family.fit_grad, family.check_versions
-    writes = DATA_WRITES[0]
+    # arrays handed out writable since the forward pass: compare every node, whatever its stamp
+    writes = DATA_WRITES[0] if not HANDED_OUT else None
+    release = not retain_graph and family.release_data is not None
+    release_size = family.release_min_size
     deposited = set()
     ready = [entries[root]]
     mode = PER_THREAD.mode
@@ -337,10 +362,14 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                             pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
                     except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
                         pgs = family.ieee_vjp(op, node, g)
+                    a = b = None                # the release test below counts references to a node
                 else:
                     try:
                         if len(parents) == 1:
                             pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
+                        elif len(parents) == 3:     # a layer's linear(x, W, b)
+                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data,
+                                         parents[1]._data, parents[2]._data)
                         else:
                             pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
                     except ZeroDivisionError:
@@ -364,6 +393,15 @@ def _backward(root, seed, retain_graph, create_graph, wrt, visit):
                     ready.append(into)
             if not retain_graph:
                 node._stamp = None
+                if release:
+                    node._held = None       # its saved inputs may be written again
+                    # As PyTorch frees saved tensors at backward(): a node only this graph holds
+                    # (not the caller, whose tensors keep their data) gives its big array back
+                    # now, not when the caller drops the root (the next forward pass would run
+                    # beside it).
+                    if (node._data.size >= release_size
+                            and getrefcount(node) == entry[3] + _PASS_REFERENCES):
+                        family.release_data(node)
     finally:
         mode.grad_enabled = previous
     return found

@@ -11,7 +11,9 @@ class Node:
     # not 12, which matters both to build speed and to the cyclic collector, which visits
     # every field of every node of a large graph each time it runs.
     __slots__ = ("_data", "_grad", "_requires_grad", "_op", "_params", "_parents", "_stamp",
-                 "__dict__", "__weakref__")
+                 "_held", "__dict__", "__weakref__")
+    # _held is written, never read: a family that protects saved inputs (Tensor: saved.py) puts
+    # there what keeps them so, and backward clears it; left unset otherwise
     label = ""
     _scope = ()             # names of the scope() blocks the node was made in
     _tangent = None         # forward mode (jvp): d node / d inputs along the tangents
@@ -83,4 +85,6 @@ class Node:
                                 # (or a retained one's) when keeps_all_grads is False
 
     check_versions = None       # a function(node) for families whose data can change in place
+    release_data = None         # a function(node) dropping a consumed node's data, for families
+    release_min_size = 0        # whose data has a .size: from this size up (small arrays stay)
     fit_grad = None             # a function(ns, g, parent) for families that broadcast
