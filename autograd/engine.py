@@ -90,7 +90,8 @@ DATA_WRITES = [0]
 
 # The tensors whose saved arrays were handed out writable (Tensor.data) and may have been
 # written since (see saved.py); while any is out, backward checks every node, not only stamped ones.
-HANDED_OUT = weakref.WeakSet()
+# Keyed by id: a WeakSet compares its members with ==, which is elementwise for tensors.
+HANDED_OUT = weakref.WeakValueDictionary()
 
 # Where the backward pass itself holds a node it is done with: the `node` variable, the key of
 # `entries`, the entry list, and sys.getrefcount's argument. One more reference than these and

@@ -19,6 +19,7 @@ and this module prevents both:
   saved tensors, the next forward pass does not run beside the last one's
   activations. Tensors the caller references keep their data.
 """
+import contextlib
 import weakref
 
 import numpy as np
@@ -97,6 +98,33 @@ class _Hold:
                 forget_copy(leaf)
 
 
+@contextlib.contextmanager
+def lifted(array):
+    """Lift the lock for a write the engine tracks itself: a Tensor's in-place operator moves the
+    version and notes the written memory, so every pending node that saved the array (or a view
+    of it) refuses backward(), as in PyTorch. `array` may be a view of a locked array."""
+    chain = [array]
+    while isinstance(chain[-1].base, np.ndarray):
+        chain.append(chain[-1].base)
+    held = [a for a in chain if (h := _current_hold(a)) is not None and h.locked]
+    if not held:
+        yield
+        return
+    opened = []
+    for a in reversed(chain):           # a view can be made writable only under a writable base
+        if not a.flags.writeable and (a is array or any(a is h for h in held) or opened):
+            try:
+                a.flags.writeable = True
+                opened.append(a)
+            except ValueError:          # an array someone else keeps read-only
+                break
+    try:
+        yield
+    finally:
+        for a in reversed(opened):
+            a.flags.writeable = False
+
+
 def _current_hold(array):
     ref = HOLDS.get(id(array))
     return None if ref is None else ref()
@@ -132,7 +160,7 @@ def hand_out(node):
     """`node.data` is being handed out while a pending graph saved it: writable, with a copy to compare."""
     if node._saved_copy is None:
         node._saved_copy = node._data.copy()
-        engine.HANDED_OUT.add(node)
+        engine.HANDED_OUT[id(node)] = node
         if node._op is None:            # a leaf's copy goes when the lock does
             current = _current_hold(node._data)
             current.unlock()
@@ -142,7 +170,7 @@ def hand_out(node):
 def forget_copy(node):
     if node._saved_copy is not None:
         node._saved_copy = None
-        engine.HANDED_OUT.discard(node)
+        engine.HANDED_OUT.pop(id(node), None)
 
 
 def changed_since_forward(node):

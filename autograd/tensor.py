@@ -557,19 +557,20 @@ class Tensor(Node):
                 f"{where}: a leaf Variable that requires grad is being used in an in-place "
                 f"operation (the tensor {_describe(self)}); change its data inside `with no_grad():` "
                 f"(as an optimiser does), or write x = x {op.name} y for a new tensor")
-        if not self._data.flags.writeable:
-            raise RuntimeError(
-                f"{where}: the data of the tensor {_describe(self)} is read-only (a graph waiting for "
-                f"backward() may hold it, or it was given read-only); write x = x {op.name} y")
-        if records or mode.hooked:      # the op's rules give the gradient, tangent and checks
-            self._record_inplace(op, ufunc, other, where)
-        else:
-            try:
-                ufunc(self._data, other._data, out=self._data, casting="same_kind")
-            except TypeError:
-                raise _inplace_dtype_error(where, ufunc, self, other) from None
-            except ValueError:
-                raise _inplace_shape_error(where, self, other) from None
+        with saved.lifted(self._data):     # the version check below takes over from the lock
+            if not self._data.flags.writeable:
+                raise RuntimeError(
+                    f"{where}: the data of the tensor {_describe(self)} is read-only (a view of an array "
+                    f"a graph waiting for backward() holds, or given read-only); write x = x {op.name} y")
+            if records or mode.hooked:      # the op's rules give the gradient, tangent and checks
+                self._record_inplace(op, ufunc, other, where)
+            else:
+                try:
+                    ufunc(self._data, other._data, out=self._data, casting="same_kind")
+                except TypeError:
+                    raise _inplace_dtype_error(where, ufunc, self, other) from None
+                except ValueError:
+                    raise _inplace_shape_error(where, self, other) from None
         _note_write(self)
         return self
 
