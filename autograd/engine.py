@@ -21,6 +21,8 @@ accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
 import gc
+import sys
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
@@ -42,6 +44,16 @@ if TYPE_CHECKING:                   # node.py imports this module
 # stamps the count when its op runs; backward compares stamps to spot data that
 # changed under a pending graph with one integer test per node.
 DATA_WRITES = [0]
+
+# The tensors whose saved arrays were handed out writable (Tensor.data) and may have been
+# written since (see saved.py); while any is out, backward checks every node, not only stamped ones.
+# Keyed by id: a WeakSet compares its members with ==, which is elementwise for tensors.
+HANDED_OUT: weakref.WeakValueDictionary[int, "Node"] = weakref.WeakValueDictionary()
+
+# Where the backward pass itself holds a node it is done with: the `node` variable, the key of
+# `entries`, the entry list, and sys.getrefcount's argument. One more reference than these and
+# the node's children is someone else's (the caller's variable, another graph, a tracer).
+_PASS_REFERENCES = 4
 
 
 @contextmanager
@@ -138,6 +150,8 @@ def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
         data = op.forward(family.raw_ns, params, first._data)
     elif len(parents) == 2:
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data)
+    elif len(parents) == 3:        # a layer's linear(x, W, b)
+        data = op.forward(family.raw_ns, params, first._data, parents[1]._data, parents[2]._data)
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
@@ -202,7 +216,7 @@ def raw_vjp(node: "Node", g: Any) -> Any:
 
     Not yet fitted to the parents' shapes. A division by zero that Python floats refuse
     gives IEEE inf/nan instead, as NumPy would. The backward loop spells out its common
-    cases (one or two parents) for speed and comes here for the others.
+    cases (one to three parents) for speed and comes here for the others.
     """
     op, family = node._op, node._family
     if op is None:
@@ -214,13 +228,17 @@ def raw_vjp(node: "Node", g: Any) -> Any:
 
 
 def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
-    """For each node of root's graph that needs a gradient: [children left, gradient so far, node].
+    """For each node of root's graph that needs a gradient: [children left, gradient so far,
+    node, children].
 
     The backward pass visits a node once all its children are done (Kahn's
     algorithm), so it needs these counts, not a full ordering. One list per node
-    holds everything the pass updates, so an edge costs one dict lookup.
+    holds everything the pass updates, so an edge costs one dict lookup. The
+    last count stays as it is: the pass compares it with the node's references
+    to tell a node only the graph holds (see _backward).
     """
-    entries: dict[Node, list[Any]] = {root: [0, None, root]}
+    entries: dict[Node, list[Any]] = {root: [0, None, root, 0]}
+    count_edges = root._family.release_data is not None     # only families that release need it
     stack = [root]
     while stack:
         node = stack.pop()
@@ -233,10 +251,12 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
             if p._requires_grad:
                 entry = entries.get(p)
                 if entry is None:
-                    entries[p] = [1, None, p]
+                    entries[p] = [1, None, p, 1]
                     stack.append(p)
                 else:
                     entry[0] += 1
+                    if count_edges:
+                        entry[3] += 1
     return entries
 
 
@@ -265,6 +285,9 @@ def backward_pass(root: "Node", seed: Any, retain_graph: bool = False, create_gr
             gc.enable()
 
 
+getrefcount = sys.getrefcount
+
+
 def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
               wrt: Sequence["Node"] | None, visit: Callable[..., None] | None) -> list[Any]:
     family = root._family
@@ -275,7 +298,10 @@ def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
     found = [None] * (0 if wrt is None else len(wrt))
     keep_all = family.keeps_all_grads
     deposit, fit_grad, check_versions = family.deposit, family.fit_grad, family.check_versions
-    writes = DATA_WRITES[0]
+    # arrays handed out writable since the forward pass: compare every node, whatever its stamp
+    writes = DATA_WRITES[0] if not HANDED_OUT else None
+    release = not retain_graph and family.release_data is not None
+    release_size = family.release_min_size
     deposited: set[Node] = set()
     pgs: Iterable[Any]
     ready = [entries[root]]
@@ -323,13 +349,18 @@ def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
                             pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
                     except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
                         pgs = family.ieee_vjp(op, node, g)
-                elif len(parents) == 1:
+                    a = b = None                # the release test below counts references to a node
+                else:
                     try:
-                        pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
+                        if len(parents) == 1:
+                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
+                        elif len(parents) == 3:     # a layer's linear(x, W, b)
+                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data,
+                                         parents[1]._data, parents[2]._data)
+                        else:
+                            pgs = raw_vjp(node, g)
                     except ZeroDivisionError:
                         pgs = family.ieee_vjp(op, node, g)
-                else:
-                    pgs = raw_vjp(node, g)
                 if checking:
                     anomaly.check_backward(op, pgs, node, parents)
                 if visit is not None:
@@ -348,6 +379,15 @@ def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
                     ready.append(into)
             if not retain_graph:
                 node._stamp = None
+                if release:
+                    node._held = None       # its saved inputs may be written again
+                    # As PyTorch frees saved tensors at backward(): a node only this graph holds
+                    # (not the caller, whose tensors keep their data) gives its big array back
+                    # now, not when the caller drops the root (the next forward pass would run
+                    # beside it).
+                    if (node._data.size >= release_size
+                            and getrefcount(node) == entry[3] + _PASS_REFERENCES):
+                        family.release_data(node)
     finally:
         mode.grad_enabled = previous
         mode.backward_op = previous_backward_op

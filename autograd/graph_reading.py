@@ -9,6 +9,7 @@ import numpy as np
 
 from . import engine
 from .node import Node
+from .saved import ReleasedData, released_error
 
 SMALL_TENSOR = 6          # tensors with at most this many elements show their values
 
@@ -24,7 +25,12 @@ def graph_nodes(root):
 
 
 def is_tensor(node):
-    return isinstance(node._data, np.ndarray)
+    return isinstance(node._data, (np.ndarray, ReleasedData))
+
+
+def is_released(node):
+    """True for a tensor whose array backward() gave back (only its shape and dtype remain)."""
+    return type(node._data) is ReleasedData
 
 
 def size_of(node):
@@ -71,6 +77,8 @@ def shape_text(node):
 
 def value_text(node, digits=4):
     """A Value's number, or a tensor's values (small) or min / mean / max (big)."""
+    if is_released(node):
+        return "(released by backward)"
     return summarize(node._data, digits) if is_tensor(node) else format_number(node._data, digits)
 
 
@@ -81,6 +89,9 @@ def node_vjp(node, g):
     division by zero gives IEEE inf/nan, as in backward().
     """
     family, parents = node._family, node._parents
+    for n in (node,) + parents:
+        if is_released(n):          # never a derivative computed from missing values
+            raise released_error("draw_graph, explain", n)
     with np.errstate(all="ignore"):     # a picture should not warn about inf or nan
         pgs = engine.raw_vjp(node, g)
     if not is_tensor(node):

@@ -16,7 +16,9 @@ class Node:
     # not 12, which matters both to build speed and to the cyclic collector, which visits
     # every field of every node of a large graph each time it runs.
     __slots__ = ("_data", "_grad", "_requires_grad", "_op", "_params", "_parents", "_stamp",
-                 "__dict__", "__weakref__")
+                 "_held", "__dict__", "__weakref__")
+    # _held is written, never read: a family that protects saved inputs (Tensor: saved.py) puts
+    # there what keeps them so, and backward clears it; left unset otherwise
     _data: Any              # a float (Value) or an ndarray (Tensor)
     _grad: Any
     _requires_grad: bool
@@ -24,6 +26,7 @@ class Node:
     _params: Any            # the op's parameters (an axis, a shape, ...)
     _parents: tuple["Node", ...]
     _stamp: int | None      # DATA_WRITES when the op ran; None once backward released the graph
+    _held: Any
     label = ""
     _scope: tuple[str, ...] = ()  # names of the scope() blocks the node was made in
     _tangent: Any = None    # forward mode (jvp): d node / d inputs along the tangents
@@ -102,5 +105,9 @@ class Node:
 
     # a function(node) for families whose data can change in place
     check_versions: ClassVar[Callable[..., None] | None] = None
+    # a function(node) dropping a consumed node's data, for families whose data has a .size:
+    # from release_min_size up (small arrays stay)
+    release_data: ClassVar[Callable[..., None] | None] = None
+    release_min_size: ClassVar[int] = 0
     # a function(ns, g, parent) for families that broadcast
     fit_grad: ClassVar[Callable[..., Any] | None] = None

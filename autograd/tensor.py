@@ -10,13 +10,14 @@ import weakref
 
 import numpy as np
 
-from . import engine, ops
+from . import engine, ops, saved
 from . import tensor_ops as T
 from .engine import apply
 from .node import Node
 from .tensor_ops import NumpyNS
 
 _new = object.__new__
+_hold, _HOLDS = saved.hold, saved.HOLDS
 
 
 class IndexOutOfRange(IndexError, ValueError):
@@ -95,6 +96,8 @@ class Tensor(Node):
     __slots__ = ()
     __array_ufunc__ = None        # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
     raw_ns = NumpyNS
+    # what pending graphs saved (see saved.py): class defaults until set
+    _saved_copy = None            # its array as the pending graph saw it, when handed out by .data
 
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
         arr = _as_array("Tensor", data, dtype)
@@ -113,10 +116,19 @@ class Tensor(Node):
 
     @property
     def data(self):
+        if self._op is not None or id(self._data) in _HOLDS:
+            if type(self._data) is saved.ReleasedData:
+                raise saved.released_error("Tensor.data", self)
+            if saved.pending(self):
+                saved.hand_out(self)        # writable, and backward() checks it was not written
+            else:
+                saved.forget_copy(self)
         return self._data
 
     @data.setter
     def data(self, new):
+        if new is not self._data:
+            saved.forget_copy(self)         # the version below tells backward() instead
         # `p.data -= step` hands back the same array, changed in place: nothing to check
         self._data = new if new is self._data else self._checked(new)
         # a pending backward that used the old data will refuse (see engine.DATA_WRITES)
@@ -233,12 +245,12 @@ class Tensor(Node):
         return np.asarray(fn(self._data, axis=axis, keepdims=bool(keepdims)))
 
     def numpy(self):
-        return self._data
+        return self.data
 
     def __array__(self, dtype=None, copy=None):
         """NumPy 2's protocol: copy=True always copies (np.array(t), np.copy(t) must not alias
         the data a graph saved), copy=False never does, None copies only to change dtype."""
-        data = self._data
+        data = self.data        # a pending tensor's array is handed out (backward checks it), as by .data
         if dtype is not None and np.dtype(dtype) != data.dtype:
             if copy is False:
                 raise ValueError(f"Tensor.__array__: converting dtype {data.dtype} to {np.dtype(dtype)} "
@@ -263,7 +275,10 @@ class Tensor(Node):
             extra = ", requires_grad=True"
         if self.label:
             extra += f", label={self.label!r}"
-        body = np.array2string(self._data, separator=", ", precision=4, threshold=20)
+        if type(self._data) is saved.ReleasedData:
+            body = repr(self._data)
+        else:
+            body = np.array2string(self._data, separator=", ", precision=4, threshold=20)
         return f"Tensor({body}{extra})"
 
     # Family hooks used by the engine -------------------------------------
@@ -272,18 +287,47 @@ class Tensor(Node):
         """A node around array `x`: a constant leaf, or the output of `op` when op is given."""
         if type(x) is not np.ndarray:
             x = np.asarray(x)          # NumPy returns scalars, not 0-d arrays, from reductions
+        # Node._set's stores, inlined: this runs once per op, and a call costs as much as the hold
         t = _new(Tensor)
-        t._set(x, op is not None, op, params, parents, stamp, scope)
+        t._data = x
+        t._grad = None
+        t._op = op
+        t._params = params
+        t._parents = parents
+        t._stamp = stamp
+        if scope:
+            t._scope = scope
+        if op is None:
+            t._requires_grad = False
+            return t
+        t._requires_grad = True
+        # a leaf's array may be the caller's: it stays locked while t is pending (saved.py)
+        if len(parents) == 2:           # the common cases spelled out
+            a, b = parents
+            if a._op is None:
+                t._held = (_hold(a), _hold(b)) if b._op is None else _hold(a)
+            elif b._op is None:         # a constant operand: _hold(b), its lookup inlined
+                ref = _HOLDS.get(id(b._data))
+                held = None if ref is None else ref()
+                t._held = held if held is not None else _hold(b)
+        elif len(parents) == 1:
+            if parents[0]._op is None:
+                t._held = _hold(parents[0])
+        else:
+            saved.hold_leaves(t, parents)
         return t
 
     @staticmethod
     def check_versions(node):
         for p in node._parents:
-            if p._version > node._stamp or (_WRITTEN_MEMORY and _written_since(p._data, node._stamp)):
-                raise RuntimeError(
-                    f"backward: the data of the tensor {_describe(p)} was modified after op "
-                    f"'{node._op.name}' used it; the gradient would be wrong. Recompute the "
-                    f"forward pass after changing data.")
+            if (p._version > node._stamp or (_WRITTEN_MEMORY and _written_since(p._data, node._stamp))
+                    or saved.changed_since_forward(p)):
+                raise _modified_error(p, node)
+        if saved.changed_since_forward(node):     # rules that reuse the output read it too
+            raise _modified_error(node, node)
+
+    release_data = staticmethod(saved.release_data)
+    release_min_size = saved.RELEASE_MIN_SIZE
 
     @staticmethod
     def fit_grad(ns, g, parent):
@@ -519,19 +563,20 @@ class Tensor(Node):
                 f"{where}: a leaf Variable that requires grad is being used in an in-place "
                 f"operation (the tensor {_describe(self)}); change its data inside `with no_grad():` "
                 f"(as an optimiser does), or write x = x {op.name} y for a new tensor")
-        if not self._data.flags.writeable:
-            raise RuntimeError(
-                f"{where}: the data of the tensor {_describe(self)} is read-only (a graph waiting for "
-                f"backward() may hold it, or it was given read-only); write x = x {op.name} y")
-        if records or mode.hooked:      # the op's rules give the gradient, tangent and checks
-            self._record_inplace(op, ufunc, other, where)
-        else:
-            try:
-                ufunc(self._data, other._data, out=self._data, casting="same_kind")
-            except TypeError:
-                raise _inplace_dtype_error(where, ufunc, self, other) from None
-            except ValueError:
-                raise _inplace_shape_error(where, self, other) from None
+        with saved.lifted(self._data):     # the version check below takes over from the lock
+            if not self._data.flags.writeable:
+                raise RuntimeError(
+                    f"{where}: the data of the tensor {_describe(self)} is read-only (a view of an array "
+                    f"a graph waiting for backward() holds, or given read-only); write x = x {op.name} y")
+            if records or mode.hooked:      # the op's rules give the gradient, tangent and checks
+                self._record_inplace(op, ufunc, other, where)
+            else:
+                try:
+                    ufunc(self._data, other._data, out=self._data, casting="same_kind")
+                except TypeError:
+                    raise _inplace_dtype_error(where, ufunc, self, other) from None
+                except ValueError:
+                    raise _inplace_shape_error(where, self, other) from None
         _note_write(self)
         return self
 
@@ -726,6 +771,12 @@ def _describe(t):
     return repr(t.label) if t.label else f"of shape {t.shape}"
 
 
+def _modified_error(t, node):
+    return RuntimeError(
+        f"backward: the data of the tensor {_describe(t)} was modified after op '{node._op.name}' "
+        f"used it; the gradient would be wrong. Recompute the forward pass after changing data.")
+
+
 def _inplace_shape_error(where, t, other):
     return ValueError(f"{where}: the result of shapes {t.shape} and {other.shape} broadcast together "
                       f"does not fit the tensor's shape {t.shape}")
@@ -797,13 +848,14 @@ def linear(x, weight, bias=None):
     weight is (out_features, in_features), bias (out_features,), x (..., in_features).
     """
     x, weight = _tensor("linear", x), _tensor("linear", weight)
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    x_shape, w_shape = x._data.shape, weight._data.shape    # not the properties: this runs per layer
+    if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
                          f"{weight.shape} (out_features, in_features)")
     parents = (x, weight)
     if bias is not None:
         bias = _tensor("linear", bias)
-        if bias.shape != (weight.shape[0],):
+        if bias._data.shape != (w_shape[0],):
             raise ValueError(f"linear: bias of shape {bias.shape} does not fit a weight of shape "
                              f"{weight.shape}; expected ({weight.shape[0]},)")
         parents += (bias,)

@@ -9,6 +9,7 @@ import platform
 
 import numpy as np
 
+import nn
 from autograd import trace
 from benchmarks import checking, cnn, memory, mlp, per_op, rnn, scalar
 from benchmarks.harness import interleaved_medians, print_table
@@ -19,21 +20,28 @@ def _row(figure, ours, reference, ratio, target, met):
 
 
 def mlp_rows(repeats):
+    """Raw Tensor ops and nn.MLP + SGD, each against the hand-written step timed beside it."""
     rows = []
-    for batch, limit in ((16, 1.3), (256, 1.05), (2048, 1.05)):
+    for batch, limit, nn_limit in ((16, 1.3, 1.15), (256, 1.05, 1.05), (2048, 1.05, 1.05)):
         for dtype in (np.float32, np.float64):
             rng = np.random.default_rng(0)
             arrays = mlp.make_arrays(rng, dtype)
             x, onehot = mlp.make_batch(rng, batch, dtype)
+            labels = onehot.argmax(axis=1)
             params = mlp.tensor_params(arrays)
+            model = mlp.nn_model(arrays)
+            opt = nn.optim.SGD(model.parameters(), lr=mlp.LR)
             number = max(4, 1024 // batch)     # each timed sample: several steps, at least ~10 ms
             t = interleaved_medians({"numpy": lambda: mlp.numpy_step(arrays, x, onehot),
-                                     "tensor": lambda: mlp.tensor_step(params, x, onehot)},
+                                     "tensor": lambda: mlp.tensor_step(params, x, onehot),
+                                     "nn": lambda: mlp.nn_step(model, opt, x, labels)},
                                     repeats=repeats, number=number)
-            ratio = t["tensor"] / t["numpy"]
-            rows.append(_row(f"1. MLP step, batch {batch}, {np.dtype(dtype).name}",
-                             f"{t['tensor'] * 1e3:.3f} ms", f"{t['numpy'] * 1e3:.3f} ms NumPy",
-                             f"{ratio:.2f}x", f"<= {limit}x", ratio <= limit))
+            name = f"batch {batch}, {np.dtype(dtype).name}"
+            for kind, figure, target in (("tensor", f"1. MLP step, {name}", limit),
+                                         ("nn", f"1. nn.MLP + SGD step, {name}", nn_limit)):
+                ratio = t[kind] / t["numpy"]
+                rows.append(_row(figure, f"{t[kind] * 1e3:.3f} ms", f"{t['numpy'] * 1e3:.3f} ms NumPy",
+                                 f"{ratio:.2f}x", f"<= {target}x", ratio <= target))
     return rows
 
 
@@ -79,12 +87,18 @@ def scalar_rows(repeats):
     ]
 
 
-def memory_row():
-    ours = sorted(memory.measure("tensor") for _ in range(3))[1]
-    ref = sorted(memory.measure("numpy") for _ in range(3))[1]
-    ratio = ours / ref
-    return _row("4. peak memory added, 20 steps, batch 2048 f32", f"{ours:.1f} MB", f"{ref:.1f} MB NumPy",
-                f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+def memory_rows():
+    figures = memory.median_figures()
+    ref = figures["lean"]["total"]
+    rows = []
+    for kind, what in (("tensor", "raw Tensor ops"), ("nn", "nn.MLP + SGD")):
+        ours = figures[kind]["total"]
+        phases = " / ".join(f"{figures[kind][p]:.1f}" for p in memory.PHASES)
+        rows.append(_row(f"4. peak memory added, 20 steps, b2048 f32, {what}", f"{ours:.1f} MB",
+                         f"{ref:.1f} MB lean NumPy", f"{ours / ref:.2f}x", "<= 1.5x", ours <= 1.5 * ref))
+        rows.append(["   its peak per phase, forward / backward / update", f"{phases} MB",
+                     " / ".join(f"{figures['lean'][p]:.1f}" for p in memory.PHASES) + " MB", "", "", ""])
+    return rows
 
 
 def gradcheck_rows():
@@ -117,7 +131,7 @@ GROUPS = {
     "mlp": lambda args: mlp_rows(args.repeats),
     "per_op": lambda args: per_op_rows(args.repeats),
     "scalar": lambda args: scalar_rows(max(3, args.repeats // 2)),
-    "memory": lambda args: [memory_row()],
+    "memory": lambda args: memory_rows(),
     "gradcheck": lambda args: [] if args.skip_gradcheck else gradcheck_rows(),
     "trace": lambda args: [traced_row(args.repeats)],
     "rnn": lambda args: [rnn_row(args.repeats)],

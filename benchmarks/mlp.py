@@ -76,3 +76,22 @@ def tensor_step(params, x, onehot, lr=LR):
     loss.backward()
     sgd_update(params, lr)
     return loss
+
+
+def nn_model(arrays):
+    """nn.MLP with the same weights as `arrays` (its own copies, in their dtype)."""
+    import nn
+    sizes = [arrays[0][0].shape[1]] + [w.shape[0] for w, _ in arrays]
+    model = nn.MLP(sizes, dtype=arrays[0][0].dtype)
+    for layer, (w, b) in zip(model[::2], arrays):
+        layer.weight.data, layer.bias.data = w.copy(), b.copy()
+    return model
+
+
+def nn_step(model, opt, x, labels):
+    """A training step as a user writes it with nn: integer labels, the optimiser's zero_grad and step."""
+    opt.zero_grad()
+    loss = cross_entropy(model(x), labels)
+    loss.backward()
+    opt.step()
+    return loss

@@ -138,9 +138,9 @@ class _BatchNorm(Module):
         x = as_input(x, self.weight.dtype)
         if x.ndim not in self.input_dims:
             shapes = " or ".join(f"{d}-D" for d in self.input_dims)
-            raise ValueError(f"expected a {shapes} input, got shape {x.shape}")
+            raise ValueError(f"{type(self).__name__}: expected a {shapes} input, got shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"the input of shape {x.shape} has {x.shape[1]} channels, expected num_features="
+            raise ValueError(f"{type(self).__name__}: the input of shape {x.shape} has {x.shape[1]} channels, expected num_features="
                              f"{self.num_features}")
         momentum = self.momentum
         if self.training:

@@ -45,7 +45,9 @@ class Linear(Module):
         self.bias = _uniform_parameter(rng, bound, (out_features,), dtype) if bias else None
 
     def forward(self, x):
-        return linear(as_input(x, self.weight.dtype), self.weight, self.bias)    # one op: x W^T + b
+        if not isinstance(x, Tensor):       # checked here: the dtype lookup is per batch
+            x = as_input(x, self.weight.dtype)
+        return linear(x, self.weight, self.bias)    # one op: x W^T + b
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

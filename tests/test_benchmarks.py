@@ -34,3 +34,25 @@ def test_hand_written_lstm_matches_nn_lstm():
     np.testing.assert_allclose(out.data, hand_out, rtol=1e-12, atol=1e-15)
     for p, g in zip(model.parameters(), hand_grads):
         np.testing.assert_allclose(p.grad, g, rtol=1e-10, atol=1e-14)
+
+
+def test_memory_references_and_the_nn_step_make_the_same_update():
+    """The lean hand-written step (benchmarks/memory.py), raw Tensor ops and nn.MLP + SGD."""
+    import nn
+    from benchmarks import memory
+    rng = np.random.default_rng(5)
+    sizes = (12, 8, 6, 4)
+    arrays = mlp.make_arrays(rng, np.float64, sizes=sizes)
+    x, onehot = mlp.make_batch(rng, 5, np.float64, sizes=sizes)
+    lean = [(w.copy(), b.copy()) for w, b in arrays]
+    for phase in memory.lean_phases(lean, x, onehot, mlp.LR):
+        phase()
+    params = mlp.tensor_params(arrays)
+    mlp.tensor_step(params, x, onehot)
+    model = mlp.nn_model(arrays)
+    mlp.nn_step(model, nn.optim.SGD(model.parameters(), lr=mlp.LR), x, onehot.argmax(axis=1))
+    for (w, b), (tw, tb), layer in zip(lean, params, model[::2]):
+        for ours in (tw.data, layer.weight.data):
+            np.testing.assert_allclose(ours, w, rtol=1e-12)
+        for ours in (tb.data, layer.bias.data):
+            np.testing.assert_allclose(ours, b, rtol=1e-12, atol=1e-15)

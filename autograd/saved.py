@@ -1,0 +1,179 @@
+"""What a pending graph saved, for `Tensor`: kept unchanged until its backward, released after.
+
+A backward rule reads the arrays its op saw in the forward pass (the inputs'
+`_data`, and its own output's). Two things can go wrong between the passes,
+and this module prevents both:
+
+- **A write into a saved array** would give a wrong gradient without an error.
+  The arrays of leaves a pending graph saved (a parameter's array, or the
+  caller's own array that `Tensor(arr)` shares) are made read-only when the op
+  runs, so a write through an old reference is refused by NumPy; the flag is
+  restored when the last pending node that saved them is consumed by
+  `backward()` or garbage-collected. An array handed out by `Tensor.data`
+  while a pending graph holds it is made writable again (an optimiser's
+  `p.data -= step` must work) and a copy is kept: `backward()` compares the two
+  and raises `RuntimeError` naming the tensor if they differ, so reading
+  `.data` costs a copy and writing costs an error, never a wrong gradient.
+- **Memory.** After `backward()` (without `retain_graph`) a node that only the
+  graph references gives its array back (`release_data`): as PyTorch frees
+  saved tensors, the next forward pass does not run beside the last one's
+  activations. Tensors the caller references keep their data.
+"""
+import contextlib
+import weakref
+
+import numpy as np
+
+from . import engine
+
+# Arrays smaller than this stay after backward: they cost little memory, and releasing costs time.
+RELEASE_MIN_SIZE = 4096
+
+
+class ReleasedData:
+    """Stands in for an array that backward() released: its shape and dtype, no values."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    def __repr__(self):
+        return f"<released by backward(): shape {self.shape}, {self.dtype}>"
+
+
+def release_data(node):
+    data = node._data
+    if type(data) is np.ndarray:
+        node._data = ReleasedData(data.shape, data.dtype)
+
+
+def released_error(where, node):
+    name = repr(node.label) if node.label else f"of shape {node._data.shape}"
+    return RuntimeError(
+        f"{where}: the data of the tensor {name} (made by '{node._op.name}') was released by "
+        f"backward(), as only the graph referenced it; keep a reference to the tensor, or pass "
+        f"retain_graph=True to backward(), to read it afterwards")
+
+
+# id(array) -> weakref to the _Hold that keeps the array locked (one per array, however many
+# leaves share it: Tensor(arr) twice gives two leaves and one array)
+HOLDS: dict[int, weakref.ref] = {}
+
+
+class _Hold:
+    """One array's lock while pending nodes saved it.
+
+    Every such node holds the array's one _Hold (its `_held`), and `HOLDS` holds
+    it only weakly: when the last of them is consumed by backward() (which drops
+    `_held`) or collected, reference counting deletes the _Hold and __del__
+    unlocks the array. A node pays one attribute store, not a callback of its own.
+    """
+
+    __slots__ = ("array", "locked", "copied", "__weakref__")
+
+    def __init__(self, array):
+        self.array, self.copied = array, None
+        self.locked = array.flags.writeable     # an array the caller made read-only stays theirs
+        if self.locked:
+            array.flags.writeable = False
+        HOLDS[id(array)] = weakref.ref(self)
+
+    def unlock(self):
+        if self.locked:
+            self.locked = False
+            try:
+                self.array.flags.writeable = True
+            except ValueError:      # a view of an array someone else keeps read-only: it stays so
+                pass
+
+    def __del__(self):
+        del HOLDS[id(self.array)]
+        self.unlock()
+        if self.copied is not None:
+            for leaf in self.copied:
+                forget_copy(leaf)
+
+
+@contextlib.contextmanager
+def lifted(array):
+    """Lift the lock for a write the engine tracks itself: a Tensor's in-place operator moves the
+    version and notes the written memory, so every pending node that saved the array (or a view
+    of it) refuses backward(), as in PyTorch. `array` may be a view of a locked array."""
+    chain = [array]
+    while isinstance(chain[-1].base, np.ndarray):
+        chain.append(chain[-1].base)
+    held = [a for a in chain if (h := _current_hold(a)) is not None and h.locked]
+    if not held:
+        yield
+        return
+    opened = []
+    for a in reversed(chain):           # a view can be made writable only under a writable base
+        if not a.flags.writeable and (a is array or any(a is h for h in held) or opened):
+            try:
+                a.flags.writeable = True
+                opened.append(a)
+            except ValueError:          # an array someone else keeps read-only
+                break
+    try:
+        yield
+    finally:
+        for a in reversed(opened):
+            a.flags.writeable = False
+
+
+def _current_hold(array):
+    ref = HOLDS.get(id(array))
+    return None if ref is None else ref()
+
+
+def hold(leaf):
+    """The _Hold of the leaf's array (made, and the array locked, if no pending node saved it)."""
+    ref = HOLDS.get(id(leaf._data))       # _current_hold, inlined: this runs per op
+    if ref is not None:
+        current = ref()
+        if current is not None:
+            return current
+    return _Hold(leaf._data)
+
+
+def hold_leaves(out, parents):
+    """Keep the arrays of `out`'s leaf parents locked while `out` is pending."""
+    holds = []
+    for p in parents:
+        if p._op is None:
+            holds.append(hold(p))
+    out._held = holds
+
+
+def pending(node):
+    """True while a graph that has not run backward() saved this tensor's array."""
+    if node._op is not None:
+        return node._stamp is not None
+    return _current_hold(node._data) is not None
+
+
+def hand_out(node):
+    """`node.data` is being handed out while a pending graph saved it: writable, with a copy to compare."""
+    if node._saved_copy is None:
+        node._saved_copy = node._data.copy()
+        engine.HANDED_OUT[id(node)] = node
+        if node._op is None:            # a leaf's copy goes when the lock does
+            current = _current_hold(node._data)
+            current.unlock()
+            current.copied = (current.copied or []) + [node]
+
+
+def forget_copy(node):
+    if node._saved_copy is not None:
+        node._saved_copy = None
+        engine.HANDED_OUT.pop(id(node), None)
+
+
+def changed_since_forward(node):
+    """True if the array of `node`, handed out by .data, no longer equals its copy."""
+    copy = node._saved_copy
+    return copy is not None and copy.tobytes() != node._data.tobytes()
