@@ -22,6 +22,7 @@ except ImportError:            # tqdm is optional: without it loops simply run s
 
 from ._arguments import (directory, finite_float, int_at_least, nonnegative_float,  # noqa: E402, F401
                          nonnegative_int, positive_float, positive_int, probability)
+from ._arguments import comma_separated, int_from_to, number_in  # noqa: E402, F401
 
 DPI = 100
 GALLERY_DPI = 72               # docs/img/ figures: a few tens of KB each
