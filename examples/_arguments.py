@@ -27,12 +27,35 @@ def int_at_least(low):
     return checked(int, lambda n: n >= low, f"an int >= {low}")
 
 
+def int_from_to(low, high):
+    return checked(int, lambda n: low <= n <= high, f"an int from {low} to {high}")
+
+
+def number_in(low, high):
+    """A float in the half-open interval [low, high)."""
+    return checked(float, lambda x: low <= x < high, f"a number in [{low}, {high})")
+
+
 positive_int = int_at_least(1)
 nonnegative_int = int_at_least(0)
 positive_float = checked(float, lambda x: 0 < x < math.inf, "a positive number")
 nonnegative_float = checked(float, lambda x: 0 <= x < math.inf, "a nonnegative number")
 finite_float = checked(float, math.isfinite, "a finite number")
-probability = checked(float, lambda p: 0 <= p < 1, "a number in [0, 1)")
+probability = number_in(0, 1)
+
+
+def comma_separated(item):
+    """An argparse type: a list of comma-separated values ("5,10,20"), each converted and checked by
+    `item` (one of the types above). The message names the whole list and what each value must be."""
+    requirement = f"comma-separated values, each {item.__name__}"
+
+    def convert(text):
+        try:
+            return [item(part) for part in text.split(",")]
+        except (ValueError, argparse.ArgumentTypeError):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}") from None
+    convert.__name__ = requirement
+    return convert
 
 
 def directory(text):

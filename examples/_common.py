@@ -21,11 +21,14 @@ except ImportError:            # tqdm is optional: without it loops simply run s
     tqdm = None
 
 from ._arguments import (  # noqa: E402, F401
+    comma_separated,
     directory,
     finite_float,
     int_at_least,
+    int_from_to,
     nonnegative_float,
     nonnegative_int,
+    number_in,
     positive_float,
     positive_int,
     probability,

@@ -26,12 +26,12 @@ def build_parser():
     p = _common.parser("cnn_digits", "Train a convolutional network on handwritten digits (sklearn's 8x8 "
                        "digits, or LeNet-5 on MNIST).", epochs=15, batch_size=32,
                        lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"))
-    p.add_argument("--mnist", metavar="DIR", help="read the four MNIST IDX files (raw or .gz) from DIR and "
-                                                  "train LeNet-5")
-    p.add_argument("--channels", type=int, nargs=2, default=[32, 64], metavar=("C1", "C2"),
+    p.add_argument("--mnist", metavar="DIR", type=_common.directory,
+                   help="read the four MNIST IDX files (raw or .gz) from DIR and train LeNet-5")
+    p.add_argument("--channels", type=_common.positive_int, nargs=2, default=[32, 64], metavar=("C1", "C2"),
                    help="channels of the two convolution stages (8x8 digits)")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--limit", type=int, help="use at most this many training images")
+    p.add_argument("--momentum", type=_common.nonnegative_float, default=0.9, help="SGD momentum")
+    p.add_argument("--limit", type=_common.positive_int, help="use at most this many training images")
     return p
 
 

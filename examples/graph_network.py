@@ -38,7 +38,7 @@ LABELLED = {1: 0, 34: 1}          # member -> faction (0: Mr. Hi, 1: Officer), t
 def build_parser():
     p = _common.parser("graph_network", "Semi-supervised node classification on Zachary's karate club.",
                        steps=(300, "Adam steps"), lr=(0.01, "Adam's rate"))
-    p.add_argument("--hidden", type=int, default=16, help="width of the first graph-convolution layer")
+    p.add_argument("--hidden", type=_common.positive_int, default=16, help="width of the first graph-convolution layer")
     return p
 
 
@@ -94,8 +94,6 @@ def plot(figs, A, embedding, truth, predicted, losses, accuracies):
 @_common.one_blas_thread
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
-    if args.steps < 1 or args.hidden < 1:
-        raise SystemExit("graph_network: --steps and --hidden must be positive")
     A, truth = adjacency(), factions()
     x = np.eye(N_MEMBERS)                                    # no features: each member is just itself
     labelled = np.array([m - 1 for m in LABELLED])

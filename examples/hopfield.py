@@ -27,11 +27,16 @@ SIDE = 16                       # the 8x8 digits drawn with 2x2 blocks: 256 unit
 
 def build_parser():
     p = _common.parser("hopfield", "Hopfield network: recall of digits, energy, capacity.")
-    p.add_argument("--digits", type=int, default=5, help="number of digits stored")
-    p.add_argument("--flip", type=float, default=0.10, help="fraction of units flipped in each corrupted copy")
-    p.add_argument("--trials", type=int, default=20, help="corrupted copies recalled per digit")
-    p.add_argument("--units", type=int, default=200, help="units N of the capacity experiment")
-    p.add_argument("--capacity-trials", type=int, default=4, help="random memories per pattern count")
+    # two at least: the digits are picked, and reported, by their overlap with each other
+    p.add_argument("--digits", type=_common.int_from_to(2, 10), default=5, help="number of digits stored")
+    # below one half: a copy with more than half of its units flipped is nearer the pattern's negative,
+    # which the network stores too
+    p.add_argument("--flip", type=_common.number_in(0, 0.5), default=0.10,
+                   help="fraction of units flipped in each corrupted copy")
+    p.add_argument("--trials", type=_common.positive_int, default=20, help="corrupted copies recalled per digit")
+    # at least 10: the capacity curve (P = 0.02 N to 0.3 N, rounded) then has points on both sides of 0.14 N
+    p.add_argument("--units", type=_common.int_at_least(10), default=200, help="units N of the capacity experiment")
+    p.add_argument("--capacity-trials", type=_common.positive_int, default=4, help="random memories per pattern count")
     return p
 
 
@@ -89,10 +94,10 @@ def capacity_curve(args, rng, counts):
     return exact, overlaps
 
 
-def plot_recall(figs, stored, chosen, examples):
+def plot_recall(figs, stored, chosen, examples, flip):
     fig, axes = figs.new(3, len(chosen), size=(1.8, 1.8))
     for col, (digit, (corrupted, recalled)) in enumerate(zip(chosen, examples)):
-        for row, (image, title) in enumerate(((stored[col], f"stored {digit}"), (corrupted, "10% flipped"),
+        for row, (image, title) in enumerate(((stored[col], f"stored {digit}"), (corrupted, f"{flip:.0%} flipped"),
                                               (recalled, "recalled"))):
             ax = axes[row, col]
             ax.imshow(image.reshape(SIDE, SIDE), cmap="gray_r", vmin=-1, vmax=1)
@@ -119,8 +124,6 @@ def plot_energy_capacity(figs, energies, counts, exact, overlaps, units):
 @_common.one_blas_thread
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
-    if not 2 <= args.digits <= 10 or not 0 <= args.flip < 0.5 or args.trials < 1 or args.units < 10:
-        raise SystemExit("hopfield: need 2 <= --digits <= 10, 0 <= --flip < 0.5, --trials >= 1, --units >= 10")
     rng = np.random.default_rng(args.seed)
     all_digits = digit_patterns()
     chosen = least_alike(all_digits, args.digits)
@@ -138,7 +141,7 @@ def main(argv=None):
 
     counts = sorted({max(1, round(r * args.units)) for r in np.linspace(0.02, 0.3, 15)})
     exact, overlaps = capacity_curve(args, rng, counts)
-    plot_recall(figs, stored, chosen, examples)
+    plot_recall(figs, stored, chosen, examples, args.flip)
     plot_energy_capacity(figs, energies, counts, exact, overlaps, args.units)
 
     numbers = {"digits stored": ", ".join(map(str, chosen)),

@@ -23,8 +23,6 @@ of --chunk steps, its state detach()ed between chunks, never sees the first symb
 
     python -m examples.memory
 """
-import argparse
-
 import numpy as np
 
 import nn
@@ -37,40 +35,23 @@ KINDS = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}
 # open and input gate closed (blocks i, f, g, o), the GRU's update gate z near 1 (blocks r, z, n), which
 # does both at once: h' = (1 - z) n + z h.
 REMEMBERING = {"LSTM": {0: -1.0, 1: 1.0}, "GRU": {1: 1.0}}
-
-
-def lengths(text):
-    """--lengths: comma-separated sequence lengths, each at least 2."""
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 2:
-        raise argparse.ArgumentTypeError(f"every length must be at least 2, got {text!r}")
-    return sorted(set(values))
-
-
-def positive(kind):
-    def parse(text):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-    return parse
+# A sequence has the flagged first symbol and at least one step of noise after it.
+SEQUENCE_LENGTH = _common.int_at_least(2)
 
 
 def build_parser():
     p = _common.parser("memory", "RNN, GRU and LSTM on a task whose answer lies T steps back.",
                        steps=(300, "Adam steps per layer and length"), batch_size=64, lr=(0.01, "Adam learning rate"))
-    p.add_argument("--lengths", type=lengths, default=[5, 10, 20, 40, 80], help="sequence lengths T")
-    p.add_argument("--hidden", type=positive(int), default=32, help="hidden units of every layer")
-    p.add_argument("--gate-bias", type=float, default=3.0,
+    p.add_argument("--lengths", type=_common.comma_separated(SEQUENCE_LENGTH), default=[5, 10, 20, 40, 80],
+                   help="sequence lengths T")
+    p.add_argument("--hidden", type=_common.positive_int, default=32, help="hidden units of every layer")
+    p.add_argument("--gate-bias", type=_common.finite_float, default=3.0,
                    help="initial bias (on each of bias_ih, bias_hh) of the LSTM's forget gate (minus it on the "
                         "input gate) and of the GRU's update gate; 0 is PyTorch's initialisation")
-    p.add_argument("--chunk", type=positive(int), default=5, help="truncated BPTT: steps per chunk")
-    p.add_argument("--tbptt-length", type=positive(int), default=20,
+    p.add_argument("--chunk", type=_common.positive_int, default=5, help="truncated BPTT: steps per chunk")
+    p.add_argument("--tbptt-length", type=SEQUENCE_LENGTH, default=20,
                    help="truncated BPTT: the sequence length it is tried on")
-    p.add_argument("--test-size", type=positive(int), default=1000, help="test sequences per length")
+    p.add_argument("--test-size", type=_common.positive_int, default=1000, help="test sequences per length")
     return p
 
 
@@ -181,6 +162,7 @@ def solved_lengths(accuracy, kind, solved=0.9, chance_margin=0.1):
 @_common.one_blas_thread
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
+    args.lengths = sorted(set(args.lengths))          # each length once, in the order of the figure's axis
     accuracy = {kind: {n: train(kind, n, args) for n in args.lengths} for kind in KINDS}
     tbptt = train("LSTM", args.tbptt_length, args, chunk=args.chunk)
     full = accuracy["LSTM"].get(args.tbptt_length)

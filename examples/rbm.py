@@ -21,10 +21,10 @@ from . import _common
 def build_parser():
     p = _common.parser("rbm", "A restricted Boltzmann machine on binarised digits (contrastive divergence).",
                        epochs=20, batch_size=20, lr=(0.05, "SGD's rate (momentum 0.5)"))
-    p.add_argument("--hidden", type=int, default=64, help="hidden units")
-    p.add_argument("--k", type=int, default=1, help="Gibbs steps of CD-k")
-    p.add_argument("--gibbs", type=int, default=500, help="Gibbs steps of each sample chain")
-    p.add_argument("--samples", type=int, default=16, help="samples drawn from the model")
+    p.add_argument("--hidden", type=_common.positive_int, default=64, help="hidden units")
+    p.add_argument("--k", type=_common.positive_int, default=1, help="Gibbs steps of CD-k")
+    p.add_argument("--gibbs", type=_common.positive_int, default=500, help="Gibbs steps of each sample chain")
+    p.add_argument("--samples", type=_common.positive_int, default=16, help="samples drawn from the model")
     return p
 
 
@@ -84,8 +84,6 @@ def plot(figs, errors, rbm, test_set, samples):
 @_common.one_blas_thread
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
-    if min(args.epochs, args.batch_size, args.hidden, args.k, args.gibbs, args.samples) < 1:
-        raise SystemExit("rbm: --epochs, --batch-size, --hidden, --k, --gibbs and --samples must be positive")
     rng = np.random.default_rng(args.seed)
     X, _ = _common.digits_data()
     binary = (X > 0.5).astype(np.float64)

@@ -6,6 +6,7 @@ import pytest
 EXAMPLES = ["digits", "logic_gates", "saturation", "vanishing_gradients", "overfitting", "loss_surface",
             "universal_approximation", "activations", "kinematics"]
 EXAMPLES += ["three_ways", "hopfield", "rbm", "graph_network"]
+EXAMPLES += ["cnn_digits", "memory", "finite_difference_error", "forward_vs_reverse"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
