@@ -82,7 +82,7 @@ def is_grad_enabled() -> bool:
     return bool(MODE.grad_enabled)
 
 
-class scope:  # noqa: N801  (used as a function, like no_grad)
+class scope:  # lower case: used like the function no_grad
     """Tag every node made inside the block with `name` (draw_graph groups by it).
 
     `with scope(name) as path:` gives the names of the enclosing blocks, outermost
