@@ -24,7 +24,7 @@ def read(path):
 def test_the_course_has_its_notebooks_in_order():
     assert [p.name for p in NOTEBOOKS] == [
         "01_neuron_and_activations.ipynb", "02_worked_example.ipynb", "03_backprop_by_hand.ipynb",
-        "04_digits.ipynb", "05_phenomena.ipynb"]
+        "04_digits.ipynb", "05_phenomena.ipynb", "06_three_ways.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
