@@ -14,6 +14,7 @@ have raised first. In the backward pass the incoming gradient is not seen by
 the check, so a NaN seed passed to `backward(grad=...)` is blamed on the
 last op of the graph.
 """
+
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ def detect_anomaly() -> Iterator[None]:
 
 def _first_bad(x: Any) -> str | None:
     """None if x is all finite, else a description of its first non-finite entry."""
-    data = getattr(x, "_data", x)      # a node's data, or a raw gradient
+    data = getattr(x, "_data", x)  # a node's data, or a raw gradient
     if isinstance(data, float):
         return None if math.isfinite(data) else f"{data}"
     data = np.asarray(data)
@@ -67,11 +68,13 @@ def check_forward(op: Any, out: Any, parents: Sequence[Any]) -> None:
     bad = _first_bad(out)
     if bad is not None and _inputs_finite(parents):
         outer = MODE.backward_op
-        during = "" if outer is None else (
-            f", while the backward pass of op '{outer.name}' was recorded (create_graph)")
+        during = (
+            "" if outer is None else (f", while the backward pass of op '{outer.name}' was recorded (create_graph)")
+        )
         raise FloatingPointError(
             f"detect_anomaly: op '{op.name}' produced {bad} in the forward pass from finite "
-            f"{_inputs(parents)}{_where(out)}{during}")
+            f"{_inputs(parents)}{_where(out)}{during}"
+        )
 
 
 def check_backward(op: Any, grads: Iterable[Any], node: Any, parents: Sequence[Any]) -> None:
@@ -81,4 +84,5 @@ def check_backward(op: Any, grads: Iterable[Any], node: Any, parents: Sequence[A
         if bad is not None and _inputs_finite(parents):
             raise FloatingPointError(
                 f"detect_anomaly: op '{op.name}' produced {bad} in the backward pass, in the "
-                f"gradient for its input {k} (its {_inputs(parents)}){_where(node)}")
+                f"gradient for its input {k} (its {_inputs(parents)}){_where(node)}"
+            )

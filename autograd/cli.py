@@ -11,6 +11,7 @@ has (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs), each with one
 argument. Anything else is refused with a message that underlines the part
 of the expression at fault.
 """
+
 import argparse
 import ast
 import math
@@ -25,21 +26,43 @@ from .walkthrough import walkthrough
 __all__ = ["parse_expression", "ExpressionError", "main"]
 
 FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs")
-MAX_EXPONENT = 100          # a constant exponent beyond this is refused: x ** 1e6 is a typo, not a lesson
-MAX_LENGTH = 2000           # characters; a longer expression is refused before parsing
+MAX_EXPONENT = 100  # a constant exponent beyond this is refused: x ** 1e6 is a typo, not a lesson
+MAX_LENGTH = 2000  # characters; a longer expression is refused before parsing
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-               "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
-_ALLOWED = ("allowed: numbers, the names given with --at, + - * / ** and parentheses, and "
-            + ", ".join(FUNCTIONS) + " of one argument")
+_ARITHMETIC = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+_ALLOWED = (
+    "allowed: numbers, the names given with --at, + - * / ** and parentheses, and "
+    + ", ".join(FUNCTIONS)
+    + " of one argument"
+)
 # What the refused kinds of syntax are called in messages; others use their ast class name.
 _KINDS = {
-    ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "a lambda",
-    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a comprehension", ast.Compare: "a comparison", ast.BoolOp: "and/or",
-    ast.IfExp: "an if-expression", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
-    ast.Set: "a set", ast.JoinedStr: "a string", ast.NamedExpr: "an assignment (:=)",
-    ast.Starred: "unpacking (*)", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "an if-expression",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "a string",
+    ast.NamedExpr: "an assignment (:=)",
+    ast.Starred: "unpacking (*)",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
 }
 _OPERATOR_HINTS = {ast.BitXor: " (write powers with **, not ^)", ast.FloorDiv: " (use /)"}
 
@@ -64,19 +87,19 @@ def parse_expression(text: str, variables: dict) -> tuple:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_expression: the expression must be a str, got {type(text).__name__}")
-    text = " ".join(text.split())           # one line, so the ^^^ marks line up
+    text = " ".join(text.split())  # one line, so the ^^^ marks line up
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression has {len(text)} characters; at most {MAX_LENGTH} are read")
     for name in variables:
         if not name.isidentifier() or name in FUNCTIONS:
-            raise ExpressionError(f"--at {name}=...: a variable needs a name like x or w1, not a "
-                                  f"function's name")
+            raise ExpressionError(f"--at {name}=...: a variable needs a name like x or w1, not a function's name")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         column = max(0, (exc.offset or 1) - 1)
-        raise ExpressionError(f"the expression is not valid syntax ({exc.msg})\n  {text}\n  "
-                              f"{' ' * column}^\n{_ALLOWED}") from None
+        raise ExpressionError(
+            f"the expression is not valid syntax ({exc.msg})\n  {text}\n  {' ' * column}^\n{_ALLOWED}"
+        ) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply to read") from None
     leaves = {name: Value(float(v), label=name) for name, v in variables.items()}
@@ -87,11 +110,9 @@ def parse_expression(text: str, variables: dict) -> tuple:
         raise ExpressionError("the expression is nested too deeply to read") from None
     unused = [name for name in variables if name not in used]
     if unused:
-        raise ExpressionError(f"--at gives {', '.join(unused)}, which the expression does not use "
-                              f"(a typo?)\n  {text}")
+        raise ExpressionError(f"--at gives {', '.join(unused)}, which the expression does not use (a typo?)\n  {text}")
     if not isinstance(root, Value):
-        raise ExpressionError(f"the expression has no variable, so there is nothing to "
-                              f"differentiate\n  {text}")
+        raise ExpressionError(f"the expression has no variable, so there is nothing to differentiate\n  {text}")
     root.label = "f"
     return root, leaves
 
@@ -124,7 +145,7 @@ class _Builder:
         raise self.refuse(node, f"{what} is not allowed in an expression")
 
     def number(self, node):
-        if type(node.value) not in (int, float):    # bool, str, bytes, complex, None, ...
+        if type(node.value) not in (int, float):  # bool, str, bytes, complex, None, ...
             raise self.refuse(node, f"{node.value!r} is not a number this engine differentiates")
         try:
             value = float(node.value)
@@ -145,8 +166,9 @@ class _Builder:
             raise self.refuse(node, f"{node.id} is a function: write {node.id}(...)")
         if node.id not in self.leaves:
             given = ", ".join(self.leaves) or "none"
-            raise self.refuse(node, f"{node.id} is not a variable: give its value with --at "
-                                    f"{node.id}=... (variables given: {given})")
+            raise self.refuse(
+                node, f"{node.id} is not a variable: give its value with --at {node.id}=... (variables given: {given})"
+            )
         self.used.add(node.id)
         return self.leaves[node.id]
 
@@ -157,11 +179,10 @@ class _Builder:
             raise self.refuse(node, f"this operator is not allowed{hint}")
         a, b = self.build(node.left), self.build(node.right)
         if op == "**" and not isinstance(b, Value) and abs(b) > MAX_EXPONENT:
-            raise self.refuse(node.right, f"the exponent {b:g} is too large (at most {MAX_EXPONENT} "
-                                          f"in size)")
+            raise self.refuse(node.right, f"the exponent {b:g} is too large (at most {MAX_EXPONENT} in size)")
         if isinstance(a, Value) or isinstance(b, Value):
             return _ARITHMETIC[op](a, b)
-        with no_grad():                             # a constant part: Value's IEEE arithmetic
+        with no_grad():  # a constant part: Value's IEEE arithmetic
             return self.constant(node, _ARITHMETIC[op](Value(a), b).data)
 
     def call(self, node):
@@ -174,15 +195,16 @@ class _Builder:
         arg = self.build(node.args[0])
         if isinstance(arg, Value):
             return getattr(arg, func.id)()
-        with no_grad():                             # a function of a constant is a constant
+        with no_grad():  # a function of a constant is a constant
             return self.constant(node, getattr(Value(arg), func.id)().data)
 
 
 def _source(text, node):
-    return text[node.col_offset:node.end_col_offset]
+    return text[node.col_offset : node.end_col_offset]
 
 
 # The command line -----------------------------------------------------------------------
+
 
 def _assignment(text):
     name, sep, value = text.partition("=")
@@ -201,23 +223,35 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m autograd",
         description="Try an expression without writing a program: step through its backward pass "
-                    "(walkthrough), print the chain rule as a table (explain) or draw its graph (draw).",
+        "(walkthrough), print the chain rule as a table (explain) or draw its graph (draw).",
         epilog=f'example: python -m autograd walkthrough "1 / (exp(-(w*x + b)) + 1)" --at x=1 w=0 b=0 '
-               f'--out page.html. {_ALLOWED}.')
+        f"--out page.html. {_ALLOWED}.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("expression", help='a formula like "1 / (exp(-(w*x + b)) + 1)"')
-    common.add_argument("--at", nargs="+", type=_assignment, default=[], metavar="NAME=NUMBER",
-                        help="the value of every variable, like --at x=1 w=0 b=0")
+    common.add_argument(
+        "--at",
+        nargs="+",
+        type=_assignment,
+        default=[],
+        metavar="NAME=NUMBER",
+        help="the value of every variable, like --at x=1 w=0 b=0",
+    )
     page = commands.add_parser("walkthrough", parents=[common], help="write the step-by-step page")
     page.add_argument("--out", default="walkthrough.html", help="the HTML file to write")
     table = commands.add_parser("explain", parents=[common], help="print the chain-rule table")
-    table.add_argument("--wrt", nargs="+", metavar="NAME",
-                       help="the variables to differentiate by (default: every variable)")
+    table.add_argument(
+        "--wrt", nargs="+", metavar="NAME", help="the variables to differentiate by (default: every variable)"
+    )
     picture = commands.add_parser("draw", parents=[common], help="draw the graph")
     picture.add_argument("--out", help="an .svg, .png or .pdf file (default: print the DOT text)")
-    picture.add_argument("--direction", choices=("forward", "backward"), default="forward",
-                         help="edges carry values (forward) or local derivatives (backward)")
+    picture.add_argument(
+        "--direction",
+        choices=("forward", "backward"),
+        default="forward",
+        help="edges carry values (forward) or local derivatives (backward)",
+    )
     return parser
 
 

@@ -19,6 +19,7 @@ is linear once the pooling weights are fixed (1 / (kH kW) for the average, the
 share of each window's maximum for max-pool), so `WindowSum` and its adjoint
 `WindowScatter` serve both, with the weights kept in params.
 """
+
 import math
 from typing import NamedTuple
 
@@ -36,29 +37,35 @@ class Geometry(NamedTuple):
     stride: tuple
     padding: tuple
     dilation: tuple
-    size: tuple             # (H, W) of the unpadded input: its gradient has that shape
+    size: tuple  # (H, W) of the unpadded input: its gradient has that shape
     groups: int = 1
 
     @property
     def out_size(self):
-        return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in
-                     zip(self.size, self.kernel, self.stride, self.padding, self.dilation))
+        return tuple(
+            (n + 2 * p - d * (k - 1) - 1) // s + 1
+            for n, k, s, p, d in zip(self.size, self.kernel, self.stride, self.padding, self.dilation)
+        )
 
     def offsets(self):
         """For each kernel entry (i, j): the slices of the padded input that it meets, one per output."""
         (oh, ow), (sh, sw), (dh, dw) = self.out_size, self.stride, self.dilation
         for i in range(self.kernel[0]):
             for j in range(self.kernel[1]):
-                yield i, j, (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
-                             slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
-
+                yield (
+                    i,
+                    j,
+                    (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)),
+                )
 
     def unpadded_offsets(self):
         """offsets() clipped to the unpadded input: for each kernel entry (i, j) that meets it, the
         slices of the input it meets and the slices of the outputs that meet it there."""
         for i, j, _ in self.offsets():
-            spans = [_inside(k * d, s, p, n, m) for k, d, s, p, n, m in
-                     zip((i, j), self.dilation, self.stride, self.padding, self.size, self.out_size)]
+            spans = [
+                _inside(k * d, s, p, n, m)
+                for k, d, s, p, n, m in zip((i, j), self.dilation, self.stride, self.padding, self.size, self.out_size)
+            ]
             if all(first < end for _, first, end in spans):
                 yield i, j, tuple(span[0] for span in spans), tuple(slice(first, end) for _, first, end in spans)
 
@@ -82,7 +89,7 @@ def _pad(x, g, value=0):
     if not (ph or pw):
         return x
     out = np.full(x.shape[:2] + (h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
-    out[:, :, ph:ph + h, pw:pw + w] = x
+    out[:, :, ph : ph + h, pw : pw + w] = x
     return out
 
 
@@ -95,7 +102,7 @@ def _columns(x, g):
     (N, C_out, H_out, W_out) order, with no transposing copy."""
     (kh, kw), (sh, sw), (dh, dw) = g.kernel, g.stride, g.dilation
     windows = sliding_window_view(_pad(x, g), ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]            # (N, C, H_out, W_out, kH, kW)
+    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, H_out, W_out, kH, kW)
     n, c = x.shape[:2]
     cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
     return cols.reshape(n, g.groups, c // g.groups * kh * kw, -1)
@@ -139,7 +146,7 @@ def _convolve(x, w, g, saved=None):
     cols = _columns(x, g)
     if saved is not None:
         saved.x, saved.cols = x, cols
-    out = _grouped_weight(w, g.groups) @ cols               # (N, groups, C_out/groups, L)
+    out = _grouped_weight(w, g.groups) @ cols  # (N, groups, C_out/groups, L)
     return out.reshape((n, k) + g.out_size)
 
 
@@ -154,7 +161,7 @@ def _weight_gradient(x, gy, g, saved=None):
     n, k = gy.shape[:2]
     gy = gy.reshape(n, g.groups, k // g.groups, -1)
     cols = saved.cols if saved is not None and saved.x is x else _columns(x, g)
-    per_sample = gy @ np.swapaxes(cols, -1, -2)     # (N, groups, C_out/groups, C/groups kH kW)
+    per_sample = gy @ np.swapaxes(cols, -1, -2)  # (N, groups, C_out/groups, C/groups kH kW)
     return np.add.reduce(per_sample, axis=0).reshape((k, x.shape[1] // g.groups) + g.kernel)
 
 
@@ -242,8 +249,11 @@ Conv2dWeightGrad.adjoints = ((Conv2dInputGrad, "bh"), (Conv2d, "ah"))
 # Pooling ----------------------------------------------------------------------
 def _tiles(g):
     """True when the windows cover the input exactly once (stride = kernel, no padding, nothing left over)."""
-    return g.stride == g.kernel and g.padding == (0, 0) and all(
-        n == k * m for n, k, m in zip(g.size, g.kernel, g.out_size))
+    return (
+        g.stride == g.kernel
+        and g.padding == (0, 0)
+        and all(n == k * m for n, k, m in zip(g.size, g.kernel, g.out_size))
+    )
 
 
 class WindowSum(Op):
@@ -284,7 +294,7 @@ class WindowScatter(Op):
     def forward(ns, p, h):
         g, mask, scale = p
         shape = h.shape[:2] + g.size
-        tiles = mask is not None and _tiles(g)      # then each entry is written once: no zeros, no sums
+        tiles = mask is not None and _tiles(g)  # then each entry is written once: no zeros, no sums
         out = np.empty(shape, dtype=h.dtype) if tiles else np.zeros(shape, dtype=h.dtype)
         scaled = h * scale
         for i, j, (rows, columns), outputs in g.unpadded_offsets():
@@ -318,7 +328,7 @@ def _max_pooling_derivative(g, x, out):
             count = hits[i, j].astype(out.dtype)
         else:
             count += hits[i, j]
-    with np.errstate(divide="ignore"):      # a window holding NaN has no maximum: a NaN gradient
+    with np.errstate(divide="ignore"):  # a window holding NaN has no maximum: a NaN gradient
         return g, hits, np.reciprocal(count, out=count)
 
 
@@ -364,8 +374,10 @@ def _check_fits(where, g, x):
     reach = tuple(d * (k - 1) + 1 for k, d in zip(g.kernel, g.dilation))
     padded = tuple(n + 2 * p for n, p in zip(g.size, g.padding))
     if any(r > n for r, n in zip(reach, padded)):
-        raise ValueError(f"{where}: the kernel {g.kernel} (spanning {reach} with dilation {g.dilation}) is "
-                         f"larger than the padded input {padded} (input shape {x.shape}, padding {g.padding})")
+        raise ValueError(
+            f"{where}: the kernel {g.kernel} (spanning {reach} with dilation {g.dilation}) is "
+            f"larger than the padded input {padded} (input shape {x.shape}, padding {g.padding})"
+        )
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -386,20 +398,32 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
     c_in, c_out = x.shape[1], weight.shape[0]
     if c_in % groups or c_out % groups:
-        raise ValueError(f"{where}: groups={groups} must divide both the input's channels ({c_in}, input "
-                         f"shape {x.shape}) and the weight's out channels ({c_out}, weight shape {weight.shape})")
+        raise ValueError(
+            f"{where}: groups={groups} must divide both the input's channels ({c_in}, input "
+            f"shape {x.shape}) and the weight's out channels ({c_out}, weight shape {weight.shape})"
+        )
     if weight.shape[1] * groups != c_in:
-        raise ValueError(f"{where}: the input of shape {x.shape} has {c_in} channels, but the weight of shape "
-                         f"{weight.shape} with groups={groups} expects {weight.shape[1] * groups}")
-    g = Geometry(weight.shape[2:], _pair(where, "stride", stride, 1), _pair(where, "padding", padding, 0),
-                 _pair(where, "dilation", dilation, 1), x.shape[2:], int(groups))
+        raise ValueError(
+            f"{where}: the input of shape {x.shape} has {c_in} channels, but the weight of shape "
+            f"{weight.shape} with groups={groups} expects {weight.shape[1] * groups}"
+        )
+    g = Geometry(
+        weight.shape[2:],
+        _pair(where, "stride", stride, 1),
+        _pair(where, "padding", padding, 0),
+        _pair(where, "dilation", dilation, 1),
+        x.shape[2:],
+        int(groups),
+    )
     _check_fits(where, g, x)
     inputs = (x, weight)
     if bias is not None:
         bias = _tensor(where, bias)
         if bias.shape != (c_out,):
-            raise ValueError(f"{where}: bias of shape {bias.shape} does not fit a weight of shape "
-                             f"{weight.shape}; expected ({c_out},)")
+            raise ValueError(
+                f"{where}: bias of shape {bias.shape} does not fit a weight of shape "
+                f"{weight.shape}; expected ({c_out},)"
+            )
         inputs += (bias,)
     saved = SavedColumns() if weight.requires_grad and is_grad_enabled() else None
     return apply(Conv2d, (g, x.requires_grad, weight.requires_grad, saved), *inputs)
@@ -414,11 +438,21 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv1d: expected a 3-D input (N, C_in, L), got shape {x.shape}")
     if weight.ndim != 3:
         raise ValueError(f"conv1d: expected a 3-D weight (C_out, C_in / groups, k), got shape {weight.shape}")
-    stride, padding, dilation = (_single("conv1d", name, value) for name, value in
-                                 (("stride", stride), ("padding", padding), ("dilation", dilation)))
+    stride, padding, dilation = (
+        _single("conv1d", name, value)
+        for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation))
+    )
     (n, c, length), (k, c_w, width) = x.shape, weight.shape
-    out = _conv2d("conv1d", x.reshape(n, c, 1, length), weight.reshape(k, c_w, 1, width), bias,
-                  (1, stride), (0, padding), (1, dilation), groups)
+    out = _conv2d(
+        "conv1d",
+        x.reshape(n, c, 1, length),
+        weight.reshape(k, c_w, 1, width),
+        bias,
+        (1, stride),
+        (0, padding),
+        (1, dilation),
+        groups,
+    )
     return out.reshape(n, out.shape[1], out.shape[3])
 
 

@@ -29,6 +29,7 @@ Everything here is iterative (no recursion), so graphs of 100,000+ nodes draw.
 The helpers that read the graph (`graph_nodes`, `local_derivatives`,
 `format_number`, `summarize`) live in graph_reading.py.
 """
+
 import os
 import re
 from collections import Counter
@@ -69,9 +70,12 @@ _BACKWARD_EDGES = {"dir": "back", "color": "#d62728", "fontcolor": "#d62728"}
 
 # The attribute text of each (kind, is root), quoted once by graphviz: writing
 # DOT lines directly is what lets a 100,000-node graph build in about a second.
-_ATTRS = {(kind, root): a_list(None, kwargs={**style, **(_ROOT_STYLE if root else {})})
-          for kind, style in _KIND_STYLE.items() for root in (False, True)}
-_DASHED = a_list(None, kwargs=_DASHED_EDGE)   # edges with no gradient, and cut edges
+_ATTRS = {
+    (kind, root): a_list(None, kwargs={**style, **(_ROOT_STYLE if root else {})})
+    for kind, style in _KIND_STYLE.items()
+    for root in (False, True)
+}
+_DASHED = a_list(None, kwargs=_DASHED_EDGE)  # edges with no gradient, and cut edges
 
 _LEGEND = [
     ("parameter", ["parameter", "(requires grad)"]),
@@ -120,12 +124,13 @@ def _edge_line(tail, head, label=None, attrs=""):
 
 # Labels -----------------------------------------------------------------------
 
+
 class _Labeller:
     """The text of vertices and edges for one picture's options."""
 
     def __init__(self, show_grad, show_values, backward):
         self.show_grad, self.show_values, self.backward = show_grad, show_values, backward
-        self._local = {}            # id(child) -> its local derivatives, computed once
+        self._local = {}  # id(child) -> its local derivatives, computed once
 
     def node_lines(self, node, is_root):
         if node._op is None:
@@ -133,21 +138,20 @@ class _Labeller:
             if node.label:
                 lines = [node.label]
             elif kind == "constant" and not is_tensor(node):
-                lines = [format_number(node._data)]      # a number is its own name
+                lines = [format_number(node._data)]  # a number is its own name
             else:
                 lines = [kind]
         else:
             kind = "op"
             lines = [node._op.name] + ([node.label] if node.label else [])
-        if kind != "op" or is_root:          # op values travel on the edges; the root has none
+        if kind != "op" or is_root:  # op values travel on the edges; the root has none
             lines += self._data_lines(node, skip_number=(kind == "constant"))
         if self.show_grad and (kind != "constant" or is_root):
             grad = self._grad(node)
-            if isinstance(grad, Node):       # after backward(create_graph=True): a graph
+            if isinstance(grad, Node):  # after backward(create_graph=True): a graph
                 grad = grad._data
             if grad is not None:
-                lines.append("grad " + (summarize(grad) if isinstance(grad, np.ndarray)
-                                        else format_number(grad)))
+                lines.append("grad " + (summarize(grad) if isinstance(grad, np.ndarray) else format_number(grad)))
         return kind, lines
 
     def _data_lines(self, node, skip_number):
@@ -171,7 +175,7 @@ class _Labeller:
                 return text, ""
             return (value_text(parent) if self.show_values else None), ""
         if not parent.requires_grad:
-            return None, _DASHED             # no gradient flows into this leaf
+            return None, _DASHED  # no gradient flows into this leaf
         if size_of(child) == 1 and size_of(parent) == 1:
             key = id(child)
             if key not in self._local:
@@ -186,6 +190,7 @@ class _Labeller:
 
 
 # Grouping nodes into vertices ---------------------------------------------------
+
 
 def _common_prefix(tuples):
     prefix = None
@@ -258,14 +263,14 @@ class _Vertices:
                 u = vertex[index[id(p)]]
                 if u != v:
                     self.incoming[v].setdefault(u, []).append((p, node, slot))
-        self.root = vertex[len(nodes) - 1]       # graph_nodes puts the root last
+        self.root = vertex[len(nodes) - 1]  # graph_nodes puts the root last
 
     def nearest(self, limit):
         """The `limit` vertices closest to the root (breadth-first toward the leaves)."""
         if limit is None or len(self.members) <= limit:
             return list(range(len(self.members)))
         order, seen = [self.root], {self.root}
-        for v in order:                          # `order` grows while it is read: a queue
+        for v in order:  # `order` grows while it is read: a queue
             for u in self.incoming[v]:
                 if u not in seen:
                     seen.add(u)
@@ -291,6 +296,7 @@ def _box_lines(key, members, nodes):
 
 # The public functions -----------------------------------------------------------
 
+
 def _check_options(rankdir, direction, collapse, max_nodes):
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
@@ -298,13 +304,22 @@ def _check_options(rankdir, direction, collapse, max_nodes):
         raise ValueError(f"draw_graph: direction must be 'forward' or 'backward', got {direction!r}")
     if collapse not in (None, "scope"):
         raise ValueError(f"draw_graph: collapse must be None or 'scope', got {collapse!r}")
-    if max_nodes is not None and (not isinstance(max_nodes, (int, np.integer))
-                                  or isinstance(max_nodes, bool) or max_nodes < 1):
+    if max_nodes is not None and (
+        not isinstance(max_nodes, (int, np.integer)) or isinstance(max_nodes, bool) or max_nodes < 1
+    ):
         raise ValueError(f"draw_graph: max_nodes must be None or a positive int, got {max_nodes!r}")
 
 
-def draw_graph(root, show_grad=True, show_values=True, rankdir="LR", direction="forward",
-               collapse=None, max_nodes=500, legend=False):
+def draw_graph(
+    root,
+    show_grad=True,
+    show_values=True,
+    rankdir="LR",
+    direction="forward",
+    collapse=None,
+    max_nodes=500,
+    legend=False,
+):
     """A `graphviz.Digraph` of the graph that produced `root` (a Value or a Tensor).
 
     show_grad     write each node's gradient (Values always have one; tensors
@@ -330,9 +345,14 @@ def draw_graph(root, show_grad=True, show_values=True, rankdir="LR", direction="
     labeller = _Labeller(show_grad, show_values, backward)
 
     dot = graphviz.Digraph("computation_graph")
-    dot.attr(rankdir=rankdir, label=("backward: edges carry local derivatives d child / d parent"
-                                     if backward else "forward: edges carry values"),
-             fontname="Helvetica", fontsize="10")
+    dot.attr(
+        rankdir=rankdir,
+        label=(
+            "backward: edges carry local derivatives d child / d parent" if backward else "forward: edges carry values"
+        ),
+        fontname="Helvetica",
+        fontsize="10",
+    )
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="10", **(_BACKWARD_EDGES if backward else {}))
 
@@ -349,13 +369,16 @@ def draw_graph(root, show_grad=True, show_values=True, rankdir="LR", direction="
         for u, edges in vertices.incoming[v].items():
             if u not in kept_set:
                 cut.append(v)
-            elif key is None and vertices.keys[u] is None:     # node to node: every edge
+            elif key is None and vertices.keys[u] is None:  # node to node: every edge
                 for parent, child, slot in edges:
                     lines.append(_edge_line(f"n{u}", f"n{v}", *labeller.edge(parent, child, slot)))
-            else:                                              # to or from a box: one edge
+            else:  # to or from a box: one edge
                 distinct = {id(p): (p, c, s) for p, c, s in edges}
-                label, attrs = (labeller.edge(*next(iter(distinct.values())))
-                                if len(distinct) == 1 else (labeller.many_edges(len(distinct)), ""))
+                label, attrs = (
+                    labeller.edge(*next(iter(distinct.values())))
+                    if len(distinct) == 1
+                    else (labeller.many_edges(len(distinct)), "")
+                )
                 lines.append(_edge_line(f"n{u}", f"n{v}", label, attrs))
     if len(kept) < len(vertices.members):
         hidden = len(nodes) - sum(len(vertices.members[v]) for v in kept)
@@ -391,7 +414,8 @@ INSTALL_HINT = (
     "Install Graphviz (the program, not only the Python package): "
     "`apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
     "`conda install -c conda-forge graphviz` (conda), or see https://graphviz.org/download/. "
-    "Without it, draw_graph(root).source still gives the DOT text.")
+    "Without it, draw_graph(root).source still gives the DOT text."
+)
 
 
 def render_graph(root, path, format="svg", **draw_graph_options):
@@ -412,12 +436,16 @@ def render_graph(root, path, format="svg", **draw_graph_options):
     if not suffix:
         path += "." + format
     elif suffix != format and suffix in graphviz.FORMATS:
-        raise ValueError(f"render_graph: the path {path!r} ends in .{suffix} but format is "
-                         f"{format!r}; pass format={suffix!r} or change the extension")
+        raise ValueError(
+            f"render_graph: the path {path!r} ends in .{suffix} but format is "
+            f"{format!r}; pass format={suffix!r} or change the extension"
+        )
     if isinstance(root, graphviz.Digraph):
         if draw_graph_options:
-            raise TypeError(f"render_graph: options {sorted(draw_graph_options)} cannot change a "
-                            f"Digraph that is already drawn; pass the Value or Tensor instead")
+            raise TypeError(
+                f"render_graph: options {sorted(draw_graph_options)} cannot change a "
+                f"Digraph that is already drawn; pass the Value or Tensor instead"
+            )
         dot = root
     else:
         dot = draw_graph(root, **draw_graph_options)
@@ -426,7 +454,8 @@ def render_graph(root, path, format="svg", **draw_graph_options):
     except graphviz.ExecutableNotFound as exc:
         raise GraphvizNotFound(
             f"render_graph: the Graphviz program 'dot' was not found, so the graph cannot be "
-            f"drawn as {format} ({exc}). {INSTALL_HINT}") from None
+            f"drawn as {format} ({exc}). {INSTALL_HINT}"
+        ) from None
     folder = os.path.dirname(path)
     if folder:
         os.makedirs(folder, exist_ok=True)

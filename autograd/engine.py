@@ -20,6 +20,7 @@ broadcast gradient back to its input's shape and dtype (`fit_grad`), gradient
 accumulation, the topological order (iterative, never recursive), releasing
 the graph, version checks, forward-mode tangents and anomaly checks.
 """
+
 import gc
 import sys
 import weakref
@@ -37,7 +38,7 @@ from .mode import MODE as MODE
 from .mode import PER_THREAD as PER_THREAD
 from .mode import _Mode
 
-if TYPE_CHECKING:                   # node.py imports this module
+if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
 
 # How many times any node's data has been replaced (by the `data` setter). A node
@@ -122,7 +123,7 @@ class Op:
     vjp: Callable[..., Any] = staticmethod(_rule_not_defined)
     jvp: Callable[..., Any] = staticmethod(_rule_not_defined)
 
-    split = False      # True for BinaryOp
+    split = False  # True for BinaryOp
 
 
 class BinaryOp(Op):
@@ -134,7 +135,7 @@ class BinaryOp(Op):
 
     split = True
 
-    vjp_a: Callable[..., Any] = staticmethod(_rule_not_defined)     # (ns, params, g, out, a, b)
+    vjp_a: Callable[..., Any] = staticmethod(_rule_not_defined)  # (ns, params, g, out, a, b)
     vjp_b: Callable[..., Any] = staticmethod(_rule_not_defined)
 
     @classmethod
@@ -146,11 +147,11 @@ def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
     """Run `op` forward on nodes `parents` and record it in the graph when needed."""
     first = parents[0]
     family = first._family
-    if len(parents) == 1:          # spelled out: a list of the parents' data per op is a measurable share
+    if len(parents) == 1:  # spelled out: a list of the parents' data per op is a measurable share
         data = op.forward(family.raw_ns, params, first._data)
     elif len(parents) == 2:
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data)
-    elif len(parents) == 3:        # a layer's linear(x, W, b)
+    elif len(parents) == 3:  # a layer's linear(x, W, b)
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data, parents[2]._data)
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
@@ -181,7 +182,7 @@ def _forward_hooks(mode: _Mode, op: type[Op], params: Any, out: "Node", parents:
             with no_grad():
                 try:
                     t = op.jvp(ns, params, ts, out._data, *[p._data for p in parents])
-                except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
+                except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
                     t = out._family.ieee_jvp(op, params, ts, out, parents)
             out._tangent = out._family.fit_tangent(t, out._data)
     if mode.anomaly:
@@ -223,7 +224,7 @@ def raw_vjp(node: "Node", g: Any) -> Any:
         raise ValueError("raw_vjp: a leaf has no rule to run")
     try:
         return op.vjp(family.raw_ns, node._params, g, node._data, *[p._data for p in node._parents])
-    except ZeroDivisionError:           # Python floats raise where IEEE gives inf/nan
+    except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
         return family.ieee_vjp(op, node, g)
 
 
@@ -238,7 +239,7 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
     to tell a node only the graph holds (see _backward).
     """
     entries: dict[Node, list[Any]] = {root: [0, None, root, 0]}
-    count_edges = root._family.release_data is not None     # only families that release need it
+    count_edges = root._family.release_data is not None  # only families that release need it
     stack = [root]
     while stack:
         node = stack.pop()
@@ -246,7 +247,8 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
             raise RuntimeError(
                 f"backward: trying to go through the graph a second time (at op "
                 f"'{node._op.name}'); its saved values were released by the first "
-                f"backward(). Pass retain_graph=True to the first call if you need this.")
+                f"backward(). Pass retain_graph=True to the first call if you need this."
+            )
         for p in node._parents:
             if p._requires_grad:
                 entry = entries.get(p)
@@ -260,8 +262,14 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
     return entries
 
 
-def backward_pass(root: "Node", seed: Any, retain_graph: bool = False, create_graph: bool = False,
-                  wrt: Sequence["Node"] | None = None, visit: Callable[..., None] | None = None) -> list[Any]:
+def backward_pass(
+    root: "Node",
+    seed: Any,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    wrt: Sequence["Node"] | None = None,
+    visit: Callable[..., None] | None = None,
+) -> list[Any]:
     """Back-propagate `seed` (d root / d root) through root's graph.
 
     With `wrt=None` gradients accumulate into `.grad` of the leaves (and of
@@ -288,8 +296,14 @@ def backward_pass(root: "Node", seed: Any, retain_graph: bool = False, create_gr
 getrefcount = sys.getrefcount
 
 
-def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
-              wrt: Sequence["Node"] | None, visit: Callable[..., None] | None) -> list[Any]:
+def _backward(
+    root: "Node",
+    seed: Any,
+    retain_graph: bool,
+    create_graph: bool,
+    wrt: Sequence["Node"] | None,
+    visit: Callable[..., None] | None,
+) -> list[Any]:
     family = root._family
     entries = _pending_entries(root)
     entries[root][1] = seed
@@ -314,13 +328,13 @@ def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
         while ready:
             entry = ready.pop()
             node, g = entry[2], entry[1]
-            entry[1] = None                 # free the gradient as soon as it is used
+            entry[1] = None  # free the gradient as soon as it is used
             op = node._op
             if g is not None:
                 if wanted is not None:
                     if node in wanted:
                         found[wanted[node]] = g
-                elif keep_all:              # Value: every node keeps its gradient, a float sum
+                elif keep_all:  # Value: every node keeps its gradient, a float sum
                     node._grad = node._grad + g
                 elif op is None or node._retains_grad:
                     deposit(node, g, deposited, seed)
@@ -329,34 +343,37 @@ def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
                     visit(node, g, ())
                 continue
             parents = node._parents
-            if g is None:                   # no path brought a gradient: parents get none from here
+            if g is None:  # no path brought a gradient: parents get none from here
                 pgs = repeat(None)
             else:
                 if node._stamp != writes and check_versions is not None:
                     check_versions(node)
                 if create_graph:
-                    if checking:            # anomaly names the op whose backward made a bad op
+                    if checking:  # anomaly names the op whose backward made a bad op
                         mode.backward_op = op
                     pgs = op.vjp(ns, node._params, g, node, *parents)
-                elif len(parents) == 2:     # spelled out, as in apply
+                elif len(parents) == 2:  # spelled out, as in apply
                     a, b = parents
                     try:
                         if op.split and not (a._requires_grad and b._requires_grad):
-                            pgs = ((op.vjp_a(ns, node._params, g, node._data, a._data, b._data), None)
-                                   if a._requires_grad else
-                                   (None, op.vjp_b(ns, node._params, g, node._data, a._data, b._data)))
+                            pgs = (
+                                (op.vjp_a(ns, node._params, g, node._data, a._data, b._data), None)
+                                if a._requires_grad
+                                else (None, op.vjp_b(ns, node._params, g, node._data, a._data, b._data))
+                            )
                         else:
                             pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
-                    except ZeroDivisionError:   # Python floats raise where IEEE gives inf/nan
+                    except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
                         pgs = family.ieee_vjp(op, node, g)
-                    a = b = None                # the release test below counts references to a node
+                    a = b = None  # the release test below counts references to a node
                 else:
                     try:
                         if len(parents) == 1:
                             pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
-                        elif len(parents) == 3:     # a layer's linear(x, W, b)
-                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data,
-                                         parents[1]._data, parents[2]._data)
+                        elif len(parents) == 3:  # a layer's linear(x, W, b)
+                            pgs = op.vjp(
+                                ns, node._params, g, node._data, parents[0]._data, parents[1]._data, parents[2]._data
+                            )
                         else:
                             pgs = raw_vjp(node, g)
                     except ZeroDivisionError:
@@ -366,7 +383,7 @@ def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
                 if visit is not None:
                     visit(node, g, pgs)
             for p, pg in zip(parents, pgs):
-                into = entries.get(p)       # None: p needs no gradient
+                into = entries.get(p)  # None: p needs no gradient
                 if into is None:
                     continue
                 if pg is not None:
@@ -380,13 +397,12 @@ def _backward(root: "Node", seed: Any, retain_graph: bool, create_graph: bool,
             if not retain_graph:
                 node._stamp = None
                 if release:
-                    node._held = None       # its saved inputs may be written again
+                    node._held = None  # its saved inputs may be written again
                     # As PyTorch frees saved tensors at backward(): a node only this graph holds
                     # (not the caller, whose tensors keep their data) gives its big array back
                     # now, not when the caller drops the root (the next forward pass would run
                     # beside it).
-                    if (node._data.size >= release_size
-                            and getrefcount(node) == entry[3] + _PASS_REFERENCES):
+                    if node._data.size >= release_size and getrefcount(node) == entry[3] + _PASS_REFERENCES:
                         family.release_data(node)
     finally:
         mode.grad_enabled = previous

@@ -19,6 +19,7 @@ Scalars (Values, and tensors of one element) get numbers everywhere. For
 bigger tensors a row's local derivative is the shape of its Jacobian, paths
 carry those shapes, and the total is the gradient array.
 """
+
 from collections import Counter
 from dataclasses import dataclass
 
@@ -39,9 +40,9 @@ from .graph_reading import (
 __all__ = ["explain", "Explanation", "Row", "Path"]
 
 MAX_PATHS = 50
-DIGITS = 6              # significant digits in the printed table
-_SHOW_ROWS = 60         # str() prints the first and last 30 rows of longer tables
-_SHOW_FACTORS = 14      # and the ends of longer paths
+DIGITS = 6  # significant digits in the printed table
+_SHOW_ROWS = 60  # str() prints the first and last 30 rows of longer tables
+_SHOW_FACTORS = 14  # and the ends of longer paths
 
 _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**", "matmul": "@"}
 
@@ -82,41 +83,46 @@ class Explanation:
 
     root_name: str
     wrt_name: str
-    leaves: list            # (name, value text) of the leaves written by name
+    leaves: list  # (name, value text) of the leaves written by name
     rows: list
     paths: list
-    path_count: int         # every path from wrt to root, also those not listed
-    total: object           # d root / d wrt: float, or an array of wrt's shape
+    path_count: int  # every path from wrt to root, also those not listed
+    total: object  # d root / d wrt: float, or an array of wrt's shape
 
     def __repr__(self):
-        return (f"<Explanation d{self.root_name}/d{self.wrt_name} = {_show(self.total)}: "
-                f"{len(self.rows)} rows, {_paths_text(self.path_count)}>")
+        return (
+            f"<Explanation d{self.root_name}/d{self.wrt_name} = {_show(self.total)}: "
+            f"{len(self.rows)} rows, {_paths_text(self.path_count)}>"
+        )
 
     def __str__(self):
         out = []
         if self.leaves:
-            out.append("leaves: " + ", ".join(f"{n} = {v}" for n, v in self.leaves)
-                       + "   (constants are written as numbers)")
+            out.append(
+                "leaves: " + ", ".join(f"{n} = {v}" for n, v in self.leaves) + "   (constants are written as numbers)"
+            )
             out.append("")
         out += _table(self.rows)
         d_root = f"d{self.root_name}/d{self.wrt_name}"
         if self.path_count == 0:
-            out.append(f"no path from {self.wrt_name} to {self.root_name}: "
-                       f"{d_root} = {_show(self.total)}")
+            out.append(f"no path from {self.wrt_name} to {self.root_name}: {d_root} = {_show(self.total)}")
             return "\n".join(out)
-        out.append(f"{_paths_text(self.path_count)} from {self.wrt_name} to {self.root_name}; a path's "
-                   f"product is d{self.root_name}/d{self.root_name} = 1 times the local derivatives "
-                   f"along it:")
+        out.append(
+            f"{_paths_text(self.path_count)} from {self.wrt_name} to {self.root_name}; a path's "
+            f"product is d{self.root_name}/d{self.root_name} = 1 times the local derivatives "
+            f"along it:"
+        )
         for path in self.paths:
             factors = " x ".join(_shorten([_show(f) for f in path.factors]))
             product = "" if path.product is None else f" = {_show(path.product)}"
             out.append(f"  {' -> '.join(_shorten(list(path.names)))}:  {factors}{product}")
         if self.path_count > len(self.paths):
             more = self.path_count - len(self.paths)
-            out.append(f"  ... and {_count_text(more)} more path{'' if more == 1 else 's'} "
-                       f"(not listed; the total counts them all)")
-        out.append(f"{d_root} = {_show(self.total)}"
-                   + ("" if self.path_count == 1 else "   (the sum over the paths)"))
+            out.append(
+                f"  ... and {_count_text(more)} more path{'' if more == 1 else 's'} "
+                f"(not listed; the total counts them all)"
+            )
+        out.append(f"{d_root} = {_show(self.total)}" + ("" if self.path_count == 1 else "   (the sum over the paths)"))
         return "\n".join(out)
 
 
@@ -130,11 +136,15 @@ def explain(root, wrt, max_paths=MAX_PATHS):
     check_root("explain", root)
     check_root("explain", wrt, "wrt")
     if size_of(root) != 1:
-        raise ValueError(f"explain: root must have one element (the f of df/dx); it has shape "
-                         f"{root._data.shape}. Reduce it first, e.g. root.sum()")
+        raise ValueError(
+            f"explain: root must have one element (the f of df/dx); it has shape "
+            f"{root._data.shape}. Reduce it first, e.g. root.sum()"
+        )
     if not wrt.requires_grad:
-        raise ValueError("explain: wrt does not require grad, so the graph holds no derivative "
-                         "for it; make it with requires_grad=True (or as a Value)")
+        raise ValueError(
+            "explain: wrt does not require grad, so the graph holds no derivative "
+            "for it; make it with requires_grad=True (or as a Value)"
+        )
     if not isinstance(max_paths, int) or max_paths < 0:
         raise ValueError(f"explain: max_paths must be a non-negative int, got {max_paths!r}")
     nodes = graph_nodes(root)
@@ -143,7 +153,7 @@ def explain(root, wrt, max_paths=MAX_PATHS):
     start, end = index.get(id(wrt)), len(nodes) - 1
     on_parents = _on_path_parents(nodes, index, start)
 
-    rows, derivative = [], {}      # derivative[i][j]: d node i / d on-path parent j
+    rows, derivative = [], {}  # derivative[i][j]: d node i / d on-path parent j
     for i, node in enumerate(nodes):
         if node._op is None:
             continue
@@ -155,18 +165,32 @@ def explain(root, wrt, max_paths=MAX_PATHS):
             local = next(iter(ds.values()))
         else:
             local = {names[j]: d for j, d in ds.items()}
-        rows.append(Row(names[i], _formula(node, [names[index[id(p)]] for p in node._parents]),
-                        _value(node), local, tuple(names[j] for j in ds), printable(node.label, one_line=True)))
+        rows.append(
+            Row(
+                names[i],
+                _formula(node, [names[index[id(p)]] for p in node._parents]),
+                _value(node),
+                local,
+                tuple(names[j] for j in ds),
+                printable(node.label, one_line=True),
+            )
+        )
 
     paths = [_path(chain, names, derivative) for chain in _chains(on_parents, end, start, max_paths)]
-    leaves = [(names[i], _leaf_text(n)) for i, n in enumerate(nodes)
-              if n._op is None and names[i] != _number(n)]
-    return Explanation(_called(root, names, end), _called(wrt, names, start), leaves, rows, paths,
-                       _count_paths(on_parents, start, end),
-                       _total(nodes, index, on_parents, derivative, start, wrt))
+    leaves = [(names[i], _leaf_text(n)) for i, n in enumerate(nodes) if n._op is None and names[i] != _number(n)]
+    return Explanation(
+        _called(root, names, end),
+        _called(wrt, names, start),
+        leaves,
+        rows,
+        paths,
+        _count_paths(on_parents, start, end),
+        _total(nodes, index, on_parents, derivative, start, wrt),
+    )
 
 
 # Names and formulas ------------------------------------------------------------
+
 
 def _number(node):
     """A one-element node's value as the table writes it: negatives in parentheses."""
@@ -229,11 +253,18 @@ def _bound(x):
 
 # How each op's params read in a formula; ops not listed show none.
 _PARAM_TEXT = {
-    "sum": _reduction, "max": _reduction, "min": _reduction, "logsumexp": _reduction,
-    "reshape": lambda p: [str(p)], "broadcast_to": lambda p: [str(p)],
-    "sum_to": lambda p: [str(p)], "transpose": lambda p: [str(p)], "astype": lambda p: [str(p)],
+    "sum": _reduction,
+    "max": _reduction,
+    "min": _reduction,
+    "logsumexp": _reduction,
+    "reshape": lambda p: [str(p)],
+    "broadcast_to": lambda p: [str(p)],
+    "sum_to": lambda p: [str(p)],
+    "transpose": lambda p: [str(p)],
+    "astype": lambda p: [str(p)],
     "clip": lambda p: [_bound(p[0]), _bound(p[1])],
-    "concatenate": lambda p: [f"axis={p}"], "stack": lambda p: [f"axis={p}"],
+    "concatenate": lambda p: [f"axis={p}"],
+    "stack": lambda p: [f"axis={p}"],
     "scatter": lambda p: [f"shape={p[1]}"],
 }
 
@@ -256,13 +287,13 @@ def _formula(node, args):
         return f"-{args[0]}"
     if name in _INFIX and len(args) == 2:
         return f"{args[0]} {_INFIX[name]} {args[1]}"
-    if name == "**":                    # a constant exponent lives in params (a number or an array)
+    if name == "**":  # a constant exponent lives in params (a number or an array)
         exponent = summarize(params, DIGITS) if isinstance(params, np.ndarray) else format_number(params, DIGITS)
         return f"{args[0]} ** {exponent}"
     if name == "getitem":
         items = params if isinstance(params, tuple) else (params,)
         return f"{args[0]}[{', '.join(_index_item(i) for i in items)}]"
-    if name == "where":                 # the condition is a constant in params
+    if name == "where":  # the condition is a constant in params
         args = ["cond"] + args
     extra = _PARAM_TEXT.get(name, lambda p: [])(params)
     return f"{name}({', '.join(args + extra)})"
@@ -291,7 +322,7 @@ def _show(x):
 
 def _count_text(n):
     """Path counts can have thousands of digits (str() of them even raises): keep it short."""
-    if n < 10 ** 15:
+    if n < 10**15:
         return f"{n:,}"
     return f"about 10^{int(n.bit_length() * 0.30103)}"
 
@@ -308,6 +339,7 @@ def _shorten(items):
 
 
 # The derivatives ------------------------------------------------------------------
+
 
 def _on_path_parents(nodes, index, start):
     """For each node on a path from nodes[start] to the root: its distinct parents on such paths.
@@ -330,9 +362,12 @@ def _local(node, index, path_parents):
     """{j: d node / d nodes[j]} for the parents j on paths from wrt (x * x: the slots add up)."""
     if not path_parents:
         return {}
-    if size_of(node) != 1:     # the Jacobian would be big: give its shape
-        return {index[id(p)]: f"Jacobian {node._data.shape} x {p._data.shape}"
-                for p in node._parents if index[id(p)] in path_parents}
+    if size_of(node) != 1:  # the Jacobian would be big: give its shape
+        return {
+            index[id(p)]: f"Jacobian {node._data.shape} x {p._data.shape}"
+            for p in node._parents
+            if index[id(p)] in path_parents
+        }
     # one output: the vjp with seed 1 is the whole Jacobian (a float, or an array of
     # the input's shape)
     ds = {}
@@ -385,7 +420,7 @@ def _count_paths(on_parents, start, end):
     if start is None or end not in on_parents:
         return 0
     counts = {}
-    for i in on_parents:                 # filled in topological order
+    for i in on_parents:  # filled in topological order
         counts[i] = 1 if i == start else sum(counts[j] for j in on_parents[i])
     return counts[end]
 
@@ -411,8 +446,11 @@ def _total(nodes, index, on_parents, derivative, start, wrt):
             g = float(np.asarray(g).item()) if is_tensor(node) else g
             parts = [(j, g * d) for j, d in derivative[i].items()]
         else:
-            parts = [(index[id(p)], pg) for p, pg in zip(node._parents, node_vjp(node, g))
-                     if pg is not None and index[id(p)] in on_parents]
+            parts = [
+                (index[id(p)], pg)
+                for p, pg in zip(node._parents, node_vjp(node, g))
+                if pg is not None and index[id(p)] in on_parents
+            ]
         for j, pg in parts:
             grads[j] = grads[j] + pg if j in grads else pg
     return _scalar_if_one(grads.get(start, zero), wrt)

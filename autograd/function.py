@@ -32,12 +32,13 @@ of forward (None for a constant or where there is none), a bare gradient when
 forward has one argument; `jvp` gets one tangent per argument (None for the
 constants) and returns the output's tangent.
 """
+
 import weakref
 
 from .engine import MODE, Op, apply, no_grad
 from .node import Node
 
-_OUTPUT = object()     # stands in ctx._saved for the op's own output node
+_OUTPUT = object()  # stands in ctx._saved for the op's own output node
 
 
 class FunctionCtx:
@@ -67,8 +68,10 @@ class NoForwardMode(NotImplementedError):
     """Forward mode met a Function that defines no jvp (gradcheck then skips its forward check)."""
 
     def __init__(self, function_name):
-        super().__init__(f"{function_name}: forward mode needs a static jvp(ctx, *tangents); define it "
-                         f"or, in gradcheck, pass check_forward=False")
+        super().__init__(
+            f"{function_name}: forward mode needs a static jvp(ctx, *tangents); define it "
+            f"or, in gradcheck, pass check_forward=False"
+        )
         self.function_name = function_name
 
 
@@ -77,11 +80,11 @@ class _FunctionOp(Op):
 
     @staticmethod
     def forward(ns, ctx, *xs):
-        return ctx._output                # Function.apply already ran the user's forward
+        return ctx._output  # Function.apply already ran the user's forward
 
     @staticmethod
     def vjp(ns, ctx, g, out, *xs):
-        recorded = isinstance(g, Node)    # create_graph: keep everything on the graph
+        recorded = isinstance(g, Node)  # create_graph: keep everything on the graph
         grads = ctx._function.backward(ctx, g if recorded else ctx._family._wrap(g))
         grads = _per_input(ctx, grads)
         if recorded:
@@ -94,8 +97,7 @@ class _FunctionOp(Op):
         if function.jvp is Function.jvp:
             raise NoForwardMode(function.__name__)
         tangents = iter(ts)
-        per_arg = [ctx._family._wrap(next(tangents)) if is_node else None
-                   for is_node in ctx._is_node]
+        per_arg = [ctx._family._wrap(next(tangents)) if is_node else None for is_node in ctx._is_node]
         return _raw(ctx._family, function.jvp(ctx, *per_arg))
 
 
@@ -104,8 +106,10 @@ def _per_input(ctx, grads):
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if len(grads) != len(ctx._is_node):
-        raise TypeError(f"{ctx._function.__name__}.backward returned {len(grads)} gradient(s) for "
-                        f"{len(ctx._is_node)} argument(s) of forward")
+        raise TypeError(
+            f"{ctx._function.__name__}.backward returned {len(grads)} gradient(s) for "
+            f"{len(ctx._is_node)} argument(s) of forward"
+        )
     return [g for g, is_node in zip(grads, ctx._is_node) if is_node]
 
 
@@ -136,7 +140,7 @@ class Function:
             raise TypeError(f"{cls.__name__}.apply: arguments mix Values and Tensors")
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Node) and a.requires_grad for a in args)
-        tangents, MODE.tangents = MODE.tangents, 0    # the op's own jvp gives the output's tangent
+        tangents, MODE.tangents = MODE.tangents, 0  # the op's own jvp gives the output's tangent
         try:
             with no_grad():
                 result = cls.forward(ctx, *args)
@@ -152,6 +156,5 @@ class Function:
         if not any(result is a for a in args):
             # a saved output must be the recorded node, so create_graph can differentiate through it
             ctx._output_ref = weakref.ref(out)
-            ctx._saved = tuple(_OUTPUT if s is result else s for s in ctx._saved) \
-                if hasattr(ctx, "_saved") else ()
+            ctx._saved = tuple(_OUTPUT if s is result else s for s in ctx._saved) if hasattr(ctx, "_saved") else ()
         return out

@@ -19,6 +19,7 @@ mode is checked against it along random directions, entry by entry only when
 a direction disagrees. `fast_mode` replaces all of it by u^T J v for one
 random u and one random v per input.
 """
+
 import functools
 import warnings
 
@@ -59,19 +60,23 @@ class _Problem:
 
     def __init__(self, where, f, inputs, warn_float32=False):
         self.f, self.inputs = f, inputs
-        self.arrays = {}            # position -> float64 ndarray (0-d for floats and Values)
+        self.arrays = {}  # position -> float64 ndarray (0-d for floats and Values)
         for i, x in enumerate(inputs):
             copy = _float_copy(x)
             if copy is None:
                 continue
             self.arrays[i] = copy
             if warn_float32 and getattr(x, "dtype", np.float64) != np.float64:
-                warnings.warn(f"{where}: input {i} has dtype {x.dtype}; the check runs on a float64 "
-                              f"copy, as finite differences in lower precision are too coarse",
-                              UserWarning, stacklevel=3)
+                warnings.warn(
+                    f"{where}: input {i} has dtype {x.dtype}; the check runs on a float64 "
+                    f"copy, as finite differences in lower precision are too coarse",
+                    UserWarning,
+                    stacklevel=3,
+                )
         if not self.arrays:
-            raise ValueError(f"{where}: no floating-point input to differentiate among "
-                             f"{[type(x).__name__ for x in inputs]}")
+            raise ValueError(
+                f"{where}: no floating-point input to differentiate among {[type(x).__name__ for x in inputs]}"
+            )
         self.positions = sorted(self.arrays)
         self.values = {i for i in self.positions if isinstance(inputs[i], Value)}
         self.replay = None
@@ -100,8 +105,8 @@ class _Problem:
         try:
             traced = trace(self.of_primals(), *arrays, retrace=False)
         except (TypeError, ValueError):
-            return                           # not a function of Tensors alone: stay eager
-        replay = lambda: traced(*arrays, backward=False).data    # noqa: E731
+            return  # not a function of Tensors alone: stay eager
+        replay = lambda: traced(*arrays, backward=False).data  # noqa: E731
         rng = np.random.default_rng(1)
         for step in (0.0, 1e-3, -1e-3):
             saved = [a.copy() for a in arrays]
@@ -111,21 +116,22 @@ class _Problem:
             for a, old in zip(arrays, saved):
                 a[...] = old
             if not agree:
-                return                       # control flow or constants depend on the data
+                return  # control flow or constants depend on the data
         self.replay = replay
 
     def primals(self):
         """The differentiated inputs as the transforms take them."""
-        return [Value(float(self.arrays[i])) if i in self.values else self.arrays[i]
-                for i in self.positions]
+        return [Value(float(self.arrays[i])) if i in self.values else self.arrays[i] for i in self.positions]
 
     def of_primals(self):
         """f as a function of the differentiated inputs only."""
+
         def f(*xs):
             args = list(self.inputs)
             for i, x in zip(self.positions, xs):
                 args[i] = x
             return self.f(*args)
+
         return f
 
     def index(self, j, i=None):
@@ -165,7 +171,7 @@ def _difference(shifted, eps, method, f0):
         return (shifted(eps) - shifted(-eps)) / (2 * eps)
     if method == "forward":
         return (shifted(eps) - f0) / eps
-    return shifted(1j * eps).imag / eps       # complex step: no subtraction, no round-off
+    return shifted(1j * eps).imag / eps  # complex step: no subtraction, no round-off
 
 
 def _one_sided(shifted, eps, f0):
@@ -178,10 +184,9 @@ def _numerical_jacobian(problem, i, eps, method, f0):
     x = problem.arrays[i]
     if method == "complex":
         x = problem.arrays[i] = x.astype(np.complex128)
-        COMPLEX_STEP.active = True       # abs refuses: it would drop the step silently
+        COMPLEX_STEP.active = True  # abs refuses: it would drop the step silently
     try:
-        columns = [_difference(functools.partial(_at, problem, x, j), eps, method, f0)
-                   for j in range(x.size)]
+        columns = [_difference(functools.partial(_at, problem, x, j), eps, method, f0) for j in range(x.size)]
     finally:
         if method == "complex":
             problem.arrays[i] = x.real.copy()
@@ -195,8 +200,10 @@ def _check_method(where, method, eps, problem):
     if not eps > 0:
         raise ValueError(f"{where}: eps must be positive, got {eps!r}")
     if method == "complex" and problem.values:
-        raise ValueError(f"{where}: method='complex' needs Tensor inputs; input(s) "
-                         f"{sorted(problem.values)} are Values, which hold real floats")
+        raise ValueError(
+            f"{where}: method='complex' needs Tensor inputs; input(s) "
+            f"{sorted(problem.values)} are Values, which hold real floats"
+        )
 
 
 def numerical_grad(f, *inputs, eps=1e-6, method="central"):
@@ -208,8 +215,10 @@ def numerical_grad(f, *inputs, eps=1e-6, method="central"):
     problem = _Problem("numerical_grad", f, inputs)
     _check_method("numerical_grad", method, eps, problem)
     if int(np.prod(problem.out_shape)) != 1:
-        raise ValueError(f"numerical_grad: f must return a scalar (one element), got shape "
-                         f"{problem.out_shape}; use gradcheck or jacobian for vector functions")
+        raise ValueError(
+            f"numerical_grad: f must return a scalar (one element), got shape "
+            f"{problem.out_shape}; use gradcheck or jacobian for vector functions"
+        )
     f0 = problem.evaluate()
     grads = [None] * len(inputs)
     for i in problem.positions:
@@ -223,7 +232,7 @@ def _mismatches(analytic, numeric, atol, rtol):
     """Indices of the entries where analytic and numeric disagree, worst first."""
     err = np.abs(analytic - numeric)
     tol = atol + rtol * np.abs(numeric)
-    bad = ~(err <= tol)                            # NaN counts as a mismatch
+    bad = ~(err <= tol)  # NaN counts as a mismatch
     excess = np.where(np.isnan(err), np.inf, err - tol)[bad]
     return [tuple(e) for e in np.argwhere(bad)[np.argsort(-excess, kind="stable")]]
 
@@ -252,15 +261,21 @@ def _verify(where, mode, place, analytic, numeric, atol, rtol, one_sided):
         hint = "" if one_sided is not None else " (if f has a kink here, nondiff_check=True tells)"
         raise GradcheckError(text + hint)
     if kinks:
-        warnings.warn(f"{len(kinks)} entr{'y' if len(kinks) == 1 else 'ies'} at a kink, accepted "
-                      f"because the analytical value lies between the one-sided derivatives; "
-                      f"first: {kinks[0]}", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"{len(kinks)} entr{'y' if len(kinks) == 1 else 'ies'} at a kink, accepted "
+            f"because the analytical value lies between the one-sided derivatives; "
+            f"first: {kinks[0]}",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _words(where, mode, place, a, n, atol, rtol, sides):
     err, tol = abs(a - n), atol + rtol * abs(n)
-    text = (f"{where}: {mode}-mode mismatch for {place}: analytical {a:.10g}, numerical {n:.10g}, "
-            f"error {err:.3g} > tolerance {tol:.3g} (atol + rtol * |numerical|)")
+    text = (
+        f"{where}: {mode}-mode mismatch for {place}: analytical {a:.10g}, numerical {n:.10g}, "
+        f"error {err:.3g} > tolerance {tol:.3g} (atol + rtol * |numerical|)"
+    )
     if sides is not None:
         left, right = sides
         kink = "a kink" if abs(left - right) > tol else "no kink"
@@ -291,8 +306,11 @@ def _forward_mode(check, *args, default=None):
     try:
         return check(*args)
     except NoForwardMode as exc:
-        warnings.warn(f"gradcheck: {exc.function_name} defines no jvp, so forward mode was not "
-                      f"checked (reverse mode was)", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"gradcheck: {exc.function_name} defines no jvp, so forward mode was not checked (reverse mode was)",
+            UserWarning,
+            stacklevel=4,
+        )
         return default
 
 
@@ -300,6 +318,7 @@ def _placer(problem, i):
     def place(entry):
         k, j = entry
         return f"input {i} at element {problem.index(j, i)} (output element {problem.index(k)})"
+
     return place
 
 
@@ -327,12 +346,12 @@ def _element_sides(problem, i, eps, f0):
             cache[j] = _one_sided(functools.partial(_at, problem, problem.arrays[i], j), eps, f0)
         left, right = cache[j]
         return left[k], right[k]
+
     return sides
 
 
 def _analytic_jacobians(problem, mode, m):
-    jacs = jacobian(problem.of_primals(), tuple(range(len(problem.positions))), mode=mode)(
-        *problem.primals())
+    jacs = jacobian(problem.of_primals(), tuple(range(len(problem.positions))), mode=mode)(*problem.primals())
     return [np.reshape(j, (m, problem.arrays[i].size)) for j, i in zip(jacs, problem.positions)]
 
 
@@ -359,11 +378,19 @@ def _fast_check(problem, eps, atol, rtol, check_forward, nondiff_check):
             return tuple(u @ d for d in _one_sided(shifted, eps, f0))
 
         def place(entry, i=i):
-            return (f"input {i} along a random direction (u^T J v; rerun with fast_mode=False to "
-                    f"find the element)")
+            return f"input {i} along a random direction (u^T J v; rerun with fast_mode=False to find the element)"
+
         for mode, values in analytic.items():
-            _verify("gradcheck (fast mode)", mode, place, np.array(values[n]), numeric, atol, rtol,
-                    one_sided if nondiff_check else None)
+            _verify(
+                "gradcheck (fast mode)",
+                mode,
+                place,
+                np.array(values[n]),
+                numeric,
+                atol,
+                rtol,
+                one_sided if nondiff_check else None,
+            )
 
 
 def _reverse_directional(problem, u, vs):
@@ -383,8 +410,17 @@ def _forward_directional(problem, u, vs):
     return out
 
 
-def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              check_forward=True, fast_mode=False, nondiff_check=False):
+def gradcheck(
+    f,
+    *inputs,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    check_forward=True,
+    fast_mode=False,
+    nondiff_check=False,
+):
     """Check the engine's derivatives of f against central differences, in float64.
 
     f may return a Tensor of any shape (the whole Jacobian is checked) or a
@@ -412,22 +448,40 @@ def _dot(out, v):
     return out * float(v) if isinstance(out, Value) else (out * v).sum()
 
 
-def gradgradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-                  check_forward=True, fast_mode=False, nondiff_check=False):
+def gradgradcheck(
+    f,
+    *inputs,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    check_forward=True,
+    fast_mode=False,
+    nondiff_check=False,
+):
     """Check second derivatives: gradcheck of x -> grad <f(x), v> for a fixed random v, per input."""
     problem = _Problem("gradgradcheck", f, inputs, warn_float32=True)
     v = np.random.default_rng(1).standard_normal(problem.out_shape)
     primals = list(inputs)
     for i, x in zip(problem.positions, problem.primals()):
-        primals[i] = x                   # float64 copies: gradcheck need not warn again
+        primals[i] = x  # float64 copies: gradcheck need not warn again
     for i in problem.positions:
         first = grad(lambda *args: _dot(f(*args), v), argnums=i)
         try:
-            gradcheck(first, *primals, eps=eps, atol=atol, rtol=rtol, check_forward=check_forward,
-                      fast_mode=fast_mode, nondiff_check=nondiff_check)
+            gradcheck(
+                first,
+                *primals,
+                eps=eps,
+                atol=atol,
+                rtol=rtol,
+                check_forward=check_forward,
+                fast_mode=fast_mode,
+                nondiff_check=nondiff_check,
+            )
         except GradcheckError as exc:
             if not raise_exception:
                 return False
-            raise GradcheckError(f"gradgradcheck: the gradient with respect to input {i}, "
-                                 f"differentiated again, fails: {exc}") from None
+            raise GradcheckError(
+                f"gradgradcheck: the gradient with respect to input {i}, differentiated again, fails: {exc}"
+            ) from None
     return True

@@ -3,6 +3,7 @@
 Shared by draw.py, explain.py and walkthrough.py, which show a graph in
 different forms; nothing here changes the graph.
 """
+
 from functools import cache
 
 import numpy as np
@@ -11,7 +12,8 @@ from . import engine
 from .node import Node
 from .saved import ReleasedData, released_error
 
-SMALL_TENSOR = 6          # tensors with at most this many elements show their values
+SMALL_TENSOR = 6  # tensors with at most this many elements show their values
+
 
 def check_root(where, root, what="root"):
     """TypeError naming `where` unless `root` is a graph node."""
@@ -57,17 +59,20 @@ def summarize(arr, digits=4):
         return "empty"
     if arr.size <= SMALL_TENSOR:
         number = lambda v: format_number(v, digits)  # noqa: E731
-        return np.array2string(arr, separator=", ", formatter={"float_kind": number, "int_kind": number},
-                               max_line_width=10_000).replace("\n", "")    # one line
+        return np.array2string(
+            arr, separator=", ", formatter={"float_kind": number, "int_kind": number}, max_line_width=10_000
+        ).replace("\n", "")  # one line
     if arr.dtype.kind not in "fiub":
         return f"{arr.size} elements"
-    return (f"min {format_number(arr.min(), digits)} mean {format_number(arr.mean(), digits)} "
-            f"max {format_number(arr.max(), digits)}")
+    return (
+        f"min {format_number(arr.min(), digits)} mean {format_number(arr.mean(), digits)} "
+        f"max {format_number(arr.max(), digits)}"
+    )
 
 
 @cache
 def _dtype_name(dtype):
-    return str(dtype)           # str(dtype) is slow enough to matter on 100,000 edges
+    return str(dtype)  # str(dtype) is slow enough to matter on 100,000 edges
 
 
 def shape_text(node):
@@ -90,9 +95,9 @@ def node_vjp(node, g):
     """
     family, parents = node._family, node._parents
     for n in (node,) + parents:
-        if is_released(n):          # never a derivative computed from missing values
+        if is_released(n):  # never a derivative computed from missing values
             raise released_error("draw_graph, explain", n)
-    with np.errstate(all="ignore"):     # a picture should not warn about inf or nan
+    with np.errstate(all="ignore"):  # a picture should not warn about inf or nan
         pgs = engine.raw_vjp(node, g)
     if not is_tensor(node):
         return list(pgs)
@@ -110,5 +115,7 @@ def local_derivatives(node):
     Computed from the op's vjp rule with seed 1; a float for each one-element
     parent, an array of the parent's shape otherwise.
     """
-    return [pg if pg is None or not isinstance(pg, np.ndarray) or pg.size != 1 else pg.item()
-            for pg in node_vjp(node, seed_of(node))]
+    return [
+        pg if pg is None or not isinstance(pg, np.ndarray) or pg.size != 1 else pg.item()
+        for pg in node_vjp(node, seed_of(node))
+    ]

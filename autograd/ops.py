@@ -88,8 +88,7 @@ class Pow(BinaryOp):
     forward = staticmethod(lambda ns, p, a, b: ns.power(a, b))
     vjp_a = staticmethod(lambda ns, p, g, out, a, b: g * _slope(ns, b, a))
     vjp_b = staticmethod(lambda ns, p, g, out, a, b: g * out * _log_base(ns, a, b))
-    jvp = staticmethod(lambda ns, p, ts, out, a, b: (
-        ts[0] * _slope(ns, b, a) + ts[1] * out * _log_base(ns, a, b)))
+    jvp = staticmethod(lambda ns, p, ts, out, a, b: ts[0] * _slope(ns, b, a) + ts[1] * out * _log_base(ns, a, b))
 
 
 class Exp(Op):

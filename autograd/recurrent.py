@@ -17,6 +17,7 @@ way). The rules are written with `ns`, so with `create_graph=True` the backward 
 recorded (the steps' activations are then recomputed from the nodes), and `trace` replays the
 op like any other. The cells follow PyTorch's equations and gate order (see each class).
 """
+
 import numpy as np
 
 from .engine import Op
@@ -77,15 +78,15 @@ class ReluCell(TanhCell):
 
     @staticmethod
     def slope(ns, h_new):
-        return ns.positive(h_new)            # a boolean mask; relu'(0) = 0, as everywhere in chainrule
+        return ns.positive(h_new)  # a boolean mask; relu'(0) = 0, as everywhere in chainrule
 
 
 class LSTMCell:
     """PyTorch's LSTM, gates in the order i, f, g, o (rows of W_ih and W_hh in four blocks):
 
-        a = x W_ih^T + b_ih + h W_hh^T + b_hh
-        i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o);  g = tanh(a_g)
-        c' = f c + i g;  h' = o tanh(c')
+    a = x W_ih^T + b_ih + h W_hh^T + b_hh
+    i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o);  g = tanh(a_g)
+    c' = f c + i g;  h' = o tanh(c')
     """
 
     name, blocks, has_cell_state, separate_hh_bias = "lstm", 4, True, False
@@ -94,10 +95,10 @@ class LSTMCell:
     def step(ns, gi, h, c, w_hh, b_hh):
         a = gi + _linear_h(h, w_hh, b_hh)
         n = a.shape[1] // 4
-        i_f = sigmoid(ns, a[:, :2 * n])          # i and f side by side: one call for both
+        i_f = sigmoid(ns, a[:, : 2 * n])  # i and f side by side: one call for both
         i, f = i_f[:, :n], i_f[:, n:]
-        g = ns.tanh(a[:, 2 * n:3 * n])
-        o = sigmoid(ns, a[:, 3 * n:])
+        g = ns.tanh(a[:, 2 * n : 3 * n])
+        o = sigmoid(ns, a[:, 3 * n :])
         c_new = f * c + i * g
         tanh_c = ns.tanh(c_new)
         return o * tanh_c, c_new, (i, f, g, o, tanh_c)
@@ -106,8 +107,9 @@ class LSTMCell:
     def step_vjp(ns, dh, dc, acts, h, c):
         i, f, g, o, tanh_c = acts
         dc = dc + dh * o * (1 - tanh_c * tanh_c)
-        da = ns.concatenate([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
-                             dh * tanh_c * o * (1 - o)], 1)
+        da = ns.concatenate(
+            [dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g), dh * tanh_c * o * (1 - o)], 1
+        )
         return da, da, None, dc * f
 
     @staticmethod
@@ -115,8 +117,8 @@ class LSTMCell:
         i, f, g, o, tanh_c = acts
         ta = tgi + tgh
         n = i.shape[1]
-        ti, tf = ta[:, :n] * i * (1 - i), ta[:, n:2 * n] * f * (1 - f)
-        tg, to = ta[:, 2 * n:3 * n] * (1 - g * g), ta[:, 3 * n:] * o * (1 - o)
+        ti, tf = ta[:, :n] * i * (1 - i), ta[:, n : 2 * n] * f * (1 - f)
+        tg, to = ta[:, 2 * n : 3 * n] * (1 - g * g), ta[:, 3 * n :] * o * (1 - o)
         tc_new = tf * c + f * tc + ti * g + i * tg
         return to * tanh_c + o * (1 - tanh_c * tanh_c) * tc_new, tc_new
 
@@ -124,9 +126,9 @@ class LSTMCell:
 class GRUCell:
     """PyTorch's GRU, gates in the order r, z, n:
 
-        r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr),  z likewise with W_iz, W_hz
-        n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
-        h' = (1 - z) n + z h
+    r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr),  z likewise with W_iz, W_hz
+    n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
+    h' = (1 - z) n + z h
     """
 
     # b_hn is inside r * (...), so the GRU keeps b_hh apart from b_ih
@@ -136,10 +138,10 @@ class GRUCell:
     def step(ns, gi, h, c, w_hh, b_hh):
         gh = _linear_h(h, w_hh, b_hh)
         k = gi.shape[1] // 3
-        r_z = sigmoid(ns, gi[:, :2 * k] + gh[:, :2 * k])
+        r_z = sigmoid(ns, gi[:, : 2 * k] + gh[:, : 2 * k])
         r, z = r_z[:, :k], r_z[:, k:]
-        gh_n = gh[:, 2 * k:]
-        n = ns.tanh(gi[:, 2 * k:] + r * gh_n)
+        gh_n = gh[:, 2 * k :]
+        n = ns.tanh(gi[:, 2 * k :] + r * gh_n)
         return n + z * (h - n), None, (r, z, n, gh_n)
 
     @staticmethod
@@ -155,8 +157,8 @@ class GRUCell:
         r, z, n, gh_n = acts
         k = r.shape[1]
         tr = (tgi[:, :k] + tgh[:, :k]) * r * (1 - r)
-        tz = (tgi[:, k:2 * k] + tgh[:, k:2 * k]) * z * (1 - z)
-        tn = (tgi[:, 2 * k:] + tr * gh_n + r * tgh[:, 2 * k:]) * (1 - n * n)
+        tz = (tgi[:, k : 2 * k] + tgh[:, k : 2 * k]) * z * (1 - z)
+        tn = (tgi[:, 2 * k :] + tr * gh_n + r * tgh[:, 2 * k :]) * (1 - n * n)
         return tn + tz * (h - n) + z * (th - tn), None
 
 
@@ -226,7 +228,7 @@ def _run(ns, cell, gates_in, w_hh, b_hh, h0, c0):
 def _steps(ns, p, gates_in, w_hh, b_hh, h0, c0):
     """(cell states, activations) of every step: saved by the forward, or recomputed."""
     saved = p[3]
-    if saved.gates_in is gates_in:           # the raw array the forward ran on
+    if saved.gates_in is gates_in:  # the raw array the forward ran on
         return saved.cs, saved.acts
     return _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)[1:]
 
@@ -258,7 +260,7 @@ class Scan(Op):
         cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
         steps = gates_in.shape[0]
         d_in, d_hh = _StepRows(steps), _StepRows(steps)
-        dh = None                            # what step t + 1 sends back to h_t
+        dh = None  # what step t + 1 sends back to h_t
         dc = g[steps + 1] if cell.has_cell_state else None
         for t in reversed(range(steps)):
             dh = g[t + 1] if dh is None else g[t + 1] + dh
@@ -266,11 +268,11 @@ class Scan(Op):
             d_hh.put(t, d_h_part)
             if d_x_part is not d_h_part:
                 d_in.put(t, d_x_part)
-            if t > 0 or needs[2 + has_bias]:                 # d h_0 only when h0 needs it
+            if t > 0 or needs[2 + has_bias]:  # d h_0 only when h0 needs it
                 dh = d_h_part @ w_hh
                 if dh_direct is not None:
                     dh = dh + dh_direct
-        d_gh = d_hh.rows(ns)                                      # (T, N, G*H)
+        d_gh = d_hh.rows(ns)  # (T, N, G*H)
         rows, hidden = steps * h0.shape[0], h0.shape[1]
         d_w = ns.reshape(d_gh, (rows, d_gh.shape[2])).T @ ns.reshape(out[:steps], (rows, hidden))
         grads = [d_in.rows(ns) if d_in.filled else d_gh, d_w]
@@ -289,7 +291,7 @@ class Scan(Op):
         t_in, t_w = ts[0], ts[1]
         t_b, th, tc = _unpack(p, ts[2:])
         steps = gates_in.shape[0]
-        tangents = _StepRows(steps + 1 + cell.has_cell_state)      # laid out as the output
+        tangents = _StepRows(steps + 1 + cell.has_cell_state)  # laid out as the output
         tangents.put(0, th)
         for t in range(steps):
             t_gh = th @ w_hh.T + out[t] @ t_w.T
@@ -311,7 +313,5 @@ class TakeRows(Op):
 
     name = "take_rows"
     forward = staticmethod(lambda ns, p, weight, indices: weight[indices])
-    vjp = staticmethod(lambda ns, p, g, out, weight, indices: (
-        ns.scatter(g, ns.raw(indices), weight.shape), None))
+    vjp = staticmethod(lambda ns, p, g, out, weight, indices: (ns.scatter(g, ns.raw(indices), weight.shape), None))
     jvp = staticmethod(lambda ns, p, ts, out, weight, indices: ts[0][ns.raw(indices)])
-

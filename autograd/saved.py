@@ -19,6 +19,7 @@ and this module prevents both:
   saved tensors, the next forward pass does not run beside the last one's
   activations. Tensors the caller references keep their data.
 """
+
 import contextlib
 import weakref
 
@@ -56,7 +57,8 @@ def released_error(where, node):
     return RuntimeError(
         f"{where}: the data of the tensor {name} (made by '{node._op.name}') was released by "
         f"backward(), as only the graph referenced it; keep a reference to the tensor, or pass "
-        f"retain_graph=True to backward(), to read it afterwards")
+        f"retain_graph=True to backward(), to read it afterwards"
+    )
 
 
 # id(array) -> weakref to the _Hold that keeps the array locked (one per array, however many
@@ -77,7 +79,7 @@ class _Hold:
 
     def __init__(self, array):
         self.array, self.copied = array, None
-        self.locked = array.flags.writeable     # an array the caller made read-only stays theirs
+        self.locked = array.flags.writeable  # an array the caller made read-only stays theirs
         if self.locked:
             array.flags.writeable = False
         HOLDS[id(array)] = weakref.ref(self)
@@ -87,7 +89,7 @@ class _Hold:
             self.locked = False
             try:
                 self.array.flags.writeable = True
-            except ValueError:      # a view of an array someone else keeps read-only: it stays so
+            except ValueError:  # a view of an array someone else keeps read-only: it stays so
                 pass
 
     def __del__(self):
@@ -111,12 +113,12 @@ def lifted(array):
         yield
         return
     opened = []
-    for a in reversed(chain):           # a view can be made writable only under a writable base
+    for a in reversed(chain):  # a view can be made writable only under a writable base
         if not a.flags.writeable and (a is array or any(a is h for h in held) or opened):
             try:
                 a.flags.writeable = True
                 opened.append(a)
-            except ValueError:          # an array someone else keeps read-only
+            except ValueError:  # an array someone else keeps read-only
                 break
     try:
         yield
@@ -132,7 +134,7 @@ def _current_hold(array):
 
 def hold(leaf):
     """The _Hold of the leaf's array (made, and the array locked, if no pending node saved it)."""
-    ref = HOLDS.get(id(leaf._data))       # _current_hold, inlined: this runs per op
+    ref = HOLDS.get(id(leaf._data))  # _current_hold, inlined: this runs per op
     if ref is not None:
         current = ref()
         if current is not None:
@@ -161,7 +163,7 @@ def hand_out(node):
     if node._saved_copy is None:
         node._saved_copy = node._data.copy()
         engine.HANDED_OUT[id(node)] = node
-        if node._op is None:            # a leaf's copy goes when the lock does
+        if node._op is None:  # a leaf's copy goes when the lock does
             current = _current_hold(node._data)
             current.unlock()
             current.copied = (current.copied or []) + [node]

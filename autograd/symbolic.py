@@ -20,6 +20,7 @@ simplified form even where u is infinite or NaN, as in every computer algebra sy
 SymPy is optional (`pip install "chainrule[symbolic]"`): `.to_sympy()` uses it to render and
 cross-check; no derivative here is computed by it. Everything is iterative (no recursion).
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,10 @@ from .value import FloatNS, Value, WeightedSum, _ieee_div, _power, _real
 
 __all__ = ["Expression", "expression", "symbolic_derivative"]
 
-SYMPY_MISSING = ('Expression.to_sympy: SymPy is not installed; install it with '
-                 '`pip install "chainrule[symbolic]"` (or `pip install sympy`)')
+SYMPY_MISSING = (
+    "Expression.to_sympy: SymPy is not installed; install it with "
+    '`pip install "chainrule[symbolic]"` (or `pip install sympy`)'
+)
 
 
 class Expression:
@@ -95,9 +98,11 @@ class Expression:
     def size(self) -> int:
         """Number of nodes of the tree, leaves included, every copy of a repeated subtree counted."""
         if self._size is None:
+
             def count(node, sizes):
                 node._size = 1 + sum(sizes)
                 return node._size
+
             return _fold(self, count, memo={})
         return self._size
 
@@ -112,14 +117,15 @@ class Expression:
         """The tree's value with variables from `values` (label -> number), in the engine's float arithmetic."""
         missing = [name for name in self.variables if name not in values]
         if missing:
-            raise ValueError(f"Expression.evaluate: no value for the variable(s) {missing}; "
-                             f"given {sorted(values)}")
+            raise ValueError(f"Expression.evaluate: no value for the variable(s) {missing}; given {sorted(values)}")
         env = {}
         for name in self.variables:
             value = values[name]
             if isinstance(value, (str, bytes, bool)) or not isinstance(value, (int, float, np.number)):
-                raise TypeError(f"Expression.evaluate: the value of {name!r} must be a real number, "
-                                f"got {type(value).__name__} {value!r}")
+                raise TypeError(
+                    f"Expression.evaluate: the value of {name!r} must be a real number, "
+                    f"got {type(value).__name__} {value!r}"
+                )
             env[name] = _real("Expression.evaluate", value)
 
         def value_of(node, args):
@@ -128,10 +134,12 @@ class Expression:
             if node.op == "var":
                 return env[node.name]
             return OPERATIONS[node.op].compute(*args)
+
         return _fold(self, value_of, memo={})
 
     def derivative(self, wrt: str, simplify: bool = False) -> Expression:
         """d self / d (the variable named `wrt`), by the rewrite rules; see the module docstring."""
+
         def rule(node, parts):
             if node.op == "const":
                 return ZERO, False
@@ -139,13 +147,16 @@ class Expression:
                 return (ONE, True) if node.name == wrt else (ZERO, False)
             dargs, depends = zip(*parts)
             return OPERATIONS[node.op].derivative(node.args, dargs, depends), any(depends)
+
         d = _fold(self, rule)[0]
         return d.simplify() if simplify else d
 
     def simplify(self) -> Expression:
         """0 and 1 identities and constant folding, bottom-up."""
+
         def simplest(node, args):
             return node if not args else _simplest(node.op, tuple(args))
+
         return _fold(self, simplest, memo={})
 
     def __str__(self) -> str:
@@ -173,6 +184,7 @@ class Expression:
             if node.op == "var":
                 return symbols.setdefault(node.name, sympy.Symbol(node.name, real=True))
             return OPERATIONS[node.op].sympy(sympy, *args)
+
         return _fold(self, convert, memo={})
 
 
@@ -205,8 +217,8 @@ def _fold(root: Expression, combine: Callable, memo: dict | None = None):
             stack.extend((arg, False) for arg in reversed(node.args))
             continue
         k = len(node.args)
-        args = results[len(results) - k:]
-        del results[len(results) - k:]
+        args = results[len(results) - k :]
+        del results[len(results) - k :]
         out = combine(node, args)
         if memo is not None:
             memo[id(node)] = out
@@ -215,6 +227,7 @@ def _fold(root: Expression, combine: Callable, memo: dict | None = None):
 
 
 # One entry per operation: how to compute it, differentiate it, write it and give it to SymPy ----
+
 
 class Operation:
     def __init__(self, compute, derivative, text, latex, sympy):
@@ -226,14 +239,15 @@ def _call(name: str) -> Callable:
 
 
 exp, log, sqrt, sin, cos, tanh, sigmoid, step, sign = map(
-    _call, ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "step", "sign"))
+    _call, ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "step", "sign")
+)
 
 
 def _d_power(args, dargs, depends):
     """d u**v: the power rule when v is free of wrt, the exponential rule when u is, else both."""
     (u, v), (du, dv) = args, dargs
     power_rule = v * u ** (v - 1) * du
-    exponential_rule = u ** v * log(u) * dv
+    exponential_rule = u**v * log(u) * dv
     if not depends[1]:
         return power_rule
     if not depends[0]:
@@ -253,48 +267,87 @@ def _function(name, fn, derivative, latex, sympy):
 
 
 OPERATIONS: dict[str, Operation] = {
-    "+": Operation(lambda a, b: a + b, lambda x, d, dep: d[0] + d[1],
-                   "{} + {}", "{} + {}", lambda sp, a, b: a + b),
-    "-": Operation(lambda a, b: a - b, lambda x, d, dep: d[0] - d[1],
-                   "{} - {}", "{} - {}", lambda sp, a, b: a - b),
-    "*": Operation(lambda a, b: a * b, lambda x, d, dep: d[0] * x[1] + x[0] * d[1],
-                   "{} * {}", r"{} \cdot {}", lambda sp, a, b: a * b),
-    "/": Operation(_divide, lambda x, d, dep: (d[0] * x[1] - x[0] * d[1]) / x[1] ** 2,
-                   "{} / {}", r"\frac{{{}}}{{{}}}", lambda sp, a, b: a / b),
-    "**": Operation(_power, _d_power, "{} ** {}", "{}^{{{}}}", lambda sp, a, b: a ** b),
+    "+": Operation(lambda a, b: a + b, lambda x, d, dep: d[0] + d[1], "{} + {}", "{} + {}", lambda sp, a, b: a + b),
+    "-": Operation(lambda a, b: a - b, lambda x, d, dep: d[0] - d[1], "{} - {}", "{} - {}", lambda sp, a, b: a - b),
+    "*": Operation(
+        lambda a, b: a * b,
+        lambda x, d, dep: d[0] * x[1] + x[0] * d[1],
+        "{} * {}",
+        r"{} \cdot {}",
+        lambda sp, a, b: a * b,
+    ),
+    "/": Operation(
+        _divide,
+        lambda x, d, dep: (d[0] * x[1] - x[0] * d[1]) / x[1] ** 2,
+        "{} / {}",
+        r"\frac{{{}}}{{{}}}",
+        lambda sp, a, b: a / b,
+    ),
+    "**": Operation(_power, _d_power, "{} ** {}", "{}^{{{}}}", lambda sp, a, b: a**b),
     "neg": Operation(lambda a: -a, lambda x, d, dep: -d[0], "-{}", "-{}", lambda sp, a: -a),
-    "exp": _function("exp", FloatNS.exp, lambda x, d, dep: exp(x[0]) * d[0],
-                     r"\exp\left({}\right)", lambda sp, a: sp.exp(a)),
-    "log": _function("log", FloatNS.log, lambda x, d, dep: d[0] / x[0],
-                     r"\log\left({}\right)", lambda sp, a: sp.log(a)),
-    "sqrt": _function("sqrt", FloatNS.sqrt, lambda x, d, dep: d[0] / (2 * sqrt(x[0])),
-                      r"\sqrt{{{}}}", lambda sp, a: sp.sqrt(a)),
-    "sin": _function("sin", FloatNS.sin, lambda x, d, dep: cos(x[0]) * d[0],
-                     r"\sin\left({}\right)", lambda sp, a: sp.sin(a)),
-    "cos": _function("cos", FloatNS.cos, lambda x, d, dep: -sin(x[0]) * d[0],
-                     r"\cos\left({}\right)", lambda sp, a: sp.cos(a)),
-    "tanh": _function("tanh", FloatNS.tanh, lambda x, d, dep: (1 - tanh(x[0]) ** 2) * d[0],
-                      r"\tanh\left({}\right)", lambda sp, a: sp.tanh(a)),
-    "sigmoid": _function("sigmoid", FloatNS.sigmoid,
-                         lambda x, d, dep: sigmoid(x[0]) * (1 - sigmoid(x[0])) * d[0],
-                         r"\sigma\left({}\right)", lambda sp, a: 1 / (1 + sp.exp(-a))),
-    "relu": _function("relu", FloatNS.relu, lambda x, d, dep: step(x[0]) * d[0],
-                      r"\operatorname{{relu}}\left({}\right)", lambda sp, a: sp.Max(0, a)),
-    "abs": _function("abs", FloatNS.abs, lambda x, d, dep: sign(x[0]) * d[0],
-                     r"\left|{}\right|", lambda sp, a: sp.Abs(a)),
+    "exp": _function(
+        "exp", FloatNS.exp, lambda x, d, dep: exp(x[0]) * d[0], r"\exp\left({}\right)", lambda sp, a: sp.exp(a)
+    ),
+    "log": _function(
+        "log", FloatNS.log, lambda x, d, dep: d[0] / x[0], r"\log\left({}\right)", lambda sp, a: sp.log(a)
+    ),
+    "sqrt": _function(
+        "sqrt", FloatNS.sqrt, lambda x, d, dep: d[0] / (2 * sqrt(x[0])), r"\sqrt{{{}}}", lambda sp, a: sp.sqrt(a)
+    ),
+    "sin": _function(
+        "sin", FloatNS.sin, lambda x, d, dep: cos(x[0]) * d[0], r"\sin\left({}\right)", lambda sp, a: sp.sin(a)
+    ),
+    "cos": _function(
+        "cos", FloatNS.cos, lambda x, d, dep: -sin(x[0]) * d[0], r"\cos\left({}\right)", lambda sp, a: sp.cos(a)
+    ),
+    "tanh": _function(
+        "tanh",
+        FloatNS.tanh,
+        lambda x, d, dep: (1 - tanh(x[0]) ** 2) * d[0],
+        r"\tanh\left({}\right)",
+        lambda sp, a: sp.tanh(a),
+    ),
+    "sigmoid": _function(
+        "sigmoid",
+        FloatNS.sigmoid,
+        lambda x, d, dep: sigmoid(x[0]) * (1 - sigmoid(x[0])) * d[0],
+        r"\sigma\left({}\right)",
+        lambda sp, a: 1 / (1 + sp.exp(-a)),
+    ),
+    "relu": _function(
+        "relu",
+        FloatNS.relu,
+        lambda x, d, dep: step(x[0]) * d[0],
+        r"\operatorname{{relu}}\left({}\right)",
+        lambda sp, a: sp.Max(0, a),
+    ),
+    "abs": _function(
+        "abs", FloatNS.abs, lambda x, d, dep: sign(x[0]) * d[0], r"\left|{}\right|", lambda sp, a: sp.Abs(a)
+    ),
     # step and sign appear in derivatives (of relu and abs); their own derivative is 0
-    "step": _function("step", FloatNS.positive, lambda x, d, dep: ZERO,
-                      r"\operatorname{{step}}\left({}\right)", lambda sp, a: sp.Heaviside(a, 0)),
-    "sign": _function("sign", lambda a: float(FloatNS.sign(a)), lambda x, d, dep: ZERO,
-                      r"\operatorname{{sign}}\left({}\right)", lambda sp, a: sp.sign(a)),
+    "step": _function(
+        "step",
+        FloatNS.positive,
+        lambda x, d, dep: ZERO,
+        r"\operatorname{{step}}\left({}\right)",
+        lambda sp, a: sp.Heaviside(a, 0),
+    ),
+    "sign": _function(
+        "sign",
+        lambda a: float(FloatNS.sign(a)),
+        lambda x, d, dep: ZERO,
+        r"\operatorname{{sign}}\left({}\right)",
+        lambda sp, a: sp.sign(a),
+    ),
 }
 
 
 # Reading a Value graph --------------------------------------------------------
 
+
 def _weighted_sum(n, *parts):
     """b + w1 x1 + ... + wn xn, added in the order WeightedSum's forward adds them."""
-    ws, xs, total = parts[:n], parts[n:2 * n], parts[2 * n]
+    ws, xs, total = parts[:n], parts[n : 2 * n], parts[2 * n]
     for w, x in zip(ws, xs):
         total = total + w * x
     return total
@@ -307,10 +360,12 @@ GRAPH_OPS: dict[type, Callable] = {
     ops.Div: lambda p, a, b: a / b,
     ops.Neg: lambda p, a: -a,
     ops.PowConst: lambda c, a: a ** Expression.constant(c),
-    ops.Pow: lambda p, a, b: a ** b,
+    ops.Pow: lambda p, a, b: a**b,
     WeightedSum: _weighted_sum,
-    **{op: (lambda name: lambda p, a: Expression(name, (a,)))(op.name)
-       for op in (ops.Exp, ops.Log, ops.Sqrt, ops.Sin, ops.Cos, ops.Tanh, ops.Sigmoid, ops.Relu, ops.Abs)},
+    **{
+        op: (lambda name: lambda p, a: Expression(name, (a,)))(op.name)
+        for op in (ops.Exp, ops.Log, ops.Sqrt, ops.Sin, ops.Cos, ops.Tanh, ops.Sigmoid, ops.Relu, ops.Abs)
+    },
 }
 
 
@@ -330,8 +385,7 @@ def expression(root: Value) -> Expression:
             continue
         build = GRAPH_OPS.get(node._op)
         if build is None:
-            raise ValueError(f"expression: no symbolic rule for the op {node._op.__name__} "
-                             f"({node.op_name!r})")
+            raise ValueError(f"expression: no symbolic rule for the op {node._op.__name__} ({node.op_name!r})")
         made[node] = build(node._params, *(made[p] for p in node._parents))
     return made[root]
 
@@ -340,13 +394,17 @@ def _leaf(where, node, leaves):
     if not node.requires_grad:
         return Expression.constant(node._data)
     if not node.label:
-        raise ValueError(f"{where}: a leaf {node!r} has no label; label every variable "
-                         f"(Value(0.5, label='w')) or write constants as Python numbers")
+        raise ValueError(
+            f"{where}: a leaf {node!r} has no label; label every variable "
+            f"(Value(0.5, label='w')) or write constants as Python numbers"
+        )
     other = leaves.setdefault(node.label, node)
     if other is not node:
-        raise ValueError(f"{where}: two different leaves are labelled {node.label!r}; labels name "
-                         f"the variables, so they must be unique (for a model: "
-                         f"for name, p in model.named_parameters(): p.label = name)")
+        raise ValueError(
+            f"{where}: two different leaves are labelled {node.label!r}; labels name "
+            f"the variables, so they must be unique (for a model: "
+            f"for name, p in model.named_parameters(): p.label = name)"
+        )
     return Expression.variable(node.label)
 
 
@@ -368,6 +426,7 @@ def symbolic_derivative(root: Value, wrt: Value, simplify: bool = False) -> Expr
 
 
 # Simplification ------------------------------------------------------------------
+
 
 def _is(node: Expression, number: float) -> bool:
     return node.op == "const" and node.value == number
@@ -392,7 +451,7 @@ def _simplest(op: str, args: tuple) -> Expression:
     if op == "/":
         return ZERO if _is(a, 0) else a if _is(b, 1) else a / b
     if op == "**":
-        return ONE if _is(b, 0) else a if _is(b, 1) else a ** b
+        return ONE if _is(b, 0) else a if _is(b, 1) else a**b
     return Expression(op, args)
 
 
@@ -406,7 +465,7 @@ _ATOM = 5
 class _Style:
     def __init__(self, template: Callable, number: Callable, variable: Callable, frac_free: bool):
         self.template, self.number, self.variable = template, number, variable
-        self.frac_free = frac_free      # LaTeX's \frac and ^{...} group their operands themselves
+        self.frac_free = frac_free  # LaTeX's \frac and ^{...} group their operands themselves
 
 
 def _number(v: float) -> str:
@@ -438,25 +497,30 @@ _LATEX = _Style(lambda op: OPERATIONS[op].latex, _latex_number, _latex_variable,
 
 def _render(root: Expression, style: _Style) -> str:
     """Text with the fewest parentheses the precedences allow; results are (text, precedence)."""
+
     def write(node, parts):
         if node.op == "const":
             return style.number(node.value), (3 if node.value < 0 else _ATOM)
         if node.op == "var":
             return style.variable(node.name), _ATOM
         mine = _PRECEDENCE.get(node.op, _ATOM)
-        if mine == _ATOM:                       # a function: its argument is already bracketed
+        if mine == _ATOM:  # a function: its argument is already bracketed
             return style.template(node.op).format(*(text for text, _ in parts)), _ATOM
         if style.frac_free and node.op == "/":
             return style.template(node.op).format(*(text for text, _ in parts)), _ATOM
         texts = []
         for i, (text, theirs) in enumerate(parts):
             right = i == len(parts) - 1 and len(parts) == 2
-            tight = (theirs < mine or (theirs == mine and (right and node.op in ("-", "/") or node.op == "neg"))
-                     or (node.op == "**" and not right and theirs <= mine))
+            tight = (
+                theirs < mine
+                or (theirs == mine and (right and node.op in ("-", "/") or node.op == "neg"))
+                or (node.op == "**" and not right and theirs <= mine)
+            )
             if node.op == "**" and right and style.frac_free:
-                tight = False                    # the exponent is grouped by ^{...}
+                tight = False  # the exponent is grouped by ^{...}
             texts.append(_bracket(text, style) if tight else text)
         return style.template(node.op).format(*texts), mine
+
     return _fold(root, write, memo={})[0]
 
 

@@ -5,6 +5,7 @@ The class only checks arguments and picks the op; the rules live in ops.py
 op needs (summing gradients over broadcast axes, keeping the dtype) is done
 once, in `Tensor.fit_grad`, which the engine calls for every gradient.
 """
+
 import warnings
 import weakref
 
@@ -32,7 +33,7 @@ def _as_array(where, data, dtype=None):
         arr = np.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{where}: cannot make an array of numbers from {type(data).__name__}: {exc}") from None
-    except OverflowError as exc:        # e.g. 10 ** 400, or 1000 for an int8 tensor
+    except OverflowError as exc:  # e.g. 10 ** 400, or 1000 for an int8 tensor
         raise ValueError(f"{where}: {exc}") from None
     if arr.dtype.kind not in "fiubc":
         raise TypeError(f"{where}: unsupported dtype {arr.dtype} (numbers or booleans only)")
@@ -43,7 +44,8 @@ def _check_differentiable(where, arr):
     if arr.dtype.kind != "f":
         raise TypeError(
             f"{where}: requires_grad=True needs floating-point data, got dtype {arr.dtype} "
-            f"(shape {arr.shape}); convert first, e.g. dtype=np.float64")
+            f"(shape {arr.shape}); convert first, e.g. dtype=np.float64"
+        )
 
 
 def _python_number(x):
@@ -94,10 +96,10 @@ class Tensor(Node):
     """
 
     __slots__ = ()
-    __array_ufunc__ = None        # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
+    __array_ufunc__ = None  # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
     raw_ns = NumpyNS
     # what pending graphs saved (see saved.py): class defaults until set
-    _saved_copy = None            # its array as the pending graph saw it, when handed out by .data
+    _saved_copy = None  # its array as the pending graph saw it, when handed out by .data
 
     def __init__(self, data, requires_grad=False, dtype=None, label=""):
         arr = _as_array("Tensor", data, dtype)
@@ -120,7 +122,7 @@ class Tensor(Node):
             if type(self._data) is saved.ReleasedData:
                 raise saved.released_error("Tensor.data", self)
             if saved.pending(self):
-                saved.hand_out(self)        # writable, and backward() checks it was not written
+                saved.hand_out(self)  # writable, and backward() checks it was not written
             else:
                 saved.forget_copy(self)
         return self._data
@@ -128,7 +130,7 @@ class Tensor(Node):
     @data.setter
     def data(self, new):
         if new is not self._data:
-            saved.forget_copy(self)         # the version below tells backward() instead
+            saved.forget_copy(self)  # the version below tells backward() instead
         # `p.data -= step` hands back the same array, changed in place: nothing to check
         self._data = new if new is self._data else self._checked(new)
         # a pending backward that used the old data will refuse (see engine.DATA_WRITES)
@@ -140,8 +142,8 @@ class Tensor(Node):
         if self.requires_grad and self._op is None:
             if arr.shape != self._data.shape:
                 raise ValueError(
-                    f"Tensor.data: new data has shape {arr.shape}, the parameter has shape "
-                    f"{self._data.shape}")
+                    f"Tensor.data: new data has shape {arr.shape}, the parameter has shape {self._data.shape}"
+                )
             if not np.can_cast(arr.dtype, self._data.dtype, "same_kind"):
                 raise TypeError(f"Tensor.data: cannot store {arr.dtype} data in a {self._data.dtype} parameter")
             arr = arr.astype(self._data.dtype, copy=False)
@@ -153,7 +155,10 @@ class Tensor(Node):
             warnings.warn(
                 f"Tensor.grad: this tensor was made by '{self._op.name}' (not a leaf), so its "
                 f"gradient is not kept and .grad is None; call .retain_grad() before "
-                f"backward() to keep it", UserWarning, stacklevel=2)
+                f"backward() to keep it",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter
@@ -169,10 +174,11 @@ class Tensor(Node):
         """Set `requires_grad` of this leaf in place and return it (PyTorch's spelling)."""
         if self._op is not None:
             if requires_grad:
-                return self             # a result of ops on tensors that require grad already does
+                return self  # a result of ops on tensors that require grad already does
             raise RuntimeError(
                 f"requires_grad_: only a leaf's flag can change; this tensor was made by "
-                f"'{self._op.name}'. Use .detach() for a copy outside the graph")
+                f"'{self._op.name}'. Use .detach() for a copy outside the graph"
+            )
         if requires_grad:
             _check_differentiable("requires_grad_", self._data)
         self.requires_grad = bool(requires_grad)
@@ -190,17 +196,20 @@ class Tensor(Node):
     def _one(self, where):
         """The only element, as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"{where}: only a tensor with one element can be converted to a Python "
-                             f"number; shape is {self.shape}")
+            raise ValueError(
+                f"{where}: only a tensor with one element can be converted to a Python number; shape is {self.shape}"
+            )
         return self._data.item()
 
     # Truth values and conversions, as PyTorch: one element, or a ValueError naming the shape
     # (`if loss < best:` then works, and `if t:` on many elements is refused, not always True).
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous "
-                             f"(only a one-element tensor has one); reduce it first, e.g. "
-                             f"np.any(t.data) or np.all(t.data)")
+            raise ValueError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous "
+                f"(only a one-element tensor has one); reduce it first, e.g. "
+                f"np.any(t.data) or np.all(t.data)"
+            )
         return bool(self._data.item())
 
     def __float__(self) -> float:
@@ -210,7 +219,7 @@ class Tensor(Node):
         value = self._one("int")
         try:
             return int(value)
-        except OverflowError:           # int(inf)
+        except OverflowError:  # int(inf)
             raise ValueError(f"int: cannot convert {value} to an integer") from None
 
     def __iter__(self):
@@ -240,8 +249,7 @@ class Tensor(Node):
         axes = _normalize_axes(where, axis, self.ndim)
         axis = None if axes is None else axes[0]
         if self._data.size == 0 and (axis is None or self.shape[axis] == 0):
-            raise ValueError(f"{where}: cannot take {where} of an empty tensor of shape {self.shape} "
-                             f"over axis {axis}")
+            raise ValueError(f"{where}: cannot take {where} of an empty tensor of shape {self.shape} over axis {axis}")
         return np.asarray(fn(self._data, axis=axis, keepdims=bool(keepdims)))
 
     def numpy(self):
@@ -250,11 +258,13 @@ class Tensor(Node):
     def __array__(self, dtype=None, copy=None):
         """NumPy 2's protocol: copy=True always copies (np.array(t), np.copy(t) must not alias
         the data a graph saved), copy=False never does, None copies only to change dtype."""
-        data = self.data        # a pending tensor's array is handed out (backward checks it), as by .data
+        data = self.data  # a pending tensor's array is handed out (backward checks it), as by .data
         if dtype is not None and np.dtype(dtype) != data.dtype:
             if copy is False:
-                raise ValueError(f"Tensor.__array__: converting dtype {data.dtype} to {np.dtype(dtype)} "
-                                 f"needs a copy, but copy=False (shape {data.shape})")
+                raise ValueError(
+                    f"Tensor.__array__: converting dtype {data.dtype} to {np.dtype(dtype)} "
+                    f"needs a copy, but copy=False (shape {data.shape})"
+                )
             return data.astype(dtype)
         return data.copy() if copy else data
 
@@ -286,7 +296,7 @@ class Tensor(Node):
     def _wrap(x, op=None, params=None, parents=(), stamp=0, scope=()):
         """A node around array `x`: a constant leaf, or the output of `op` when op is given."""
         if type(x) is not np.ndarray:
-            x = np.asarray(x)          # NumPy returns scalars, not 0-d arrays, from reductions
+            x = np.asarray(x)  # NumPy returns scalars, not 0-d arrays, from reductions
         # Node._set's stores, inlined: this runs once per op, and a call costs as much as the hold
         t = _new(Tensor)
         t._data = x
@@ -302,11 +312,11 @@ class Tensor(Node):
             return t
         t._requires_grad = True
         # a leaf's array may be the caller's: it stays locked while t is pending (saved.py)
-        if len(parents) == 2:           # the common cases spelled out
+        if len(parents) == 2:  # the common cases spelled out
             a, b = parents
             if a._op is None:
                 t._held = (_hold(a), _hold(b)) if b._op is None else _hold(a)
-            elif b._op is None:         # a constant operand: _hold(b), its lookup inlined
+            elif b._op is None:  # a constant operand: _hold(b), its lookup inlined
                 ref = _HOLDS.get(id(b._data))
                 held = None if ref is None else ref()
                 t._held = held if held is not None else _hold(b)
@@ -320,10 +330,13 @@ class Tensor(Node):
     @staticmethod
     def check_versions(node):
         for p in node._parents:
-            if (p._version > node._stamp or (_WRITTEN_MEMORY and _written_since(p._data, node._stamp))
-                    or saved.changed_since_forward(p)):
+            if (
+                p._version > node._stamp
+                or (_WRITTEN_MEMORY and _written_since(p._data, node._stamp))
+                or saved.changed_since_forward(p)
+            ):
                 raise _modified_error(p, node)
-        if saved.changed_since_forward(node):     # rules that reuse the output read it too
+        if saved.changed_since_forward(node):  # rules that reuse the output read it too
             raise _modified_error(node, node)
 
     release_data = staticmethod(saved.release_data)
@@ -338,8 +351,10 @@ class Tensor(Node):
         if g.dtype != data.dtype:
             if g.dtype.kind == "c" and data.dtype.kind != "c":
                 # dropping the imaginary part would give wrong gradients (e.g. through abs)
-                raise TypeError(f"backward: a complex gradient reached a {data.dtype} tensor of shape "
-                                f"{data.shape}; gradients through complex values are not supported")
+                raise TypeError(
+                    f"backward: a complex gradient reached a {data.dtype} tensor of shape "
+                    f"{data.shape}; gradients through complex values are not supported"
+                )
             g = ns.astype(g, data.dtype)
         return g
 
@@ -367,15 +382,15 @@ class Tensor(Node):
                 raise ValueError(
                     f"backward: grad can be omitted only for a tensor with one element; this one "
                     f"has shape {data.shape}. Reduce it first (e.g. .sum()) or pass grad= of "
-                    f"shape {data.shape}")
+                    f"shape {data.shape}"
+                )
             g = np.ones_like(data)
         elif isinstance(grad, Tensor) and create_graph:
             return grad
         else:
             g = _as_array("backward", grad)
             if g.shape != data.shape:
-                raise ValueError(
-                    f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}")
+                raise ValueError(f"backward: grad has shape {g.shape} but the tensor has shape {data.shape}")
             if not np.can_cast(g.dtype, data.dtype, "same_kind"):
                 raise TypeError(f"backward: grad of dtype {g.dtype} for a tensor of dtype {data.dtype}")
             g = g.astype(data.dtype, copy=False)
@@ -402,7 +417,7 @@ class Tensor(Node):
             try:
                 return Tensor._wrap(np.asarray(other, dtype=self._data.dtype))
             except OverflowError:
-                pass                    # an int beyond float range: _as_array names the op
+                pass  # an int beyond float range: _as_array names the op
         if isinstance(other, (int, float, complex)) and not isinstance(other, bool):
             # NumPy's weak promotion: int8 tensor + 1 stays int8, float32 + 1j is complex64
             return Tensor._wrap(_as_array(where, other, np.result_type(self._data.dtype, other)))
@@ -421,7 +436,7 @@ class Tensor(Node):
             raise _operand_error(op.name, a, b, exc) from None
 
     def __add__(self, other):
-        if type(other) is Tensor:       # the common case first: no conversion, no checks
+        if type(other) is Tensor:  # the common case first: no conversion, no checks
             try:
                 return apply(ops.Add, None, self, other)
             except ValueError:
@@ -432,7 +447,7 @@ class Tensor(Node):
         return self._binary(ops.Add, other, reflected=True)
 
     def __sub__(self, other):
-        if type(other) is Tensor:       # the common case first: no conversion, no checks
+        if type(other) is Tensor:  # the common case first: no conversion, no checks
             try:
                 return apply(ops.Sub, None, self, other)
             except ValueError:
@@ -443,7 +458,7 @@ class Tensor(Node):
         return self._binary(ops.Sub, other, reflected=True)
 
     def __mul__(self, other):
-        if type(other) is Tensor:       # the common case first: no conversion, no checks
+        if type(other) is Tensor:  # the common case first: no conversion, no checks
             try:
                 return apply(ops.Mul, None, self, other)
             except ValueError:
@@ -454,7 +469,7 @@ class Tensor(Node):
         return self._binary(ops.Mul, other, reflected=True)
 
     def __truediv__(self, other):
-        if type(other) is Tensor:       # the common case first: no conversion, no checks
+        if type(other) is Tensor:  # the common case first: no conversion, no checks
             try:
                 return apply(ops.Div, None, self, other)
             except ValueError:
@@ -472,7 +487,7 @@ class Tensor(Node):
         if const is None:
             return NotImplemented
         if isinstance(exponent, list):
-            exponent = const._data      # the rules compute c - 1: an array, not a list
+            exponent = const._data  # the rules compute c - 1: an array, not a list
         elif isinstance(exponent, np.generic):
             exponent = _python_number(exponent)
         try:
@@ -555,20 +570,24 @@ class Tensor(Node):
             return NotImplemented
         mode = engine.PER_THREAD.mode
         if mode.tracer is not None:
-            raise RuntimeError(f"{where}: in-place operators cannot be traced (the replay would not "
-                               f"repeat the write); write x = x {op.name} y inside a traced function")
+            raise RuntimeError(
+                f"{where}: in-place operators cannot be traced (the replay would not "
+                f"repeat the write); write x = x {op.name} y inside a traced function"
+            )
         records = mode.grad_enabled and (self.requires_grad or other.requires_grad)
         if records and self.requires_grad and self._op is None:
             raise RuntimeError(
                 f"{where}: a leaf Variable that requires grad is being used in an in-place "
                 f"operation (the tensor {_describe(self)}); change its data inside `with no_grad():` "
-                f"(as an optimiser does), or write x = x {op.name} y for a new tensor")
-        with saved.lifted(self._data):     # the version check below takes over from the lock
+                f"(as an optimiser does), or write x = x {op.name} y for a new tensor"
+            )
+        with saved.lifted(self._data):  # the version check below takes over from the lock
             if not self._data.flags.writeable:
                 raise RuntimeError(
                     f"{where}: the data of the tensor {_describe(self)} is read-only (a view of an array "
-                    f"a graph waiting for backward() holds, or given read-only); write x = x {op.name} y")
-            if records or mode.hooked:      # the op's rules give the gradient, tangent and checks
+                    f"a graph waiting for backward() holds, or given read-only); write x = x {op.name} y"
+                )
+            if records or mode.hooked:  # the op's rules give the gradient, tangent and checks
                 self._record_inplace(op, ufunc, other, where)
             else:
                 try:
@@ -581,8 +600,7 @@ class Tensor(Node):
         return self
 
     def _record_inplace(self, op, ufunc, other, where):
-        before = Tensor._wrap(self._data.copy(), self._op, self._params, self._parents,
-                              self._stamp, self._scope)
+        before = Tensor._wrap(self._data.copy(), self._op, self._params, self._parents, self._stamp, self._scope)
         before.requires_grad = self.requires_grad
         before._tangent = self._tangent
         result = before._binary(op, before if other is self else other)
@@ -633,15 +651,16 @@ class Tensor(Node):
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
         for bound in (lo, hi):
-            if bound is not None and (not isinstance(bound, (int, float, np.integer, np.floating))
-                                      or isinstance(bound, bool)):
+            if bound is not None and (
+                not isinstance(bound, (int, float, np.integer, np.floating)) or isinstance(bound, bool)
+            ):
                 raise TypeError(f"clip: the bounds must be numbers or None, got {bound!r}")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
         lo, hi = _python_number(lo), _python_number(hi)
         try:
             return apply(T.Clip, (lo, hi), self)
-        except OverflowError as exc:    # a bound outside an integer dtype's range
+        except OverflowError as exc:  # a bound outside an integer dtype's range
             raise ValueError(f"clip: {exc}") from None
 
     def astype(self, dtype):
@@ -677,7 +696,7 @@ class Tensor(Node):
         if dtype == np.float16:
             # as NumPy: float16 adds up in float32 (10,000 tens would overflow float16 to inf)
             return (self.astype(np.float32).sum(axes, keepdims) * (1.0 / count)).astype(np.float16)
-        x = self if dtype.kind in "fc" else self.astype(np.float64)   # as NumPy: no int overflow
+        x = self if dtype.kind in "fc" else self.astype(np.float64)  # as NumPy: no int overflow
         return x.sum(axes, keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims=False):
@@ -691,7 +710,7 @@ class Tensor(Node):
 
     def log_softmax(self, axis=-1):
         x = self
-        if x._data.dtype.kind in "biu":        # the float type NumPy's exp gives, as logsumexp does
+        if x._data.dtype.kind in "biu":  # the float type NumPy's exp gives, as logsumexp does
             x = x.astype(np.result_type(x._data.dtype, np.float16))
         if x._data.size and x._data.dtype.kind == "f":
             # minus the max first (a constant: neither the result nor its gradient changes), so a
@@ -710,15 +729,16 @@ class Tensor(Node):
             return apply(T.Reshape, shape, self)
         except ValueError:
             raise ValueError(
-                f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
-                f"into shape {shape}") from None
+                f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) into shape {shape}"
+            ) from None
 
     def transpose(self, *axes):
         axes = _shape_args("transpose", axes) if axes else tuple(range(self.ndim))[::-1]
         for a in axes:
             if not -self.ndim <= a < self.ndim:
-                raise ValueError(f"transpose: axis {a} is out of range for a tensor with {self.ndim} "
-                                 f"dimensions (shape {self.shape})")
+                raise ValueError(
+                    f"transpose: axis {a} is out of range for a tensor with {self.ndim} dimensions (shape {self.shape})"
+                )
         if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of shape {self.shape}")
         return apply(T.Transpose, tuple(a % self.ndim for a in axes), self)
@@ -729,9 +749,11 @@ class Tensor(Node):
             return apply(T.GetItem, index, self)
         except IndexError as exc:
             bad = _invalid_index_part(index)
-            if bad is not None:         # NumPy says IndexError; the README promises TypeError
-                raise TypeError(f"getitem: {bad!r} is not an index (ints, slices, None, Ellipsis, "
-                                f"integer or boolean arrays are; tensor of shape {self.shape})") from None
+            if bad is not None:  # NumPy says IndexError; the README promises TypeError
+                raise TypeError(
+                    f"getitem: {bad!r} is not an index (ints, slices, None, Ellipsis, "
+                    f"integer or boolean arrays are; tensor of shape {self.shape})"
+                ) from None
             raise IndexOutOfRange(f"getitem: {exc} (tensor of shape {self.shape})") from None
 
 
@@ -763,8 +785,9 @@ def _operand_error(name, a, b, exc):
     except ValueError:
         return ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together")
     # not the shapes: NumPy's own reason, e.g. integers to negative integer powers
-    return ValueError(f"{name}: {str(exc).rstrip('.')} (operands of dtypes {a.dtype} and {b.dtype}, "
-                      f"shapes {a.shape} and {b.shape})")
+    return ValueError(
+        f"{name}: {str(exc).rstrip('.')} (operands of dtypes {a.dtype} and {b.dtype}, shapes {a.shape} and {b.shape})"
+    )
 
 
 def _describe(t):
@@ -774,19 +797,24 @@ def _describe(t):
 def _modified_error(t, node):
     return RuntimeError(
         f"backward: the data of the tensor {_describe(t)} was modified after op '{node._op.name}' "
-        f"used it; the gradient would be wrong. Recompute the forward pass after changing data.")
+        f"used it; the gradient would be wrong. Recompute the forward pass after changing data."
+    )
 
 
 def _inplace_shape_error(where, t, other):
-    return ValueError(f"{where}: the result of shapes {t.shape} and {other.shape} broadcast together "
-                      f"does not fit the tensor's shape {t.shape}")
+    return ValueError(
+        f"{where}: the result of shapes {t.shape} and {other.shape} broadcast together "
+        f"does not fit the tensor's shape {t.shape}"
+    )
 
 
 def _inplace_dtype_error(where, ufunc, t, other):
     result = ufunc.resolve_dtypes((t.dtype, other.dtype, None))[-1]
-    return TypeError(f"{where}: the result for dtypes {t.dtype} and {other.dtype} is {result}, which "
-                     f"cannot be stored in the tensor's dtype {t.dtype} (shape {t.shape}); convert "
-                     f"with .astype first")
+    return TypeError(
+        f"{where}: the result for dtypes {t.dtype} and {other.dtype} is {result}, which "
+        f"cannot be stored in the tensor's dtype {t.dtype} (shape {t.shape}); convert "
+        f"with .astype first"
+    )
 
 
 # Memory an in-place operator wrote into, by the array that owns it: id -> (weak reference to that
@@ -808,9 +836,10 @@ def _note_write(node):
     owner = _memory_owner(node._data)
     key = id(owner)
 
-    def forget(ref):            # the owner is gone: its id may be reused
+    def forget(ref):  # the owner is gone: its id may be reused
         if _WRITTEN_MEMORY.get(key, (None,))[0] is ref:
             del _WRITTEN_MEMORY[key]
+
     _WRITTEN_MEMORY[key] = (weakref.ref(owner, forget), count)
 
 
@@ -834,12 +863,14 @@ def matmul(a, b):
     if k_left != k_right:
         raise ValueError(
             f"matmul: shapes {a.shape} and {b.shape} are not aligned: {k_left} (last dim of the "
-            f"left) != {k_right} ({'first' if b.ndim == 1 else 'second-to-last'} dim of the right)")
+            f"left) != {k_right} ({'first' if b.ndim == 1 else 'second-to-last'} dim of the right)"
+        )
     try:
         return apply(T.MatMul, (a.requires_grad, b.requires_grad), a, b)
     except ValueError:
-        raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
-                         f"broadcast together") from None
+        raise ValueError(
+            f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
 
 
 def linear(x, weight, bias=None):
@@ -848,16 +879,20 @@ def linear(x, weight, bias=None):
     weight is (out_features, in_features), bias (out_features,), x (..., in_features).
     """
     x, weight = _tensor("linear", x), _tensor("linear", weight)
-    x_shape, w_shape = x._data.shape, weight._data.shape    # not the properties: this runs per layer
+    x_shape, w_shape = x._data.shape, weight._data.shape  # not the properties: this runs per layer
     if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
-                         f"{weight.shape} (out_features, in_features)")
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit a weight of shape "
+            f"{weight.shape} (out_features, in_features)"
+        )
     parents = (x, weight)
     if bias is not None:
         bias = _tensor("linear", bias)
         if bias._data.shape != (w_shape[0],):
-            raise ValueError(f"linear: bias of shape {bias.shape} does not fit a weight of shape "
-                             f"{weight.shape}; expected ({weight.shape[0]},)")
+            raise ValueError(
+                f"linear: bias of shape {bias.shape} does not fit a weight of shape "
+                f"{weight.shape}; expected ({weight.shape[0]},)"
+            )
         parents += (bias,)
     return apply(T.Linear, (x.requires_grad, weight.requires_grad), *parents)
 
@@ -891,15 +926,22 @@ def where(cond, a, b):
     cond = cond._data if isinstance(cond, Tensor) else _as_array("where", cond)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: the condition must be boolean, got dtype {cond.dtype}")
-    first = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor._wrap(_as_array("where", _python_number(a)))
+    first = (
+        a
+        if isinstance(a, Tensor)
+        else b
+        if isinstance(b, Tensor)
+        else Tensor._wrap(_as_array("where", _python_number(a)))
+    )
     a, b = first._const(a, "where"), first._const(b, "where")
     if a is None or b is None:
         raise TypeError("where: a and b must be tensors, arrays or numbers")
     try:
         np.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} cannot "
-                         f"be broadcast together") from None
+        raise ValueError(
+            f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
     return apply(T.Where, cond, a, b)
 
 
@@ -965,10 +1007,10 @@ class TensorNS:
     sigmoid = staticmethod(Tensor.sigmoid)
     relu = staticmethod(Tensor.relu)
     abs = staticmethod(Tensor.abs)
-    positive = staticmethod(lambda x: x._data > 0)          # constants: never differentiated
+    positive = staticmethod(lambda x: x._data > 0)  # constants: never differentiated
     sign = staticmethod(lambda x: np.sign(x._data))
     raw = staticmethod(lambda x: x._data if isinstance(x, Tensor) else x)
-    power = staticmethod(lambda a, b: a ** b)
+    power = staticmethod(lambda a, b: a**b)
     where = staticmethod(where)
     reshape = staticmethod(lambda x, shape: x.reshape(shape))
     transpose = staticmethod(lambda x, axes: x.transpose(*axes))

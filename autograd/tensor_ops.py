@@ -6,6 +6,7 @@ higher-order gradients, on `Tensor`s (`TensorNS` in tensor.py). Gradients
 only need the right values: summing back over broadcast axes and casting to
 the input's dtype is the engine's job (`Tensor.fit_grad`).
 """
+
 import math
 import threading
 
@@ -43,7 +44,7 @@ def _floating(x):
 
 def _sigmoid(x):
     x = _floating(x)
-    if x.dtype.kind == "c":            # logaddexp has no complex loop
+    if x.dtype.kind == "c":  # logaddexp has no complex loop
         return 1 / (1 + np.exp(-x))
     # exp(-log(1 + exp(-x))) never overflows and keeps full relative precision for x << 0
     return np.exp(-np.logaddexp(0, -x))
@@ -62,17 +63,23 @@ def _abs(x):
     """|x|; refused for complex x under complex-step differentiation, which needs holomorphic
     functions: |x + ih| is real, so the step's imaginary part, the derivative, would be lost."""
     if COMPLEX_STEP.active and x.dtype.kind == "c":
-        raise TypeError("abs: |x| is not holomorphic, so complex-step differentiation (method="
-                        "'complex') through it would give a wrong number; use method='central'")
+        raise TypeError(
+            "abs: |x| is not holomorphic, so complex-step differentiation (method="
+            "'complex') through it would give a wrong number; use method='central'"
+        )
     return np.abs(x)
 
 
 def is_basic_index(index):
     """True when indexing can return a view and no element can be picked twice."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, slice)
-               or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
-               for i in items)
+    return all(
+        i is None
+        or i is Ellipsis
+        or isinstance(i, slice)
+        or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+        for i in items
+    )
 
 
 def _scatter(g, index, shape):
@@ -80,7 +87,7 @@ def _scatter(g, index, shape):
     if is_basic_index(index):
         out[index] = g
     else:
-        np.add.at(out, index, g)   # repeated indices must accumulate
+        np.add.at(out, index, g)  # repeated indices must accumulate
     return out
 
 
@@ -125,7 +132,7 @@ class MatMul(Op):
 
     @staticmethod
     def vjp(ns, p, g, out, a, b):
-        if a.ndim == 2 and b.ndim == 2:     # the common case, without reshapes
+        if a.ndim == 2 and b.ndim == 2:  # the common case, without reshapes
             return (g @ b.T if p[0] else None), (a.T @ g if p[1] else None)
         if a.ndim == 1 and b.ndim == 1:
             return g * b, g * a
@@ -182,8 +189,9 @@ class Sum(Op):
 
     name = "sum"
     forward = staticmethod(lambda ns, p, x: ns.sum(x, p[0], p[1]))
-    vjp = staticmethod(lambda ns, p, g, out, x: (
-        ns.broadcast_to(ns.reshape(g, reduced_shape(x.shape, p[0])), x.shape),))
+    vjp = staticmethod(
+        lambda ns, p, g, out, x: (ns.broadcast_to(ns.reshape(g, reduced_shape(x.shape, p[0])), x.shape),)
+    )
     jvp = staticmethod(lambda ns, p, ts, out, x: ns.sum(ts[0], p[0], p[1]))
 
 
@@ -214,10 +222,10 @@ class Min(Max):
 
 
 def _logsumexp(x, axes, keepdims):
-    x = _floating(x)                   # int8 x - max(x) would wrap around
+    x = _floating(x)  # int8 x - max(x) would wrap around
     m = np.maximum.reduce(x, axis=axes, keepdims=True)
     total = m.sum()
-    if total - total != 0:           # some row is all -inf (or has inf/nan): leave those unshifted
+    if total - total != 0:  # some row is all -inf (or has inf/nan): leave those unshifted
         m = np.where(np.isfinite(m), m, 0)
     r = np.log(np.add.reduce(np.exp(x - m), axis=axes, keepdims=True))
     r += m
@@ -277,7 +285,7 @@ def _row_shift(x):
     +inf or nan, shifting would make nan of inf - inf, so those rows stay unshifted.
     """
     m = _row_max(x)
-    if not math.isfinite(np.add.reduce(m, axis=None)):    # a max is not finite (or their sum overflows)
+    if not math.isfinite(np.add.reduce(m, axis=None)):  # a max is not finite (or their sum overflows)
         m = np.where(np.isfinite(m), m, 0)
     return m
 
@@ -376,7 +384,7 @@ class SoftmaxCrossEntropy(BinaryOp):
     def vjp_a(ns, p, g, out, z, t):
         # d loss_i / d z_ij = softmax(z_i)_j rowsum(t)_i - t_ij (the notes' delta a - y for one-hot t)
         saved = _saved(p)
-        if saved is not None and saved.z is z:      # raw arrays, as the forward saw them
+        if saved is not None and saved.z is z:  # raw arrays, as the forward saw them
             softmax = saved.exps / saved.sums
         else:
             softmax = ns.softmax_rows(z)
@@ -472,8 +480,7 @@ class Concatenate(Op):
 class Stack(Op):
     name = "stack"
     forward = staticmethod(lambda ns, axis, *xs: ns.stack(xs, axis))
-    vjp = staticmethod(lambda ns, axis, g, out, *xs: tuple(
-        g[(slice(None),) * axis + (i,)] for i in range(len(xs))))
+    vjp = staticmethod(lambda ns, axis, g, out, *xs: tuple(g[(slice(None),) * axis + (i,)] for i in range(len(xs))))
     jvp = staticmethod(lambda ns, axis, ts, out, *xs: ns.stack(ts, axis))
 
 
@@ -499,7 +506,7 @@ def _left_share(ns, a, b, wins):
 
 class Maximum(Op):
     name = "maximum"
-    wins = staticmethod(np.greater)         # where `a` is the one kept
+    wins = staticmethod(np.greater)  # where `a` is the one kept
     forward = staticmethod(lambda ns, p, a, b: np.maximum(a, b))
 
     @classmethod

@@ -34,6 +34,7 @@ Like any tracer it sees one execution: Python control flow that depends on
 data, and constants computed with NumPy from the inputs' values, are frozen
 at trace time. Pass everything that changes between calls as an input.
 """
+
 import sys
 
 import numpy as np
@@ -75,7 +76,7 @@ def _take(pool, shape, dtype):
     """A free array of the pool, else a new one (the oldest, held elsewhere, is left to its holder)."""
     if _FREE is not None:
         most, most_base = _FREE
-        for buf in pool:               # as in _references_in: the same references
+        for buf in pool:  # as in _references_in: the same references
             if _refcount(buf) <= most and _refcount(buf.base) <= most_base:
                 return buf
     buf = _empty(shape, dtype)
@@ -135,9 +136,11 @@ def refuse_random(name):
     """Called by ops that draw random numbers: a replay would reuse one draw forever, so trace()
     refuses them (trace a function without them, e.g. the model in eval() mode)."""
     if PER_THREAD.mode.tracer is not None:
-        raise ValueError(f"trace: {name} draws random numbers, which a replay would freeze at the "
-                         f"traced call's draw; trace the function without it (e.g. model.eval()) "
-                         f"or run it eagerly")
+        raise ValueError(
+            f"trace: {name} draws random numbers, which a replay would freeze at the "
+            f"traced call's draw; trace the function without it (e.g. model.eval()) "
+            f"or run it eagerly"
+        )
 
 
 class TracedFunction:
@@ -195,7 +198,8 @@ class TracedFunction:
                 raise ValueError(
                     f"trace: input {i} (shape {x.shape}, {x.dtype}) reaches no op of the function: "
                     f"its values were read some other way (.data, NumPy) and a replay would keep "
-                    f"the traced call's values. Use it through Tensor operations")
+                    f"the traced call's values. Use it through Tensor operations"
+                )
         made = {e.out for e in entries}
         # leaves that are neither inputs nor op outputs: parameters and constants, read at call time
         self.leaves = [(s, n) for n, s in slot_of.items() if s >= len(inputs) and s not in made]
@@ -206,13 +210,13 @@ class TracedFunction:
         r = self._replay = _Replay(self.n_slots)
         v = r.vals
         for n, s in slot_of.items():
-            v[s] = n._data                   # the recorded values: buffers are made like them
+            v[s] = n._data  # the recorded values: buffers are made like them
         forward = []
         for e in entries:
             data = e.node._data
             make = _FORWARD.get(e.op) if fast and e.live is None else None
             if make is not None and type(data) is np.ndarray:
-                buf = _empty_like(data)      # the layout eager's fresh result has
+                buf = _empty_like(data)  # the layout eager's fresh result has
                 run = make(r, e.params, buf, e.out, e.srcs)
                 if run is not None:
                     forward.append(run)
@@ -220,13 +224,13 @@ class TracedFunction:
                     continue
             forward.append(_fwd_generic(e.op, e.params, v, e.out, e.srcs, e.live))
         self._forward, self.fast_rules = forward, fast
-        self._entries = entries              # until _reproduces has checked the replay
+        self._entries = entries  # until _reproduces has checked the replay
         self.has_backward = out.requires_grad and out._data.size == 1
         self._backward, self._params, self._totals = [], [], {}
         if self.has_backward:
             self._compile_backward(out, slot_of, {e.node: e for e in entries}, fast)
         self._no_inputs = (None,) * self.n_inputs
-        v[:self.n_inputs] = self._no_inputs  # do not keep the example inputs alive
+        v[: self.n_inputs] = self._no_inputs  # do not keep the example inputs alive
 
     def _reproduces(self, inputs, out):
         """Replay once on the example inputs: does every value and every parameter's gradient
@@ -251,14 +255,14 @@ class TracedFunction:
         finally:
             for p in self._params:
                 gr[p.slot] = acc[p.slot] = None
-            v[:self.n_inputs] = self._no_inputs
+            v[: self.n_inputs] = self._no_inputs
 
     def _compile_backward(self, out, slot_of, entry_of, fast):
         """Plan the backward pass with a dry run of the engine's algorithm on the recorded graph."""
         r = self._replay
         v, acc = r.vals, r.acc
         visits, totals = _dry_run(out, entry_of)
-        counts = {}                          # slot: how many gradients it receives
+        counts = {}  # slot: how many gradients it receives
         for _, cs in visits:
             for c in cs:
                 if c is not None:
@@ -288,7 +292,7 @@ class TracedFunction:
                 if s not in param_slots:
                     if acc[s] is None:
                         acc[s] = _empty(shape, dtype)
-                    r.grads[s] = acc[s]      # for good (a parameter's: on every call)
+                    r.grads[s] = acc[s]  # for good (a parameter's: on every call)
                 c.dest, c.put = s, None
             else:
                 c.dest = len(acc)
@@ -300,8 +304,7 @@ class TracedFunction:
             make, views = _BACKWARD.get(e.op) if fast and e.live is None else None, _VIEW_INPUTS.get(e.op, ())
             run = None
             # the buffers are C-ordered: a rule may write into one only where the vjp's fresh array is
-            if make is not None and all(c is None or i in views or c.ref.flags.c_contiguous
-                                        for i, c in enumerate(cs)):
+            if make is not None and all(c is None or i in views or c.ref.flags.c_contiguous for i, c in enumerate(cs)):
                 for i, c in enumerate(cs):
                     if c is not None:
                         (given if i in views else computed)(c)
@@ -315,12 +318,12 @@ class TracedFunction:
         for _, cs in visits:
             for c in cs:
                 if c is not None:
-                    c.ref = None             # the dry run's arrays are not needed any more
+                    c.ref = None  # the dry run's arrays are not needed any more
         for p in params:
             p.scratch = _empty(p.shape, p.dtype)
         self._backward, self._params = backward, params
         self._input_params = [p for p in params if p.slot < self.n_inputs]
-        self._totals = totals                # for _reproduces
+        self._totals = totals  # for _reproduces
         self._seed = np.ones_like(out._data)
 
     # Calling ------------------------------------------------------------------
@@ -338,7 +341,7 @@ class TracedFunction:
     def _run_forward(self, arrays):
         """Replay the forward pass on `arrays`; returns the list of values (index it by `out_slot`)."""
         v = self._replay.vals
-        v[:self.n_inputs] = arrays
+        v[: self.n_inputs] = arrays
         if not self._load_leaves():
             raise ValueError("trace: a tensor the function reads changed shape or dtype; trace again")
         for run in self._forward:
@@ -353,8 +356,12 @@ class TracedFunction:
             i = 0
             for x, (shape, dtype, wants_grad) in zip(inputs, signature):
                 a = x._data if isinstance(x, Tensor) else x
-                if (type(a) is not np.ndarray or a.shape != shape or a.dtype != dtype
-                        or (a is not x and x.requires_grad) is not wants_grad):
+                if (
+                    type(a) is not np.ndarray
+                    or a.shape != shape
+                    or a.dtype != dtype
+                    or (a is not x and x.requires_grad) is not wants_grad
+                ):
                     return self._call_slowly(inputs, backward)
                 v[i] = a
                 i += 1
@@ -366,14 +373,14 @@ class TracedFunction:
             run()
         result = Tensor._wrap(v[self.out_slot].copy())
         if backward and self.has_backward:
-            for p in self._input_params:     # the caller's tensors get the inputs' gradients
+            for p in self._input_params:  # the caller's tensors get the inputs' gradients
                 p.node = inputs[p.slot]
             try:
                 self._run_backward()
             finally:
                 for p in self._input_params:
                     p.node = None
-        v[:self.n_inputs] = self._no_inputs  # do not keep the caller's arrays alive
+        v[: self.n_inputs] = self._no_inputs  # do not keep the caller's arrays alive
         return result
 
     def _call_slowly(self, inputs, backward, leaves_changed=False):
@@ -383,11 +390,14 @@ class TracedFunction:
         if sig != self.signature or leaves_changed:
             if not self.retrace:
                 if leaves_changed:
-                    raise ValueError("trace: a tensor the function reads changed shape or dtype since "
-                                     "tracing; trace again or pass retrace=True")
+                    raise ValueError(
+                        "trace: a tensor the function reads changed shape or dtype since "
+                        "tracing; trace again or pass retrace=True"
+                    )
                 raise ValueError(
                     f"trace: inputs changed from {_describe(self.signature)} to "
-                    f"{_describe(sig)}; trace again or pass retrace=True")
+                    f"{_describe(sig)}; trace again or pass retrace=True"
+                )
             self._record(arrays, grads)
         # Tensors stay Tensors: those that require grad receive their gradients
         return self(*[x if isinstance(x, Tensor) else a for x, a in zip(inputs, arrays)], backward=backward)
@@ -400,7 +410,7 @@ class TracedFunction:
             # where the parameter's gradient is built: a free .grad array if .grad is None
             old = p.old = p.node._grad
             gr[p.slot] = acc[p.slot] = _take(p.pool, p.shape, p.dtype) if old is None else p.scratch
-        gr[self.out_slot] = self._seed       # after: the result may be a parameter itself
+        gr[self.out_slot] = self._seed  # after: the result may be a parameter itself
         for run in self._backward:
             run()
         for p in params:
@@ -446,7 +456,8 @@ def _dry_run(root, entry_of):
             raise ValueError(
                 f"trace: the function uses a tensor that needs a gradient and was made by "
                 f"'{node._op.name}' outside the function; the replay cannot send gradients "
-                f"through it. Compute it inside the function (or detach it)")
+                f"through it. Compute it inside the function (or detach it)"
+            )
         cs = [None] * len(pgs)
         for i, (p, pg) in enumerate(zip(node._parents, pgs)):
             if pg is not None and p.requires_grad:

@@ -4,6 +4,7 @@ trace time, with the same ufuncs in the same order as the op's own rule, so the
 replay stays bit-identical to eager execution. trace.py checks that at trace time
 and falls back to the ops' own rules (the generic makers here) if a rule drifts.
 """
+
 import numpy as np
 
 from . import ops
@@ -23,7 +24,7 @@ def _empty(shape, dtype, order="C"):
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     raw = np.empty(nbytes + 64, np.uint8)
     start = -raw.ctypes.data % 64
-    return raw[start:start + nbytes].view(dtype).reshape(shape, order=order)
+    return raw[start : start + nbytes].view(dtype).reshape(shape, order=order)
 
 
 def _empty_like(a):
@@ -41,6 +42,7 @@ def _empty_like(a):
 # the buffer for good, unless the closure sets it), or None when the op's rule
 # cannot write into a buffer here.
 
+
 def _fwd_unary(ufunc):
     def make(r, p, buf, o, srcs):
         v = r.vals
@@ -48,7 +50,9 @@ def _fwd_unary(ufunc):
 
         def run():
             ufunc(v[x], out=buf)
+
         return run
+
     return make
 
 
@@ -59,7 +63,9 @@ def _fwd_binary(ufunc):
 
         def run():
             ufunc(v[a], v[b], out=buf)
+
         return run
+
     return make
 
 
@@ -71,6 +77,7 @@ def _fwd_relu(r, p, buf, o, srcs):
 
     def run():
         _maximum(v[x], zero, out=buf)
+
     return run
 
 
@@ -79,18 +86,20 @@ def _fwd_sum(r, p, buf, o, srcs):
     (x,), (axes, keepdims) = srcs, p
 
     def run():
-        _sum(v[x], axes, None, buf, keepdims)     # NumpyNS.sum: np.add.reduce
+        _sum(v[x], axes, None, buf, keepdims)  # NumpyNS.sum: np.add.reduce
+
     return run
 
 
 def _fwd_matmul(r, p, buf, o, srcs):
     v = r.vals
-    if buf.ndim == 0:                  # 1-D @ 1-D: NumPy returns a scalar, not into a buffer
+    if buf.ndim == 0:  # 1-D @ 1-D: NumPy returns a scalar, not into a buffer
         return None
     a, b = srcs
 
     def run():
         _matmul(v[a], v[b], out=buf)
+
     return run
 
 
@@ -101,11 +110,13 @@ def _fwd_linear(r, p, buf, o, srcs):
 
         def run():
             _matmul(v[x], v[w].T, out=buf)
+
         return run
     x, w, b = srcs
 
-    def run():                         # Linear.forward: out = x @ w.T; out += b
+    def run():  # Linear.forward: out = x @ w.T; out += b
         _add(_matmul(v[x], v[w].T, out=buf), v[b], out=buf)
+
     return run
 
 
@@ -125,14 +136,15 @@ def _fwd_logsumexp(r, p, buf, o, srcs):
     def run():
         xv = v[x]
         _max(xv, axes, None, m, True)
-        total = _sum(m, None)                       # m.sum()
-        if total - total != 0:                      # an inf or nan maximum
+        total = _sum(m, None)  # m.sum()
+        if total - total != 0:  # an inf or nan maximum
             v[o] = T._logsumexp(xv, axes, keepdims)
             return
         _exp(_subtract(xv, m, out=shifted), out=shifted)
         _log(_sum(shifted, axes, None, lse, True), out=lse)
-        _add(lse, m, out=lse)                       # r += m
+        _add(lse, m, out=lse)  # r += m
         v[o] = result
+
     run.result = result
     return run
 
@@ -160,6 +172,7 @@ def _fwd_generic(op, params, v, o, srcs, live=None):
     live(v), if given, builds the params from this call's values (see trace._live_params)."""
     forward, ns = op.forward, NumpyNS
     if live is not None:
+
         def run():
             out = forward(ns, live(v), *[v[s] for s in srcs])
             v[o] = out if type(out) is np.ndarray else np.asarray(out)
@@ -176,9 +189,11 @@ def _fwd_generic(op, params, v, o, srcs, live=None):
             out = forward(ns, params, v[a], v[b])
             v[o] = out if type(out) is np.ndarray else np.asarray(out)
     else:
+
         def run():
             out = forward(ns, params, *[v[s] for s in srcs])
             v[o] = out if type(out) is np.ndarray else np.asarray(out)
+
     return run
 
 
@@ -192,6 +207,7 @@ def _fwd_generic(op, params, v, o, srcs, live=None):
 # axes, casts it, stores it or adds it to what the input already has). Rules
 # whose gradient is a view of g (Add, Sub's first input, Sum) store the view.
 
+
 def _parts(c):
     return (c.dest, c.put) if c is not None else (None, None)
 
@@ -200,15 +216,17 @@ def _bwd_neg(r, e, cs):
     gr, acc, o = r.grads, r.acc, e.out
     d, put = _parts(cs[0])
 
-    def run():                          # -g
+    def run():  # -g
         g = _negative(gr[o], out=acc[d])
         if put is not None:
             put(g)
+
     return run
 
 
 def _bwd_elementwise(ufunc, by_output):
     """Exp's rule g * out (by_output) or Log's g / x: one ufunc of g and the output or the input."""
+
     def make(r, e, cs):
         v, gr, acc, o = r.vals, r.grads, r.acc, e.out
         other = o if by_output else e.srcs[0]
@@ -218,7 +236,9 @@ def _bwd_elementwise(ufunc, by_output):
             g = ufunc(gr[o], v[other], out=acc[d])
             if put is not None:
                 put(g)
+
         return run
+
     return make
 
 
@@ -228,13 +248,14 @@ def _bwd_tanh(r, e, cs):
     y = v[o]
     if y.dtype.kind != "f":
         return None
-    t, one = _empty(y.shape, y.dtype), np.ones((), y.dtype)    # 1 as NumPy converts the Python 1
+    t, one = _empty(y.shape, y.dtype), np.ones((), y.dtype)  # 1 as NumPy converts the Python 1
 
-    def run():                          # g * (1 - out * out)
+    def run():  # g * (1 - out * out)
         y = v[o]
         g = _multiply(gr[o], _subtract(one, _multiply(y, y, out=t), out=t), out=acc[d])
         if put is not None:
             put(g)
+
     return run
 
 
@@ -243,12 +264,13 @@ def _bwd_relu(r, e, cs):
     d, put = _parts(cs[0])
     if v[x].dtype.kind != "f":
         return None
-    mask, zero = _empty(v[x].shape, bool), np.zeros((), v[x].dtype)    # the Python 0, as NumPy converts it
+    mask, zero = _empty(v[x].shape, bool), np.zeros((), v[x].dtype)  # the Python 0, as NumPy converts it
 
-    def run():                          # g * (x > 0)
+    def run():  # g * (x > 0)
         g = _multiply(gr[o], _greater(v[x], zero, out=mask), out=acc[d])
         if put is not None:
             put(g)
+
     return run
 
 
@@ -257,12 +279,13 @@ def _bwd_logsumexp(r, e, cs):
     d, put = _parts(cs[0])
     kd = reduced_shape(v[x].shape, e.params[0])
 
-    def run():                          # reshape(g, kd) * exp(x - reshape(out, kd))
+    def run():  # reshape(g, kd) * exp(x - reshape(out, kd))
         t = acc[d]
         _exp(_subtract(v[x], v[o].reshape(kd), out=t), out=t)
         g = _multiply(gr[o].reshape(kd), t, out=t)
         if put is not None:
             put(g)
+
     return run
 
 
@@ -272,7 +295,7 @@ def _bwd_sum(r, e, cs):
     shape = r.vals[e.srcs[0]].shape
     kd = reduced_shape(shape, e.params[0])
     s, put = c.slot, c.put
-    last = [None, None]                 # the g of the previous call and its view
+    last = [None, None]  # the g of the previous call and its view
 
     def run():
         g = gr[o]
@@ -285,11 +308,13 @@ def _bwd_sum(r, e, cs):
             gr[s] = view
         else:
             put(view)
+
     return run
 
 
 def _bwd_add_sub(negate_b):
     """Add: (g, g); Sub: (g, -g)."""
+
     def make(r, e, cs):
         gr, acc, o, (ca, cb) = r.grads, r.acc, e.out, cs
         want_a, want_b = ca is not None, cb is not None
@@ -312,7 +337,9 @@ def _bwd_add_sub(negate_b):
                     gr[sb] = g
                 else:
                     pb(g)
+
         return run
+
     return make
 
 
@@ -324,26 +351,28 @@ def _bwd_mul(r, e, cs):
     def run():
         g = gr[o]
         if want_a:
-            ga = _multiply(g, v[b], out=acc[da])        # g * b
+            ga = _multiply(g, v[b], out=acc[da])  # g * b
             if pa is not None:
                 pa(ga)
         if want_b:
-            gb = _multiply(g, v[a], out=acc[db])        # g * a
+            gb = _multiply(g, v[a], out=acc[db])  # g * a
             if pb is not None:
                 pb(gb)
+
     return run
 
 
 def _bwd_div(r, e, cs):
     v, gr, acc, o, b, (ca, cb) = r.vals, r.grads, r.acc, e.out, e.srcs[1], cs
     if cb is not None:
-        return None                     # -g * a / (b * b): the op's vjp
+        return None  # -g * a / (b * b): the op's vjp
     da, pa = _parts(ca)
 
     def run():
-        g = _divide(gr[o], v[b], out=acc[da])           # g / b
+        g = _divide(gr[o], v[b], out=acc[da])  # g / b
         if pa is not None:
             pa(g)
+
     return run
 
 
@@ -357,13 +386,14 @@ def _bwd_matmul(r, e, cs):
     def run():
         g = gr[o]
         if want_a:
-            ga = _matmul(g, v[b].T, out=acc[da])        # g @ b.T
+            ga = _matmul(g, v[b].T, out=acc[da])  # g @ b.T
             if pa is not None:
                 pa(ga)
         if want_b:
-            gb = _matmul(v[a].T, g, out=acc[db])        # a.T @ g
+            gb = _matmul(v[a].T, g, out=acc[db])  # a.T @ g
             if pb is not None:
                 pb(gb)
+
     return run
 
 
@@ -378,17 +408,18 @@ def _bwd_linear(r, e, cs):
     def run():
         g = gr[o]
         if want_x:
-            gx = _matmul(g, v[w], out=acc[dx])          # g2 @ w
+            gx = _matmul(g, v[w], out=acc[dx])  # g2 @ w
             if px is not None:
                 px(gx)
         if want_w:
-            gw = _matmul(g.T, v[x], out=acc[dw])        # g2.T @ x2
+            gw = _matmul(g.T, v[x], out=acc[dw])  # g2.T @ x2
             if pw is not None:
                 pw(gw)
         if want_b:
-            gb = _sum(g, (0,), None, acc[db])           # ns.sum(g2, (0,))
+            gb = _sum(g, (0,), None, acc[db])  # ns.sum(g2, (0,))
             if pb is not None:
                 pb(gb)
+
     return run
 
 
@@ -406,7 +437,7 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
     if not _sce_usable(r, z, t):
         return None
     (n, k), dtype = v[z].shape, v[z].dtype
-    transposed = _empty((k, n), dtype)              # _row_max: rows of fewer than 32 reduce transposed
+    transposed = _empty((k, n), dtype)  # _row_max: rows of fewer than 32 reduce transposed
     shift, shifted, exps = _empty((n, 1), dtype), _empty((n, k), dtype), _empty((n, k), dtype)
     sums, log_sums = _empty((n, 1), dtype), _empty((n, 1), dtype)
     shift_flat = shift[:, 0]
@@ -425,21 +456,22 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
 
     def run():
         zv, tv = v[z], v[t]
-        if k < 32:                                  # _row_max
-            _copyto(transposed, zv.T)               # np.ascontiguousarray(x.T)
+        if k < 32:  # _row_max
+            _copyto(transposed, zv.T)  # np.ascontiguousarray(x.T)
             _max(transposed, 0, None, shift_flat)
         else:
             _max(zv, 1, None, shift, True)
         # _row_shift leaves the maxima as they are when all are finite, which a finite loss
         # implies (a max of -inf, +inf or nan makes its row's log-probabilities nan)
         total = total_of(zv, tv, shift)
-        if not finite(total):                       # the rare cases, in _cross_entropy's order
+        if not finite(total):  # the rare cases, in _cross_entropy's order
             if not np.logical_and.reduce(np.isfinite(shift), axis=None):
                 total = total_of(zv, tv, np.where(np.isfinite(shift), shift, 0))
-            if not finite(total):                   # an -inf logit where the target is 0
+            if not finite(total):  # an -inf logit where the target is 0
                 logp = np.where(tv == 0, 0, shifted)
                 total = T._weighted_sum(tv, logp, reduce)
-        _multiply(total, minus_scale, out=buf)      # total * -scale
+        _multiply(total, minus_scale, out=buf)  # total * -scale
+
     return run
 
 
@@ -454,7 +486,7 @@ def _bwd_softmax_cross_entropy(r, e, cs):
     (n, _), dtype = v[z].shape, v[z].dtype
     row_shift, row_sums = T._row_shift, T._row_sums
     scale, reduce = e.params[:2]
-    factor = 1.0 * scale                            # _row_factor's sign * scale
+    factor = 1.0 * scale  # _row_factor's sign * scale
     t_sums = _empty((n, 1), dtype)
     d, put = _parts(cz)
     kept = r.shared.get(o)
@@ -462,16 +494,17 @@ def _bwd_softmax_cross_entropy(r, e, cs):
     def run():
         tv, out, g = v[t], acc[d], gr[o]
         if kept is not None:
-            _divide(kept[0], kept[1], out=out)      # softmax_rows: e /= row_sums(e)
+            _divide(kept[0], kept[1], out=out)  # softmax_rows: e /= row_sums(e)
         else:
             zv = v[z]
             _exp(_subtract(zv, row_shift(zv), out=out), out=out)
             _divide(out, row_sums(out), out=out)
-        _multiply(out, row_sums(tv, t_sums), out=out)              # * row_sums(t)
-        _subtract(out, tv, out=out)                                 # - t
+        _multiply(out, row_sums(tv, t_sums), out=out)  # * row_sums(t)
+        _subtract(out, tv, out=out)  # - t
         g = _multiply(out, g * factor if reduce else g.reshape(-1, 1) * factor, out=out)
         if put is not None:
             put(g)
+
     return run
 
 
@@ -509,15 +542,17 @@ def _bwd_generic(r, e, cs):
             pgs = op.vjp(ns, live(v), gr[o], v[o], *[v[s] for s in srcs])
             for i, put in wanted:
                 put(pgs[i])
+
         return run
     if op.split and len(srcs) == 2 and len(wanted) == 1:
         # as the engine does: only the rule of the input that needs a gradient
-        (i, put), = wanted
+        ((i, put),) = wanted
         vjp = op.vjp_a if i == 0 else op.vjp_b
         a, b = srcs
 
         def run():
             put(vjp(ns, params, gr[o], v[o], v[a], v[b]))
+
         return run
     vjp = op.vjp
 
@@ -525,12 +560,14 @@ def _bwd_generic(r, e, cs):
         pgs = vjp(ns, params, gr[o], v[o], *[v[s] for s in srcs])
         for i, put in wanted:
             put(pgs[i])
+
     return run
 
 
 def _store(gr, s):
     def put(g):
         gr[s] = g
+
     return put
 
 
@@ -540,7 +577,7 @@ class _Grad:
     __slots__ = ("slot", "first", "ref", "dest", "put")
 
     def __init__(self, slot, first, ref):
-        self.slot, self.first, self.ref = slot, first, ref   # ref: the vjp's array in the dry run
+        self.slot, self.first, self.ref = slot, first, ref  # ref: the vjp's array in the dry run
         self.dest = self.put = None
 
 
@@ -560,14 +597,14 @@ class _Replay:
     def __init__(self, n_slots):
         self.vals = [None] * n_slots
         self.grads = [None] * n_slots
-        self.acc = [None] * n_slots       # per slot: where its gradient is accumulated; then temporaries
-        self.shared = {}                  # out slot: what a forward rule keeps for the backward rule
+        self.acc = [None] * n_slots  # per slot: where its gradient is accumulated; then temporaries
+        self.shared = {}  # out slot: what a forward rule keeps for the backward rule
 
 
 def _fitting(g, shape, dtype):
     """What Tensor.fit_grad does to g (sum over broadcast axes, cast), as constants."""
     axes, reshape, cast = (), False, None
-    if g.shape != shape:                     # tensor_ops.sum_to
+    if g.shape != shape:  # tensor_ops.sum_to
         axes = T.broadcast_axes(g.shape, shape)
         kept = tuple(1 if i in axes else n for i, n in enumerate(g.shape)) if axes else g.shape
         reshape = g.ndim != len(shape) or kept != shape
@@ -582,19 +619,23 @@ def _make_put(r, c, shape, dtype):
     axes, reshape, cast = _fitting(c.ref, shape, dtype)
     if not axes and not reshape and cast is None:
         if first:
+
             def put(g):
                 gr[s] = g
         else:
+
             def put(g):
                 gr[s] = _add(gr[s], g, out=acc[s])
+
         return put
 
     def put(g):
         if axes:
-            g = _sum(g, axes, None, None, True)      # g.sum(axis=axes, keepdims=True)
+            g = _sum(g, axes, None, None, True)  # g.sum(axis=axes, keepdims=True)
         if reshape:
             g = g.reshape(shape)
         if cast is not None:
             g = g.astype(cast)
         gr[s] = g if first else _add(gr[s], g, out=acc[s])
+
     return put

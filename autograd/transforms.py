@@ -22,6 +22,7 @@ push it through every op's `jvp` rule; no backward pass runs. The tangents
 are plain arrays, not graph nodes, so `jvp` must be the outermost transform
 (forward over reverse, `jvp(grad(f))`, works; reverse over forward does not).
 """
+
 import threading
 from contextlib import contextmanager
 
@@ -34,7 +35,7 @@ from .value import Value
 
 
 class _State(threading.local):
-    depth = 0       # how many transforms are evaluating their f right now, in this thread
+    depth = 0  # how many transforms are evaluating their f right now, in this thread
 
 
 _STATE = _State()
@@ -69,8 +70,7 @@ def _argnums(where, argnums, nargs):
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
             raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
         if not -nargs <= n < nargs:
-            raise ValueError(f"{where}: argnums {n} is out of range for a function called with "
-                             f"{nargs} argument(s)")
+            raise ValueError(f"{where}: argnums {n} is out of range for a function called with {nargs} argument(s)")
     nums = tuple(int(n) % nargs for n in nums)
     if len(set(nums)) != len(nums):
         raise ValueError(f"{where}: repeated position in argnums {argnums!r}")
@@ -83,10 +83,12 @@ def _node(where, i, x):
         return x
     data = x._data if isinstance(x, Tensor) else np.asarray(x)
     if data.dtype.kind in "iu" and not isinstance(x, Tensor):
-        data = data.astype(np.float64)           # grad(f)(3) means the derivative at 3.0
+        data = data.astype(np.float64)  # grad(f)(3) means the derivative at 3.0
     if data.dtype.kind != "f":
-        raise TypeError(f"{where}: argument {i} must hold real floating-point numbers to be "
-                        f"differentiated, got dtype {data.dtype} (shape {data.shape})")
+        raise TypeError(
+            f"{where}: argument {i} must hold real floating-point numbers to be "
+            f"differentiated, got dtype {data.dtype} (shape {data.shape})"
+        )
     return x if isinstance(x, Tensor) else Tensor._wrap(data)
 
 
@@ -98,7 +100,7 @@ def _input(where, i, x, nested):
             return apply(_Identity, None, x)
     leaf = x._family._wrap(x._data)
     leaf.requires_grad = True
-    leaf._tangent = x._tangent          # keeps a jvp's tangent on a constant input
+    leaf._tangent = x._tangent  # keeps a jvp's tangent on a constant input
     return leaf
 
 
@@ -118,10 +120,14 @@ def _call(where, f, args, nums):
     # floats and floating-point arrays reach f as Tensors (the API contract), differentiated or not, in
     # their own dtype; integer and boolean arrays (labels, indices, masks) arrive unchanged
     number_dtype = _number_dtype(args)
-    args = [Tensor._wrap(np.asarray(x, dtype=number_dtype)) if isinstance(x, float)
-            else Tensor._wrap(np.asarray(x))
-            if isinstance(x, np.floating) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
-            else x for x in args]
+    args = [
+        Tensor._wrap(np.asarray(x, dtype=number_dtype))
+        if isinstance(x, float)
+        else Tensor._wrap(np.asarray(x))
+        if isinstance(x, np.floating) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
+        else x
+        for x in args
+    ]
     inputs = [_input(where, i, args[i], nested) for i in nums]
     for i, x in zip(nums, inputs):
         args[i] = x
@@ -144,7 +150,7 @@ def _finish(result, arg, nested):
     data = _data(result)
     if isinstance(arg, (Value, float, int)) and np.ndim(data) == 0:
         return float(data)
-    return np.array(data)       # a copy: raw gradients may be views of seeds or broadcasts
+    return np.array(data)  # a copy: raw gradients may be views of seeds or broadcasts
 
 
 def _value(out, nested):
@@ -168,8 +174,10 @@ def _zeros_like(x, nested):
 
 def _scalar_output(where, out):
     if isinstance(out, Tensor) and out._data.size != 1:
-        raise ValueError(f"{where}: f must return a scalar (one element) to be differentiated, got "
-                         f"shape {out.shape}; use jacobian or vjp for vector outputs")
+        raise ValueError(
+            f"{where}: f must return a scalar (one element) to be differentiated, got "
+            f"shape {out.shape}; use jacobian or vjp for vector outputs"
+        )
 
 
 # Reverse mode --------------------------------------------------------------
@@ -185,15 +193,19 @@ def _value_and_grad(where, f, argnums, args):
 
 def value_and_grad(f, argnums=0):
     """A function returning `(f(*args), gradient)`; f returns one element (a float when outermost)."""
+
     def value_and_grad_f(*args):
         return _value_and_grad("value_and_grad", f, argnums, args)
+
     return value_and_grad_f
 
 
 def grad(f, argnums=0):
     """The gradient of scalar f with respect to argnums (an int gives one, a tuple a tuple)."""
+
     def grad_f(*args):
         return _value_and_grad("grad", f, argnums, args)[1]
+
     return grad_f
 
 
@@ -205,6 +217,7 @@ def vjp(f, *primals):
     def vjp_fn(cotangent):
         grads = _pullback(out, cotangent, inputs, nested)
         return tuple(_finish(g, p, nested) for g, p in zip(grads, primals))
+
     return _value(out, nested), vjp_fn
 
 
@@ -222,7 +235,7 @@ def _rows(out, inputs, nested):
 def _assemble(rows, out_shape, x, arg, nested):
     """Stack input x's per-output-element gradients into the Jacobian (out_shape + x's shape)."""
     shape = out_shape + x.shape
-    if not rows:                        # an empty output
+    if not rows:  # an empty output
         jac = np.zeros(shape, dtype=x._data.dtype)
         return Tensor._wrap(jac) if nested else jac
     if nested:
@@ -232,11 +245,12 @@ def _assemble(rows, out_shape, x, arg, nested):
 
 def _jacobian_reverse(f, args, nums):
     out, inputs, nested = _call("jacobian", f, args, nums)
-    if isinstance(out, Value):          # one output: the Jacobian is the gradient
+    if isinstance(out, Value):  # one output: the Jacobian is the gradient
         grads = _pullback(out, None, inputs, nested)
         return [_finish(g, args[i], nested) for g, i in zip(grads, nums)]
-    return [_assemble(rows, out.shape, x, args[i], nested)
-            for rows, x, i in zip(_rows(out, inputs, nested), inputs, nums)]
+    return [
+        _assemble(rows, out.shape, x, args[i], nested) for rows, x, i in zip(_rows(out, inputs, nested), inputs, nums)
+    ]
 
 
 # Forward mode --------------------------------------------------------------
@@ -256,7 +270,7 @@ def _tangent_input(i, primal, tangent):
         if t.shape != x.shape:
             raise ValueError(f"jvp: tangent {i} has shape {t.shape} but primal {i} has shape {x.shape}")
     leaf = x._family._wrap(x._data)
-    leaf.requires_grad = True     # so ops treat it as a variable (e.g. a ** b differentiates b)
+    leaf.requires_grad = True  # so ops treat it as a variable (e.g. a ** b differentiates b)
     leaf._tangent = t
     return leaf
 
@@ -277,18 +291,19 @@ def jvp(f, primals, tangents):
         raise NotImplementedError(
             "jvp: forward mode must be the outermost transform (its tangents are not graph "
             "nodes, so an enclosing grad/vjp/jacobian could not differentiate them); use "
-            "jvp(grad(f), ...) or grad(grad(f)) instead")
+            "jvp(grad(f), ...) or grad(grad(f)) instead"
+        )
     leaves = [_tangent_input(i, p, t) for i, (p, t) in enumerate(zip(primals, tangents))]
     MODE.tangents += 1
     try:
-        with no_grad(), _inside():     # no graph: an inner grad turns recording back on
+        with no_grad(), _inside():  # no graph: an inner grad turns recording back on
             out = f(*leaves)
     finally:
         MODE.tangents -= 1
     if not isinstance(out, Node):
         raise TypeError(f"jvp: f must return a Tensor or a Value, got {type(out).__name__}")
     t = out._tangent
-    if t is None:                      # out does not depend on the primals
+    if t is None:  # out does not depend on the primals
         t = np.zeros_like(out._data) if isinstance(out, Tensor) else 0.0
     return _value(out, False), (np.array(t) if isinstance(out, Tensor) else float(t))
 
@@ -296,19 +311,20 @@ def jvp(f, primals, tangents):
 def _jacobian_forward(f, args, nums):
     """One jvp per element of each differentiated argument."""
     nodes = list(args)
-    for i in nums:              # every differentiated argument reaches f as a Tensor or Value
+    for i in nums:  # every differentiated argument reaches f as a Tensor or Value
         nodes[i] = _node("jacobian", i, args[i])
     jacs = []
     for i in nums:
         x = nodes[i]
 
         def f_i(xi, i=i):
-            return f(*nodes[:i], xi, *nodes[i + 1:])
+            return f(*nodes[:i], xi, *nodes[i + 1 :])
+
         if isinstance(x, Value):
             jacs.append(jvp(f_i, (x,), (1.0,))[1])
             continue
         basis = np.zeros(x._data.size, dtype=x._data.dtype)
-        out = jvp(f_i, (x,), (basis.reshape(x.shape),))[0]      # for the output's shape
+        out = jvp(f_i, (x,), (basis.reshape(x.shape),))[0]  # for the output's shape
         jac = np.zeros(np.shape(out) + (basis.size,), dtype=basis.dtype)
         for j in range(basis.size):
             basis[j] = 1
@@ -333,6 +349,7 @@ def jacobian(f, argnums=0, mode="reverse"):
         single, nums = _argnums("jacobian", argnums, len(args))
         jacs = compute(f, args, nums)
         return jacs[0] if single else tuple(jacs)
+
     return jacobian_f
 
 
@@ -346,4 +363,5 @@ def hessian(f, argnums=0):
 
     def hessian_f(*args):
         return tuple(tuple(jacobian(grad(f, i), j)(*args) for j in argnums) for i in argnums)
+
     return hessian_f

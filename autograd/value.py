@@ -4,6 +4,7 @@ No NumPy in the forward or backward pass: the rules in ops.py run on floats
 through `FloatNS`, or on `Value`s through `ValueNS` when the backward pass is
 itself recorded (create_graph=True).
 """
+
 import math
 from numbers import Real
 from operator import mul
@@ -15,6 +16,7 @@ from .node import Node
 
 def _safe(fn, nan_domain=True):
     """Wrap a math function so it returns IEEE inf/nan instead of raising, like NumPy."""
+
     def wrapped(x):
         try:
             return fn(x)
@@ -24,6 +26,7 @@ def _safe(fn, nan_domain=True):
             if not nan_domain:
                 raise
             return math.nan
+
     wrapped.__name__ = fn.__name__
     return wrapped
 
@@ -43,11 +46,11 @@ def _sigmoid(x):
 
 def _power(a, b):
     try:
-        r = a ** b
-    except (ZeroDivisionError, OverflowError):     # 0.0 ** -1, 10.0 ** 400: IEEE gives +-inf
-        b = float(b)                               # what Python computed with
+        r = a**b
+    except (ZeroDivisionError, OverflowError):  # 0.0 ** -1, 10.0 ** 400: IEEE gives +-inf
+        b = float(b)  # what Python computed with
         if a < 0 and not b.is_integer():
-            return math.nan                        # (-1e308) ** 2.5
+            return math.nan  # (-1e308) ** 2.5
         return math.copysign(math.inf, a) if b % 2 == 1 else math.inf
     return math.nan if isinstance(r, complex) else r
 
@@ -80,10 +83,10 @@ class FloatNS:
     cos = staticmethod(_safe(math.cos))
     tanh = staticmethod(math.tanh)
     sigmoid = staticmethod(_sigmoid)
-    relu = staticmethod(lambda x: x if x > 0 or x != x else 0.0)      # relu(nan) is nan, as in NumPy
+    relu = staticmethod(lambda x: x if x > 0 or x != x else 0.0)  # relu(nan) is nan, as in NumPy
     positive = staticmethod(lambda x: 1.0 if x > 0 else 0.0)
     abs = staticmethod(abs)
-    sign = staticmethod(lambda x: (x > 0) - (x < 0) if x == x else x)   # sign(nan) is nan
+    sign = staticmethod(lambda x: (x > 0) - (x < 0) if x == x else x)  # sign(nan) is nan
     power = staticmethod(_power)
     zeros_like = staticmethod(lambda x: 0.0)
     raw = staticmethod(lambda x: x)
@@ -100,10 +103,10 @@ class ValueNS:
     tanh = staticmethod(lambda x: x.tanh())
     sigmoid = staticmethod(lambda x: x.sigmoid())
     relu = staticmethod(lambda x: x.relu())
-    positive = staticmethod(lambda x: 1.0 if x._data > 0 else 0.0)   # constant: no gradient
+    positive = staticmethod(lambda x: 1.0 if x._data > 0 else 0.0)  # constant: no gradient
     abs = staticmethod(lambda x: x.abs())
     sign = staticmethod(lambda x: FloatNS.sign(x._data))
-    power = staticmethod(lambda a, b: a ** b)
+    power = staticmethod(lambda a, b: a**b)
     zeros_like = staticmethod(lambda x: 0.0)
     raw = staticmethod(lambda x: x._data if isinstance(x, Value) else x)
 
@@ -117,11 +120,11 @@ class WeightedSum(Op):
     """
 
     name = "w·x+b"
-    forward = staticmethod(lambda ns, n, *v: sum(map(mul, v[:n], v[n:2 * n]), v[2 * n]))
-    vjp = staticmethod(lambda ns, n, g, out, *v: (
-        *[g * x for x in v[n:2 * n]], *[g * w for w in v[:n]], g))
-    jvp = staticmethod(lambda ns, n, ts, out, *v: sum(
-        ts[i] * v[n + i] + v[i] * ts[n + i] for i in range(n)) + ts[2 * n])
+    forward = staticmethod(lambda ns, n, *v: sum(map(mul, v[:n], v[n : 2 * n]), v[2 * n]))
+    vjp = staticmethod(lambda ns, n, g, out, *v: (*[g * x for x in v[n : 2 * n]], *[g * w for w in v[:n]], g))
+    jvp = staticmethod(
+        lambda ns, n, ts, out, *v: sum(ts[i] * v[n + i] + v[i] * ts[n + i] for i in range(n)) + ts[2 * n]
+    )
 
 
 class Value(Node):
@@ -130,19 +133,18 @@ class Value(Node):
     __slots__ = ()
     raw_ns = FloatNS
     graph_ns = ValueNS
-    keeps_all_grads = True          # micrograd semantics: every node's .grad is filled
+    keeps_all_grads = True  # micrograd semantics: every node's .grad is filled
     zero_grad_value = 0.0
 
     def __init__(self, data, label=""):
         if isinstance(data, Value):
             data = data._data
         try:
-            if isinstance(data, (str, bytes)):      # float("3.5") parses text; a Value holds numbers
+            if isinstance(data, (str, bytes)):  # float("3.5") parses text; a Value holds numbers
                 raise TypeError
             data = float(data)
         except (TypeError, ValueError):
-            raise TypeError(
-                f"Value: data must be a real number, got {type(data).__name__} {data!r}") from None
+            raise TypeError(f"Value: data must be a real number, got {type(data).__name__} {data!r}") from None
         except OverflowError:
             raise ValueError("Value: integer too large to convert to float") from None
         self._init_leaf(data, True, label)
@@ -173,9 +175,15 @@ class Value(Node):
         import numpy as np
 
         from .tensor_ops import NumpyNS
+
         with np.errstate(all="ignore"):
-            pgs = op.vjp(NumpyNS, node._params, np.float64(g), np.float64(node._data),
-                         *[np.float64(p._data) for p in node._parents])
+            pgs = op.vjp(
+                NumpyNS,
+                node._params,
+                np.float64(g),
+                np.float64(node._data),
+                *[np.float64(p._data) for p in node._parents],
+            )
         return tuple(None if pg is None else float(pg) for pg in pgs)
 
     @staticmethod
@@ -184,9 +192,15 @@ class Value(Node):
         import numpy as np
 
         from .tensor_ops import NumpyNS
+
         with np.errstate(all="ignore"):
-            t = op.jvp(NumpyNS, params, tuple(np.float64(t) for t in ts), np.float64(out._data),
-                       *[np.float64(p._data) for p in parents])
+            t = op.jvp(
+                NumpyNS,
+                params,
+                tuple(np.float64(t) for t in ts),
+                np.float64(out._data),
+                *[np.float64(p._data) for p in parents],
+            )
         return float(t)
 
     @staticmethod
@@ -200,7 +214,7 @@ class Value(Node):
             if isinstance(other, Value):
                 pass
             elif isinstance(other, (int, float)) and not isinstance(other, bool):
-                other = Value._wrap(_real(op.name, other))   # a constant: no gradient is computed for it
+                other = Value._wrap(_real(op.name, other))  # a constant: no gradient is computed for it
             else:
                 return NotImplemented
         a, b = (other, self) if reflected else (self, other)
@@ -218,7 +232,7 @@ class Value(Node):
         else:
             out = Value._wrap(data, op, None, parents, engine.DATA_WRITES[0], mode.scope)
         if mode.hooked:
-            engine._forward_hooks(mode, op, None, out, parents)    # as engine.apply does
+            engine._forward_hooks(mode, op, None, out, parents)  # as engine.apply does
         return out
 
     def __add__(self, other):
@@ -250,7 +264,7 @@ class Value(Node):
             return engine.apply(ops.Pow, None, self, other)
         if not isinstance(other, (int, float)) or isinstance(other, bool):
             return NotImplemented
-        _real("**", other)      # an int beyond the float range fails here, not in the backward pass
+        _real("**", other)  # an int beyond the float range fails here, not in the backward pass
         return engine.apply(ops.PowConst, other, self)
 
     def __rpow__(self, other):

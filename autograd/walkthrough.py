@@ -18,6 +18,7 @@ highlighted and every node's running gradient written on the picture.
 The walkthrough runs the pass with retain_graph=True and fills no `.grad`:
 call `root.backward()` yourself as usual, before or after.
 """
+
 import html
 import json
 import os
@@ -81,12 +82,16 @@ def walkthrough(root, collapse=None, max_nodes=500):
     check_root("walkthrough", root)
     _check_options("LR", "forward", collapse, max_nodes)
     if size_of(root) != 1:
-        raise ValueError(f"walkthrough: root must have one element (the f of df/dx); it has shape "
-                         f"{root._data.shape}. Reduce it first, e.g. root.sum()")
+        raise ValueError(
+            f"walkthrough: root must have one element (the f of df/dx); it has shape "
+            f"{root._data.shape}. Reduce it first, e.g. root.sum()"
+        )
     if not root.requires_grad:
-        raise ValueError("walkthrough: root does not require grad, so there is no backward pass "
-                         "to show (was it made inside no_grad(), or from inputs without "
-                         "requires_grad=True?)")
+        raise ValueError(
+            "walkthrough: root does not require grad, so there is no backward pass "
+            "to show (was it made inside no_grad(), or from inputs without "
+            "requires_grad=True?)"
+        )
     nodes = graph_nodes(root)
     names = _unique_names(nodes)
     shown = {id(n): (_number(n) if _is_constant(n) else names[id(n)]) for n in nodes}
@@ -129,18 +134,31 @@ def _plain(x):
 
 # The forward pass -----------------------------------------------------------------
 
+
 def _forward_step(node, names, shown):
     name, value = names[id(node)], _plain(node._data)
     shape = f" {shape_text(node)}" if is_tensor(node) and node._data.size > 1 else ""
     if node._op is None:
         kind = "a parameter" if node.requires_grad else "an input"
-        return Step("forward", name, "", "", value,
-                    text=[f"forward: {name} is {kind} (a leaf){shape}", f"{name} = {_show(value)}"])
+        return Step(
+            "forward",
+            name,
+            "",
+            "",
+            value,
+            text=[f"forward: {name} is {kind} (a leaf){shape}", f"{name} = {_show(value)}"],
+        )
     formula = _formula(node, [shown[id(p)] for p in node._parents])
     numbers = [_number(p) for p in node._parents]
     arithmetic = "" if None in numbers or node._op.name == "w·x+b" else f" = {_formula(node, numbers)}"
-    return Step("forward", name, node._op.name, formula, value,
-                text=[f"forward: {name} = {formula}{shape}", f"{name}{arithmetic} = {_show(value)}"])
+    return Step(
+        "forward",
+        name,
+        node._op.name,
+        formula,
+        value,
+        text=[f"forward: {name} = {formula}{shape}", f"{name}{arithmetic} = {_show(value)}"],
+    )
 
 
 # The backward pass ----------------------------------------------------------------
@@ -163,7 +181,7 @@ _LOCAL_FORMULAS = {
     "relu": ("1 if {a} > 0 else 0",),
     "abs": ("sign({a})",),
 }
-_POW_FORMULAS = ("{b}*{a}^({b} - 1)", "{a}^{b}*log({a})")        # a ** b, both nodes
+_POW_FORMULAS = ("{b}*{a}^({b} - 1)", "{a}^{b}*log({a})")  # a ** b, both nodes
 # What the rule sends each input of a multi-element node, with g the upstream gradient.
 _TENSOR_RULES = {
     "matmul": ("g @ {b}^T", "{a}^T @ g"),
@@ -179,12 +197,12 @@ def _local_formula(node, slot, shown):
     name = node._op.name
     parents = [shown[id(p)] for p in node._parents]
     words = {"a": parents[0], "b": parents[1] if len(parents) > 1 else "", "out": shown[id(node)]}
-    if name == "**" and len(parents) == 1:          # a constant exponent lives in params
+    if name == "**" and len(parents) == 1:  # a constant exponent lives in params
         p = node._params
         return f"{format_number(p, DIGITS)}*{parents[0]}^{format_number(p - 1, DIGITS)}"
     if name == "**":
         template = _POW_FORMULAS[slot]
-    elif name == "w·x+b":                            # parents w_1..w_n, x_1..x_n, b
+    elif name == "w·x+b":  # parents w_1..w_n, x_1..x_n, b
         n = node._params
         return "1" if slot == 2 * n else parents[slot + n if slot < n else slot - n]
     else:
@@ -211,7 +229,7 @@ def _tensor_rule(node, slot, shown):
 def _backward_steps(root, names, shown):
     """Run the engine's pass on root's graph and turn what `visit` sees into Steps."""
     family = root._family
-    running = {}                # id(node) -> its gradient so far, added in the engine's order
+    running = {}  # id(node) -> its gradient so far, added in the engine's order
     steps = []
     root_name = names[id(root)]
 
@@ -219,15 +237,31 @@ def _backward_steps(root, names, shown):
         name = names[id(node)]
         upstream = _plain(g)
         if node._op is None:
-            steps.append(Step("backward", name, "", upstream=upstream, text=[
-                f"backward: {name} is a leaf; its gradient is complete",
-                f"d{root_name}/d{name} = {_show(upstream)}   ({name}.grad)"]))
+            steps.append(
+                Step(
+                    "backward",
+                    name,
+                    "",
+                    upstream=upstream,
+                    text=[
+                        f"backward: {name} is a leaf; its gradient is complete",
+                        f"d{root_name}/d{name} = {_show(upstream)}   ({name}.grad)",
+                    ],
+                )
+            )
             return
-        step = Step("backward", name, node._op.name, upstream=upstream, text=[
-            f"backward: {name} = {_formula(node, [shown[id(p)] for p in node._parents])}",
-            f"upstream d{root_name}/d{name} = {_show(upstream)}"])
+        step = Step(
+            "backward",
+            name,
+            node._op.name,
+            upstream=upstream,
+            text=[
+                f"backward: {name} = {_formula(node, [shown[id(p)] for p in node._parents])}",
+                f"upstream d{root_name}/d{name} = {_show(upstream)}",
+            ],
+        )
         locals_ = local_derivatives(node) if size_of(node) == 1 else None
-        slots = {}                                  # parent id -> its slots, in order
+        slots = {}  # parent id -> its slots, in order
         for slot, (p, pg) in enumerate(zip(node._parents, pgs)):
             if pg is None or not p.requires_grad:
                 continue
@@ -238,7 +272,7 @@ def _backward_steps(root, names, shown):
             p = parent_slots[0][0]
             pname = names[id(p)]
             before = running.get(id(p))
-            for _, _, pg in parent_slots:               # as the engine adds them, slot by slot
+            for _, _, pg in parent_slots:  # as the engine adds them, slot by slot
                 running[id(p)] = pg if running.get(id(p)) is None else running[id(p)] + pg
             sent = parent_slots[0][2]
             for _, _, pg in parent_slots[1:]:
@@ -257,7 +291,8 @@ def _backward_steps(root, names, shown):
         raise RuntimeError(
             "walkthrough: the graph was already consumed by a backward() call, so its backward "
             "pass cannot be replayed; call walkthrough(root) before root.backward(), or pass "
-            "retain_graph=True to backward()") from None
+            "retain_graph=True to backward()"
+        ) from None
     return steps
 
 
@@ -275,7 +310,7 @@ def _local_value(node, parent, parent_slots, locals_):
 def _parent_lines(node, parent, parent_slots, step, pname, before, root_name, shown):
     """The course's line for one parent, then its running gradient."""
     name, sent, acc = step.node, step.to_parents[pname], step.accumulated[pname]
-    if isinstance(step.local[pname], str):          # a multi-element node: the rule in words
+    if isinstance(step.local[pname], str):  # a multi-element node: the rule in words
         rules = "; ".join(_tensor_rule(node, slot, shown) for _, slot, _ in parent_slots)
         lines = [f"to {pname}: {rules}; sends {_show(sent)}"]
     else:
@@ -290,15 +325,16 @@ def _parent_lines(node, parent, parent_slots, step, pname, before, root_name, sh
     if before is None:
         lines.append(f"d{root_name}/d{pname} so far: {_show(acc)}")
     else:
-        lines.append(f"d{root_name}/d{pname} so far: {_show(_plain(before))} + {_show(sent)} = "
-                     f"{_show(acc)}   (paths meet)")
+        lines.append(
+            f"d{root_name}/d{pname} so far: {_show(_plain(before))} + {_show(sent)} = {_show(acc)}   (paths meet)"
+        )
     return lines
 
 
 # The page -------------------------------------------------------------------------
 
 _GRAD_PLACEHOLDER = "grad ·"
-_FIT_WIDTH = 2400         # pt; wider pictures open at their own size (the zoom button fits them)
+_FIT_WIDTH = 2400  # pt; wider pictures open at their own size (the zoom button fits them)
 _VERTEX_LABEL = re.compile(r'^(\t(n\d+) \[label=")((?:[^"\\]|\\.)*)(")', re.S)
 
 
@@ -315,8 +351,7 @@ class Walkthrough:
 
     def __repr__(self):
         backward = sum(s.phase == "backward" for s in self.steps)
-        return (f"<Walkthrough of {self.root_name}: {len(self.steps) - backward} forward and "
-                f"{backward} backward steps>")
+        return f"<Walkthrough of {self.root_name}: {len(self.steps) - backward} forward and {backward} backward steps>"
 
     @property
     def html(self) -> str:
@@ -339,9 +374,11 @@ class Walkthrough:
         """The page in an iframe (its scripts run in their own document, which sandboxed
         notebook front ends allow), and the steps as a static table below it for front ends
         that strip iframes."""
-        frame = (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
-                 f'style="width:100%;height:640px;border:1px solid #ccc" '
-                 f'sandbox="allow-scripts"></iframe>')
+        frame = (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+            f'style="width:100%;height:640px;border:1px solid #ccc" '
+            f'sandbox="allow-scripts"></iframe>'
+        )
         return frame + "\n" + _static_table(self)
 
     def vertex_of(self):
@@ -368,17 +405,18 @@ def _svg(walk, vertex_of, widths):
         match = _VERTEX_LABEL.match(line)
         if match and match.group(2) in singles:
             pad = "\u2007" * (widths.get(match.group(2), 0) - len(_GRAD_PLACEHOLDER))  # figure spaces
-            dot.body[k] = (line[:match.end(3)] + "\\n" + _GRAD_PLACEHOLDER + pad + line[match.end(3):])
+            dot.body[k] = line[: match.end(3)] + "\\n" + _GRAD_PLACEHOLDER + pad + line[match.end(3) :]
     try:
         svg = dot.pipe(format="svg").decode("utf-8")
-    except Exception as exc:        # graphviz.ExecutableNotFound, named for the user below
+    except Exception as exc:  # graphviz.ExecutableNotFound, named for the user below
         if type(exc).__name__ != "ExecutableNotFound":
             raise
-        raise GraphvizNotFound(f"walkthrough: the Graphviz program 'dot' was not found, so the "
-                               f"page has no picture ({exc}). {INSTALL_HINT}") from None
-    svg = svg[svg.index("<svg"):]       # no XML prolog or DOCTYPE (it names a URL)
+        raise GraphvizNotFound(
+            f"walkthrough: the Graphviz program 'dot' was not found, so the page has no picture ({exc}). {INSTALL_HINT}"
+        ) from None
+    svg = svg[svg.index("<svg") :]  # no XML prolog or DOCTYPE (it names a URL)
     width = re.match(r'<svg width="([0-9.]+)pt"', svg)
-    if width and float(width.group(1)) <= _FIT_WIDTH:      # small pictures grow to the page's width
+    if width and float(width.group(1)) <= _FIT_WIDTH:  # small pictures grow to the page's width
         svg = svg.replace("<svg ", '<svg class="fit" ', 1)
     return svg
 
@@ -397,32 +435,51 @@ def _page_data(walk):
                     v = vertex_of[name]
                     grads[v] = "grad " + (summarize(g) if isinstance(g, np.ndarray) else format_number(g))
                     widths[v] = max(widths.get(v, 0), len(grads[v]))
-        edges = [f"{vertex_of[p]}->{vertex_of[step.node]}" for p in step.to_parents
-                 if p in vertex_of and step.node in vertex_of and vertex_of[p] != vertex_of[step.node]]
-        steps.append({"phase": step.phase, "node": step.node,
-                      "vertex": vertex_of.get(step.node), "edges": edges,
-                      "grads": grads, "text": step.text})
+        edges = [
+            f"{vertex_of[p]}->{vertex_of[step.node]}"
+            for p in step.to_parents
+            if p in vertex_of and step.node in vertex_of and vertex_of[p] != vertex_of[step.node]
+        ]
+        steps.append(
+            {
+                "phase": step.phase,
+                "node": step.node,
+                "vertex": vertex_of.get(step.node),
+                "edges": edges,
+                "grads": grads,
+                "text": step.text,
+            }
+        )
     return {"root": walk.root_name, "steps": steps, "vertex_of": vertex_of}, vertex_of, widths
 
 
 def _page(walk):
     data, vertex_of, widths = _page_data(walk)
     svg = _svg(walk, vertex_of, widths)
-    payload = json.dumps(data).replace("</", "<\\/")      # cannot close the script element
+    payload = json.dumps(data).replace("</", "<\\/")  # cannot close the script element
     title = html.escape(f"walkthrough: {walk.root_name}")
-    fill = {"@TITLE@": title, "@STYLE@": _STYLE, "@COUNT@": str(len(walk.steps)), "@SVG@": svg,
-            "@DATA@": payload, "@SCRIPT@": _SCRIPT}
-    return re.sub("|".join(fill), lambda m: fill[m.group(0)], _TEMPLATE)    # one pass: no text is filled twice
+    fill = {
+        "@TITLE@": title,
+        "@STYLE@": _STYLE,
+        "@COUNT@": str(len(walk.steps)),
+        "@SVG@": svg,
+        "@DATA@": payload,
+        "@SCRIPT@": _SCRIPT,
+    }
+    return re.sub("|".join(fill), lambda m: fill[m.group(0)], _TEMPLATE)  # one pass: no text is filled twice
 
 
 def _static_table(walk):
     rows = "".join(
         f"<tr><td>{k + 1}</td><td>{s.phase}</td><td>{html.escape(s.node)}</td>"
         f"<td><pre style='margin:0'>{html.escape(chr(10).join(s.text))}</pre></td></tr>"
-        for k, s in enumerate(walk.steps))
-    return (f"<details><summary>the {len(walk.steps)} steps as a table</summary>"
-            f"<table><tr><th>#</th><th>phase</th><th>node</th><th>text</th></tr>{rows}</table>"
-            f"</details>")
+        for k, s in enumerate(walk.steps)
+    )
+    return (
+        f"<details><summary>the {len(walk.steps)} steps as a table</summary>"
+        f"<table><tr><th>#</th><th>phase</th><th>node</th><th>text</th></tr>{rows}</table>"
+        f"</details>"
+    )
 
 
 _STYLE = """

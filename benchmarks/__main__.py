@@ -4,6 +4,7 @@ Each figure is printed beside a reference measured in the same run (hand-written
 NumPy, or a simpler engine), with the ratio and the target. Medians of
 interleaved repeats: these machines have 2 cores and are noisy.
 """
+
 import argparse
 import platform
 
@@ -31,17 +32,32 @@ def mlp_rows(repeats):
             params = mlp.tensor_params(arrays)
             model = mlp.nn_model(arrays)
             opt = nn.optim.SGD(model.parameters(), lr=mlp.LR)
-            number = max(4, 1024 // batch)     # each timed sample: several steps, at least ~10 ms
-            t = interleaved_medians({"numpy": lambda: mlp.numpy_step(arrays, x, onehot),
-                                     "tensor": lambda: mlp.tensor_step(params, x, onehot),
-                                     "nn": lambda: mlp.nn_step(model, opt, x, labels)},
-                                    repeats=repeats, number=number)
+            number = max(4, 1024 // batch)  # each timed sample: several steps, at least ~10 ms
+            t = interleaved_medians(
+                {
+                    "numpy": lambda: mlp.numpy_step(arrays, x, onehot),
+                    "tensor": lambda: mlp.tensor_step(params, x, onehot),
+                    "nn": lambda: mlp.nn_step(model, opt, x, labels),
+                },
+                repeats=repeats,
+                number=number,
+            )
             name = f"batch {batch}, {np.dtype(dtype).name}"
-            for kind, figure, target in (("tensor", f"1. MLP step, {name}", limit),
-                                         ("nn", f"1. nn.MLP + SGD step, {name}", nn_limit)):
+            for kind, figure, target in (
+                ("tensor", f"1. MLP step, {name}", limit),
+                ("nn", f"1. nn.MLP + SGD step, {name}", nn_limit),
+            ):
                 ratio = t[kind] / t["numpy"]
-                rows.append(_row(figure, f"{t[kind] * 1e3:.3f} ms", f"{t['numpy'] * 1e3:.3f} ms NumPy",
-                                 f"{ratio:.2f}x", f"<= {target}x", ratio <= target))
+                rows.append(
+                    _row(
+                        figure,
+                        f"{t[kind] * 1e3:.3f} ms",
+                        f"{t['numpy'] * 1e3:.3f} ms NumPy",
+                        f"{ratio:.2f}x",
+                        f"<= {target}x",
+                        ratio <= target,
+                    )
+                )
     return rows
 
 
@@ -55,11 +71,19 @@ def traced_row(repeats):
     def traced_step():
         step(x, onehot)
         mlp.sgd_update(params)
-    t = interleaved_medians({"numpy": lambda: mlp.numpy_step(arrays, x, onehot), "traced": traced_step},
-                            repeats=repeats, number=64)
+
+    t = interleaved_medians(
+        {"numpy": lambda: mlp.numpy_step(arrays, x, onehot), "traced": traced_step}, repeats=repeats, number=64
+    )
     ratio = t["traced"] / t["numpy"]
-    return _row("6. traced MLP step, batch 16, float32", f"{t['traced'] * 1e3:.3f} ms",
-                f"{t['numpy'] * 1e3:.3f} ms NumPy", f"{ratio:.2f}x", "<= 1.0x", ratio <= 1.0)
+    return _row(
+        "6. traced MLP step, batch 16, float32",
+        f"{t['traced'] * 1e3:.3f} ms",
+        f"{t['numpy'] * 1e3:.3f} ms NumPy",
+        f"{ratio:.2f}x",
+        "<= 1.0x",
+        ratio <= 1.0,
+    )
 
 
 def per_op_rows(repeats):
@@ -67,11 +91,23 @@ def per_op_rows(repeats):
     us = {name: seconds / per_op.N_OPS * 1e6 for name, seconds in t.items()}
     numpy = f"{us['numpy']:.2f} us/op NumPy"
     return [
-        _row("2. per op, (10,) float64 chain, fwd+bwd", f"{us['tensor']:.2f} us/op", numpy,
-             f"{t['tensor'] / t['numpy']:.2f}x", "<= 3 us/op", us["tensor"] <= 3),
+        _row(
+            "2. per op, (10,) float64 chain, fwd+bwd",
+            f"{us['tensor']:.2f} us/op",
+            numpy,
+            f"{t['tensor'] / t['numpy']:.2f}x",
+            "<= 3 us/op",
+            us["tensor"] <= 3,
+        ),
         # context, not a target: what one Python object per op costs at the least
-        ["   the same chain on a bare engine of this design", f"{us['bare']:.2f} us/op", numpy,
-         f"{t['bare'] / t['numpy']:.2f}x", "(the design's floor)", ""],
+        [
+            "   the same chain on a bare engine of this design",
+            f"{us['bare']:.2f} us/op",
+            numpy,
+            f"{t['bare'] / t['numpy']:.2f}x",
+            "(the design's floor)",
+            "",
+        ],
     ]
 
 
@@ -80,9 +116,14 @@ def scalar_rows(repeats):
     chain = sorted(scalar.million_chain() for _ in range(3))[1]
     speedup = t["closure"] / t["chainrule"]
     return [
-        _row("3. scalar 2-16-16-1 SGD step, 100 samples", f"{t['chainrule'] * 1e3:.1f} ms",
-             f"{t['closure'] * 1e3:.1f} ms closure engine", f"{speedup:.1f}x faster",
-             "<= 90 ms, >= 3x faster", t["chainrule"] <= 0.090 and speedup >= 3),
+        _row(
+            "3. scalar 2-16-16-1 SGD step, 100 samples",
+            f"{t['chainrule'] * 1e3:.1f} ms",
+            f"{t['closure'] * 1e3:.1f} ms closure engine",
+            f"{speedup:.1f}x faster",
+            "<= 90 ms, >= 3x faster",
+            t["chainrule"] <= 0.090 and speedup >= 3,
+        ),
         _row("3. 1,000,000-node Value chain fwd+bwd", f"{chain:.2f} s", "", "", "<= 3 s", chain <= 3),
     ]
 
@@ -94,10 +135,26 @@ def memory_rows():
     for kind, what in (("tensor", "raw Tensor ops"), ("nn", "nn.MLP + SGD")):
         ours = figures[kind]["total"]
         phases = " / ".join(f"{figures[kind][p]:.1f}" for p in memory.PHASES)
-        rows.append(_row(f"4. peak memory added, 20 steps, b2048 f32, {what}", f"{ours:.1f} MB",
-                         f"{ref:.1f} MB lean NumPy", f"{ours / ref:.2f}x", "<= 1.5x", ours <= 1.5 * ref))
-        rows.append(["   its peak per phase, forward / backward / update", f"{phases} MB",
-                     " / ".join(f"{figures['lean'][p]:.1f}" for p in memory.PHASES) + " MB", "", "", ""])
+        rows.append(
+            _row(
+                f"4. peak memory added, 20 steps, b2048 f32, {what}",
+                f"{ours:.1f} MB",
+                f"{ref:.1f} MB lean NumPy",
+                f"{ours / ref:.2f}x",
+                "<= 1.5x",
+                ours <= 1.5 * ref,
+            )
+        )
+        rows.append(
+            [
+                "   its peak per phase, forward / backward / update",
+                f"{phases} MB",
+                " / ".join(f"{figures['lean'][p]:.1f}" for p in memory.PHASES) + " MB",
+                "",
+                "",
+                "",
+            ]
+        )
     return rows
 
 
@@ -105,8 +162,14 @@ def gradcheck_rows():
     t = checking.figures()
     ratio = t["full"] / t["numpy"]
     return [
-        _row("5. gradcheck 784-32-10, all 28,586 entries", f"{t['full']:.2f} s", f"{t['numpy']:.2f} s NumPy loop",
-             f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5),
+        _row(
+            "5. gradcheck 784-32-10, all 28,586 entries",
+            f"{t['full']:.2f} s",
+            f"{t['numpy']:.2f} s NumPy loop",
+            f"{ratio:.2f}x",
+            "<= 1.5x",
+            ratio <= 1.5,
+        ),
         _row("5. gradcheck fast_mode", f"{t['fast'] * 1e3:.1f} ms", "", "", "< 50 ms", t["fast"] < 0.050),
     ]
 
@@ -116,13 +179,24 @@ def rnn_row(repeats):
     # user CPU time with one BLAS thread (see rnn.one_blas_thread and rnn.user_seconds): on a shared
     # 2-core machine the wall time of 50 small steps varies several-fold with what else runs
     with rnn.one_blas_thread():
-        t = interleaved_medians({"numpy": lambda: rnn.numpy_forward_backward(arrays, x, weights),
-                                 "tensor": lambda: rnn.tensor_forward_backward(model, x, weights)},
-                                repeats=2 * repeats, number=2, clock=rnn.user_seconds)
+        t = interleaved_medians(
+            {
+                "numpy": lambda: rnn.numpy_forward_backward(arrays, x, weights),
+                "tensor": lambda: rnn.tensor_forward_backward(model, x, weights),
+            },
+            repeats=2 * repeats,
+            number=2,
+            clock=rnn.user_seconds,
+        )
     ratio = t["tensor"] / t["numpy"]
-    return _row(f"7. LSTM layer fwd+bwd, T {rnn.T}, batch {rnn.BATCH}, {rnn.INPUT}-{rnn.HIDDEN}, f32, user CPU",
-                f"{t['tensor'] * 1e3:.2f} ms", f"{t['numpy'] * 1e3:.2f} ms NumPy", f"{ratio:.2f}x", "<= 1.3x",
-                ratio <= 1.3)
+    return _row(
+        f"7. LSTM layer fwd+bwd, T {rnn.T}, batch {rnn.BATCH}, {rnn.INPUT}-{rnn.HIDDEN}, f32, user CPU",
+        f"{t['tensor'] * 1e3:.2f} ms",
+        f"{t['numpy'] * 1e3:.2f} ms NumPy",
+        f"{ratio:.2f}x",
+        "<= 1.3x",
+        ratio <= 1.3,
+    )
 
 
 # Each group of rows by name, in the table's order: `--only NAME` runs one group, so a check of
@@ -143,8 +217,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats per figure (median)")
     parser.add_argument("--skip-gradcheck", action="store_true", help="leave out target 5 (the slowest)")
-    parser.add_argument("--only", action="append", choices=sorted(GROUPS), metavar="GROUP",
-                        help=f"run only this group of rows (repeatable): {', '.join(GROUPS)}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(GROUPS),
+        metavar="GROUP",
+        help=f"run only this group of rows (repeatable): {', '.join(GROUPS)}",
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -152,8 +231,10 @@ def main(argv=None):
     for name, rows_of in GROUPS.items():
         if args.only is None or name in args.only:
             rows += rows_of(args)
-    print(f"chainrule benchmarks on {platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}, NumPy {np.__version__}\n")
+    print(
+        f"chainrule benchmarks on {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, NumPy {np.__version__}\n"
+    )
     print_table(rows, ["figure", "chainrule", "reference", "ratio", "target", ""])
 
 

@@ -1,5 +1,6 @@
 """Target 5: gradcheck of a 784-32-10 MLP in float64 (batch 4: 28,586 inputs and
 parameters) against a plain NumPy central-difference loop over the same elements."""
+
 import time
 
 import numpy as np
@@ -46,12 +47,14 @@ def tensor_loss_fn(onehot):
     def loss(x, w1, b1, w2, b2):
         z = linear(linear(x, w1, b1).relu(), w2, b2)
         return (z.logsumexp(axis=1) - (z * onehot).sum(axis=1)).mean()
+
     return loss
 
 
 def figures():
     """Seconds for: the NumPy loop, gradcheck (every entry), gradcheck(fast_mode=True)."""
     from autograd import gradcheck
+
     arrays, onehot = make_problem()
     f = tensor_loss_fn(onehot)
     timings = {}

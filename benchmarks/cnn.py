@@ -5,6 +5,7 @@ max_pool2d forward + backward, each against the same computation written by hand
 Both sides run with one BLAS thread (threadpoolctl, as the examples): their products are batches
 of small matrices, and two BLAS threads on a shared 2-core machine make such a product's time
 swing by several times from one call to the next, which no number of repeats averages out."""
+
 import contextlib
 
 import numpy as np
@@ -24,7 +25,7 @@ def im2col(x, k, pad):
     if pad:
         x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     n, c = x.shape[:2]
-    windows = sliding_window_view(x, (k, k), axis=(2, 3))           # (N, C, H_out, W_out, k, k)
+    windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, H_out, W_out, k, k)
     return np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * k * k, -1)
 
 
@@ -36,8 +37,8 @@ def col2im(cols, shape, k, pad):
     out = np.zeros((n, c, h + 2 * pad, w + 2 * pad), cols.dtype)
     for i in range(k):
         for j in range(k):
-            out[:, :, i:i + oh, j:j + ow] += cols[:, :, i, j]
-    return out[:, :, pad:pad + h, pad:pad + w] if pad else out
+            out[:, :, i : i + oh, j : j + ow] += cols[:, :, i, j]
+    return out[:, :, pad : pad + h, pad : pad + w] if pad else out
 
 
 def numpy_conv_forward(x, w, b, pad):
@@ -94,7 +95,7 @@ def make_conv_case(rng, dtype=np.float32, shape=(64, 16, 28, 28), out_channels=3
 
 
 def engine_conv_layer(x, w, b, g):
-    x.grad = w.grad = b.grad = None     # fresh gradients, as the hand-written layer returns (no accumulation)
+    x.grad = w.grad = b.grad = None  # fresh gradients, as the hand-written layer returns (no accumulation)
     out = conv2d(x, w, b, padding=1)
     out.backward(g)
     return out
@@ -211,17 +212,40 @@ def _rows(repeats):
     images, onehot = make_images(rng, 64)
     params = tensor_params(arrays)
     cases = [
-        ("8. conv2d fwd+bwd (64, 16, 28, 28) f32, 32 3x3, pad 1", 1.15,
-         lambda: numpy_conv_layer(x, w, b, g), lambda: engine_conv_layer(xt, wt, bt, g), 1),
-        ("8. LeNet-5 training step, batch 64, 28x28 f32", 1.15,
-         lambda: numpy_lenet_step(arrays, images, onehot), lambda: engine_lenet_step(params, images, onehot), 1),
-        ("8. max_pool2d 2x2 fwd+bwd (64, 16, 28, 28) f32", 1.3,
-         lambda: numpy_pool_layer(pooled, pool_g), lambda: engine_pool_layer(pool_x, pool_g), 4),
+        (
+            "8. conv2d fwd+bwd (64, 16, 28, 28) f32, 32 3x3, pad 1",
+            1.15,
+            lambda: numpy_conv_layer(x, w, b, g),
+            lambda: engine_conv_layer(xt, wt, bt, g),
+            1,
+        ),
+        (
+            "8. LeNet-5 training step, batch 64, 28x28 f32",
+            1.15,
+            lambda: numpy_lenet_step(arrays, images, onehot),
+            lambda: engine_lenet_step(params, images, onehot),
+            1,
+        ),
+        (
+            "8. max_pool2d 2x2 fwd+bwd (64, 16, 28, 28) f32",
+            1.3,
+            lambda: numpy_pool_layer(pooled, pool_g),
+            lambda: engine_pool_layer(pool_x, pool_g),
+            4,
+        ),
     ]
     out = []
     for figure, limit, reference, ours, number in cases:
         t = interleaved_medians({"numpy": reference, "chainrule": ours}, repeats=repeats, number=number)
         ratio = t["chainrule"] / t["numpy"]
-        out.append([figure, f"{t['chainrule'] * 1e3:.2f} ms", f"{t['numpy'] * 1e3:.2f} ms NumPy", f"{ratio:.2f}x",
-                    f"<= {limit}x", "met" if ratio <= limit else "NOT met"])
+        out.append(
+            [
+                figure,
+                f"{t['chainrule'] * 1e3:.2f} ms",
+                f"{t['numpy'] * 1e3:.2f} ms NumPy",
+                f"{ratio:.2f}x",
+                f"<= {limit}x",
+                "met" if ratio <= limit else "NOT met",
+            ]
+        )
     return out

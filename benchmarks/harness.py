@@ -1,4 +1,5 @@
 """Timing that survives a noisy 2-core machine: interleaved repeats, medians, ratios."""
+
 import statistics
 import time
 
@@ -12,7 +13,7 @@ def interleaved_medians(fns, repeats=7, number=1, clock=time.perf_counter):
     leaving out the time other programs held the CPU.
     """
     times = {name: [] for name in fns}
-    for fn in fns.values():          # warm caches and lazy imports once
+    for fn in fns.values():  # warm caches and lazy imports once
         fn()
     for _ in range(repeats):
         for name, fn in fns.items():

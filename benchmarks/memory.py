@@ -8,6 +8,7 @@ hand) and with `nn.MLP` + `nn.optim.SGD`, written as a user writes the loop (the
 step's `loss` stays referenced while the next forward pass runs). Besides the whole loop's
 peak, each phase's peak of array memory (forward, backward, update) is reported.
 """
+
 import json
 import subprocess
 import sys
@@ -23,7 +24,7 @@ def _status_mb(field):
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024          # the kernel reports kB
+                return int(line.split()[1]) / 1024  # the kernel reports kB
 
 
 def reset_peak():
@@ -48,37 +49,44 @@ def lean_phases(params, x, onehot, lr):
 
     def backward():
         s = state
-        d3 = (s.pop("p") - onehot) / len(x)                 # softmax + cross-entropy
+        d3 = (s.pop("p") - onehot) / len(x)  # softmax + cross-entropy
         d2 = (d3 @ w3) * (s.pop("z2") > 0)
         d1 = (d2 @ w2) * (s.pop("z1") > 0)
-        s["grads"] = [(d1.T @ x, d1.sum(axis=0)), (d2.T @ s.pop("a1"), d2.sum(axis=0)),
-                      (d3.T @ s.pop("a2"), d3.sum(axis=0))]
+        s["grads"] = [
+            (d1.T @ x, d1.sum(axis=0)),
+            (d2.T @ s.pop("a1"), d2.sum(axis=0)),
+            (d3.T @ s.pop("a2"), d3.sum(axis=0)),
+        ]
 
     def update():
         for (w, b), (dw, db) in zip(params, state.pop("grads")):
             w -= lr * dw
             b -= lr * db
+
     return forward, backward, update
 
 
 def tensor_phases(params, x, onehot, lr):
     from benchmarks import mlp
+
     state = {}
 
     def forward():
         state["loss"] = mlp.tensor_loss(params, x, onehot)
 
     def backward():
-        state["loss"].backward()            # the loss stays referenced, as a user's variable
+        state["loss"].backward()  # the loss stays referenced, as a user's variable
 
     def update():
         mlp.sgd_update(params, lr)
+
     return forward, backward, update
 
 
 def nn_phases(model, x, labels, lr):
     import nn
     from nn.functional import cross_entropy
+
     opt = nn.optim.SGD(model.parameters(), lr=lr)
     state = {}
 
@@ -91,11 +99,13 @@ def nn_phases(model, x, labels, lr):
 
     def update():
         opt.step()
+
     return forward, backward, update
 
 
 def make_phases(kind):
     from benchmarks import mlp
+
     rng = np.random.default_rng(0)
     arrays = mlp.make_arrays(rng, np.float32)
     x, onehot = mlp.make_batch(rng, BATCH, np.float32)
@@ -111,6 +121,7 @@ def added_by_steps(kind):
     phase: the arrays' peak within that phase of a later step (tracemalloc, which NumPy
     reports to; resident memory stays at its high-water mark once the allocator has it)}."""
     import tracemalloc
+
     phases = dict(zip(PHASES, make_phases(kind)))
     reset_peak()
     before = _status_mb("VmRSS")
@@ -119,19 +130,18 @@ def added_by_steps(kind):
             run()
     figures = {"total": _status_mb("VmHWM") - before}
     tracemalloc.start()
-    for _ in range(2):                  # the first traced step sees the last one's arrays go
+    for _ in range(2):  # the first traced step sees the last one's arrays go
         for name, run in phases.items():
             tracemalloc.reset_peak()
             run()
-            figures[name] = tracemalloc.get_traced_memory()[1] / 2 ** 20
+            figures[name] = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return figures
 
 
 def measure(kind):
     """added_by_steps(kind) in a fresh interpreter, so earlier allocations cannot hide the peak."""
-    out = subprocess.run([sys.executable, "-m", "benchmarks.memory", kind],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "benchmarks.memory", kind], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 

@@ -1,6 +1,7 @@
 """Target 1 (and 6): one training step of a 784-256-128-10 ReLU MLP with softmax
 cross-entropy and SGD, against the same step written by hand in NumPy with the
 course notes' delta formulas."""
+
 import numpy as np
 
 from autograd import Tensor, linear
@@ -12,8 +13,9 @@ LR = 0.01
 
 def make_arrays(rng, dtype, sizes=SIZES):
     """Weights (out, in) and biases, He-scaled."""
-    return [(rng.normal(0, np.sqrt(2 / i), (o, i)).astype(dtype), np.zeros(o, dtype))
-            for i, o in zip(sizes[:-1], sizes[1:])]
+    return [
+        (rng.normal(0, np.sqrt(2 / i), (o, i)).astype(dtype), np.zeros(o, dtype)) for i, o in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 def make_batch(rng, batch, dtype, sizes=SIZES):
@@ -54,10 +56,10 @@ def numpy_step(params, x, onehot, lr=LR):
 def tensor_loss(params, x, onehot):
     h = x if isinstance(x, Tensor) else Tensor(x)
     for k, (w, b) in enumerate(params):
-        h = linear(h, w, b)        # what nn.Linear computes
+        h = linear(h, w, b)  # what nn.Linear computes
         if k < len(params) - 1:
             h = h.relu()
-    return cross_entropy(h, onehot)     # one-hot rows: the same inputs as the NumPy version
+    return cross_entropy(h, onehot)  # one-hot rows: the same inputs as the NumPy version
 
 
 def tensor_params(arrays):
@@ -81,6 +83,7 @@ def tensor_step(params, x, onehot, lr=LR):
 def nn_model(arrays):
     """nn.MLP with the same weights as `arrays` (its own copies, in their dtype)."""
     import nn
+
     sizes = [arrays[0][0].shape[1]] + [w.shape[0] for w, _ in arrays]
     model = nn.MLP(sizes, dtype=arrays[0][0].dtype)
     for layer, (w, b) in zip(model[::2], arrays):

@@ -5,11 +5,12 @@ object per node, Kahn's order over counted children, one vjp per op) runs the
 same chain: the floor for that design in CPython, without chainrule's checks,
 dtype handling, modes and hooks.
 """
+
 import numpy as np
 
 from autograd import Tensor
 
-N_OPS = 999          # 333 rounds of (multiply, add, tanh)
+N_OPS = 999  # 333 rounds of (multiply, add, tanh)
 
 
 def make_inputs(seed=0, size=10):
@@ -34,8 +35,8 @@ def numpy_chain(x0, w, c):
         outs.append(y)
     g = np.ones_like(y)
     for t in reversed(outs):
-        g = g * (1 - t * t)    # tanh
-        g = g * w              # the add passes g on; the multiply scales it
+        g = g * (1 - t * t)  # tanh
+        g = g * w  # the add passes g on; the multiply scales it
     return g
 
 
@@ -89,11 +90,17 @@ def bare_chain(x0, w, c):
 
 def figures(repeats=7):
     from benchmarks.harness import interleaved_medians
+
     x0, w, c = make_inputs()
     wt, ct = Tensor(w), Tensor(c)
     expected = numpy_chain(x0, w, c)
     np.testing.assert_allclose(tensor_chain(x0, wt, ct), expected, rtol=1e-12)
     np.testing.assert_allclose(bare_chain(x0, w, c), expected, rtol=1e-12)
-    return interleaved_medians({"numpy": lambda: numpy_chain(x0, w, c),
-                                "bare": lambda: bare_chain(x0, w, c),
-                                "tensor": lambda: tensor_chain(x0, wt, ct)}, repeats=repeats)
+    return interleaved_medians(
+        {
+            "numpy": lambda: numpy_chain(x0, w, c),
+            "bare": lambda: bare_chain(x0, w, c),
+            "tensor": lambda: tensor_chain(x0, wt, ct),
+        },
+        repeats=repeats,
+    )

@@ -4,6 +4,7 @@ float32) as nn.LSTM runs it, against the same layer written by hand in NumPy.
 Both take the gradient of sum(output * weights) (a fixed random array) with respect to the four
 parameters and compute the input projection of all steps as one matmul each way.
 """
+
 import contextlib
 import resource
 
@@ -56,15 +57,15 @@ def numpy_forward_backward(params, x, weights):
     steps, batch, n_in = x.shape
     hidden = w_hh.shape[1]
     pre = (x.reshape(-1, n_in) @ w_ih.T + (b_ih + b_hh)).reshape(steps, batch, 4 * hidden)
-    hs = np.zeros((steps + 1, batch, hidden), x.dtype)       # hs[t + 1] is h_t; hs[0] = h_(-1) = 0
+    hs = np.zeros((steps + 1, batch, hidden), x.dtype)  # hs[t + 1] is h_t; hs[0] = h_(-1) = 0
     cs = np.zeros((steps + 1, batch, hidden), x.dtype)
-    gates = np.empty((steps, batch, 4 * hidden), x.dtype)     # i, f, g, o after their nonlinearities
+    gates = np.empty((steps, batch, 4 * hidden), x.dtype)  # i, f, g, o after their nonlinearities
     tanh_cs = np.empty((steps, batch, hidden), x.dtype)
     for t in range(steps):
         a = pre[t] + hs[t] @ w_hh.T
-        gates[t, :, :2 * hidden] = _sigmoid(a[:, :2 * hidden])
-        gates[t, :, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])
-        gates[t, :, 3 * hidden:] = _sigmoid(a[:, 3 * hidden:])
+        gates[t, :, : 2 * hidden] = _sigmoid(a[:, : 2 * hidden])
+        gates[t, :, 2 * hidden : 3 * hidden] = np.tanh(a[:, 2 * hidden : 3 * hidden])
+        gates[t, :, 3 * hidden :] = _sigmoid(a[:, 3 * hidden :])
         i, f, g, o = np.split(gates[t], 4, axis=1)
         cs[t + 1] = f * cs[t] + i * g
         tanh_cs[t] = np.tanh(cs[t + 1])
@@ -76,8 +77,10 @@ def numpy_forward_backward(params, x, weights):
         i, f, g, o = np.split(gates[t], 4, axis=1)
         dh = dh + weights[t]
         dc = dc + dh * o * (1 - tanh_cs[t] * tanh_cs[t])
-        d_pre[t] = np.concatenate([dc * g * i * (1 - i), dc * cs[t] * f * (1 - f), dc * i * (1 - g * g),
-                                   dh * tanh_cs[t] * o * (1 - o)], axis=1)
+        d_pre[t] = np.concatenate(
+            [dc * g * i * (1 - i), dc * cs[t] * f * (1 - f), dc * i * (1 - g * g), dh * tanh_cs[t] * o * (1 - o)],
+            axis=1,
+        )
         dh = d_pre[t] @ w_hh
         dc = dc * f
     d_flat = d_pre.reshape(-1, 4 * hidden)

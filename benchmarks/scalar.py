@@ -1,6 +1,7 @@
 """Target 3: the scalar engine. One SGD step of a 2-16-16-1 nn.scalar.MLP (tanh) on 100
 samples with hinge loss and L2, against a closure-per-node reference engine written
 here; and a 1,000,000-node Value chain, forward and backward."""
+
 import math
 import random
 import time
@@ -26,6 +27,7 @@ class ClosureValue:
         def backward():
             self.grad += out.grad
             other.grad += out.grad
+
         out._backward = backward
         return out
 
@@ -36,6 +38,7 @@ class ClosureValue:
         def backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
+
         out._backward = backward
         return out
 
@@ -50,6 +53,7 @@ class ClosureValue:
 
         def backward():
             self.grad += (1 - t * t) * out.grad
+
         out._backward = backward
         return out
 
@@ -58,18 +62,20 @@ class ClosureValue:
 
         def backward():
             self.grad += (out.data > 0) * out.grad
+
         out._backward = backward
         return out
 
     def backward(self):
         order, seen = [], set()
 
-        def visit(v):              # recursive, as in the classic design
+        def visit(v):  # recursive, as in the classic design
             if v not in seen:
                 seen.add(v)
                 for p in v._prev:
                     visit(p)
                 order.append(v)
+
         visit(self)
         self.grad = 1.0
         for v in reversed(order):
@@ -78,8 +84,10 @@ class ClosureValue:
 
 def closure_mlp(sizes=(2, 16, 16, 1), seed=0):
     rnd = random.Random(seed)
-    return [[([ClosureValue(rnd.uniform(-1, 1)) for _ in range(n_in)], ClosureValue(0.0))
-             for _ in range(n_out)] for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    return [
+        [([ClosureValue(rnd.uniform(-1, 1)) for _ in range(n_in)], ClosureValue(0.0)) for _ in range(n_out)]
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 def closure_forward(layers, x):
@@ -130,7 +138,10 @@ def million_chain(n=1_000_000):
 def figures(repeats=5):
     import nn
     from benchmarks.harness import interleaved_medians
+
     samples = make_samples()
     model, layers = nn.scalar.MLP([2, 16, 16, 1]), closure_mlp()
-    return interleaved_medians({"closure": lambda: closure_step(layers, samples),
-                                "chainrule": lambda: chainrule_step(model, samples)}, repeats=repeats)
+    return interleaved_medians(
+        {"closure": lambda: closure_step(layers, samples), "chainrule": lambda: chainrule_step(model, samples)},
+        repeats=repeats,
+    )

@@ -3,6 +3,7 @@
 A bad value stops the example with argparse's usage message, exit status 2 and
 "argument --NAME: must be <requirement>, got <value>", before any work is done.
 """
+
 import argparse
 import math
 import os
@@ -11,6 +12,7 @@ import os
 def checked(kind, test, requirement):
     """An argparse type: kind(text), refused unless test(value) holds. argparse then stops with
     its usage message, exit status 2 and "argument --NAME: must be <requirement>, got ..."."""
+
     def convert(text):
         try:
             value = kind(text)
@@ -19,7 +21,8 @@ def checked(kind, test, requirement):
         if not test(value):
             raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
         return value
-    convert.__name__ = requirement          # what argparse would call the type
+
+    convert.__name__ = requirement  # what argparse would call the type
     return convert
 
 
@@ -54,6 +57,7 @@ def comma_separated(item):
             return [item(part) for part in text.split(",")]
         except (ValueError, argparse.ArgumentTypeError):
             raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}") from None
+
     convert.__name__ = requirement
     return convert
 

@@ -3,6 +3,7 @@
 Every example is `python -m examples.NAME [--out DIR] [--seed N] [--gallery] [--no-progress]`
 with a `main(argv)` that returns its numbers as a dict (the smoke tests read it).
 """
+
 import argparse
 import contextlib
 import functools
@@ -11,13 +12,13 @@ import time
 
 import matplotlib
 
-matplotlib.use("Agg")          # files only: no display is needed (or wanted) on a server
+matplotlib.use("Agg")  # files only: no display is needed (or wanted) on a server
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 
 try:
     from tqdm.auto import tqdm
-except ImportError:            # tqdm is optional: without it loops simply run silently
+except ImportError:  # tqdm is optional: without it loops simply run silently
     tqdm = None
 
 from ._arguments import (  # noqa: E402, F401
@@ -35,7 +36,7 @@ from ._arguments import (  # noqa: E402, F401
 )
 
 DPI = 100
-GALLERY_DPI = 72               # docs/img/ figures: a few tens of KB each
+GALLERY_DPI = 72  # docs/img/ figures: a few tens of KB each
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -48,9 +49,12 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 # The training options several examples share: (type, help); each example gives its own defaults.
-TRAINING_OPTIONS = {"epochs": (positive_int, "passes over the training set"),
-                    "steps": (positive_int, "gradient-descent steps"),
-                    "batch_size": (positive_int, "mini-batch size"), "lr": (positive_float, "learning rate")}
+TRAINING_OPTIONS = {
+    "epochs": (positive_int, "passes over the training set"),
+    "steps": (positive_int, "gradient-descent steps"),
+    "batch_size": (positive_int, "mini-batch size"),
+    "lr": (positive_float, "learning rate"),
+}
 
 
 def parser(name, description, **training):
@@ -59,14 +63,13 @@ def parser(name, description, **training):
     `training` gives defaults for TRAINING_OPTIONS (epochs=20, lr=0.1, ...); a (default, help)
     pair replaces the standard help text.
     """
-    p = argparse.ArgumentParser(prog=f"python -m examples.{name}", description=description,
-                                formatter_class=_HelpFormatter)
+    p = argparse.ArgumentParser(
+        prog=f"python -m examples.{name}", description=description, formatter_class=_HelpFormatter
+    )
     p.add_argument("--out", default="outputs", help="folder for the PNG figures")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (data, initial weights, batches)")
-    p.add_argument("--gallery", action="store_true",
-                   help="write small, downscaled PNGs (as in docs/img/)")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bars")
+    p.add_argument("--gallery", action="store_true", help="write small, downscaled PNGs (as in docs/img/)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     for key, value in training.items():
         kind, text = TRAINING_OPTIONS[key]
         default, text = value if isinstance(value, tuple) else (value, text)
@@ -88,15 +91,18 @@ def one_blas_thread(main):
     busy with anything else, the threads wait for each other and a run can take several times
     longer. threadpoolctl comes with scikit-learn; without it nothing changes.
     """
+
     @functools.wraps(main)
     def wrapper(argv=None):
         try:
             from threadpoolctl import threadpool_limits
+
             limit = threadpool_limits(limits=1, user_api="blas")
         except ImportError:
             limit = contextlib.nullcontext()
         with limit:
             return main(argv)
+
     return wrapper
 
 
@@ -149,6 +155,7 @@ class Figures:
 def shrink_png(path, colors=96):
     """Rewrite a PNG with an adaptive palette: a third of the bytes, no visible change for plots."""
     from PIL import Image  # Pillow comes with matplotlib
+
     with Image.open(path) as im:
         small = im.convert("RGB").quantize(colors=colors)
     small.save(path, optimize=True)
@@ -194,6 +201,7 @@ def gradient_descent(loss_fn, optimizer, steps, args=None, desc="gradient descen
 def digits_data():
     """scikit-learn's 8x8 handwritten digits (no download): X (1797, 64) scaled to [0, 1], labels y."""
     from sklearn.datasets import load_digits  # imported here: sklearn takes seconds to import
+
     digits = load_digits()
     return digits.data / 16.0, digits.target
 
@@ -225,7 +233,7 @@ def plot_history(axes, history):
     """Loss and accuracy curves of an nn.fit history on two axes, training solid, validation dashed."""
     for ax, key in zip(axes, ("loss", "accuracy")):
         epochs = np.arange(1, len(history[key]) + 1)
-        line, = ax.plot(epochs, history[key], label="train")
+        (line,) = ax.plot(epochs, history[key], label="train")
         if history.get("val_" + key):
             ax.plot(epochs, history["val_" + key], "--", color=line.get_color(), label="validation")
         ax.set(xlabel="epoch", ylabel=key)

@@ -10,6 +10,7 @@ softmax's Jacobian a_i (delta_ij - a_j) and maxout's winner-takes-the-gradient r
 
     python -m examples.activations
 """
+
 import math
 
 import numpy as np
@@ -73,9 +74,11 @@ def softmax_checks():
     J = jacobian(lambda t: F.softmax(t))(z)
     pair = np.array([0.7, -1.2])
     hard = F.softmax(Tensor(z), beta=50.0).data
-    return {"softmax Jacobian vs a_i (delta_ij - a_j)": np.abs(J - (np.diag(a) - np.outer(a, a))).max(),
-            "2-class softmax vs sigmoid(z1 - z2)": abs(F.softmax(Tensor(pair)).data[0] - sigmoid(pair[0] - pair[1])),
-            "softmax with beta = 50 vs hardmax": np.abs(hard - np.eye(len(z))[np.argmax(z)]).max()}
+    return {
+        "softmax Jacobian vs a_i (delta_ij - a_j)": np.abs(J - (np.diag(a) - np.outer(a, a))).max(),
+        "2-class softmax vs sigmoid(z1 - z2)": abs(F.softmax(Tensor(pair)).data[0] - sigmoid(pair[0] - pair[1])),
+        "softmax with beta = 50 vs hardmax": np.abs(hard - np.eye(len(z))[np.argmax(z)]).max(),
+    }
 
 
 def hardmax_and_step_checks():
@@ -95,10 +98,12 @@ def hardmax_and_step_checks():
     step_out = autograd.where(Tensor(X) @ w_t > 0, 1.0, 0.0)
     steep = Tensor(X) @ w_t
     (((steep * 1e4).sigmoid() - y) ** 2).mean().backward()
-    return {"softmax(beta = 1e4) of (1, 3, 3, 0) vs (0, 1/2, 1/2, 0)": np.abs(tied - [0, 0.5, 0.5, 0]).max(),
-            "step unit: central-difference gradient of the loss, max |.|": float(np.abs(numerical).max()),
-            "step unit where(z > 0, 1, 0): output requires grad": step_out.requires_grad,
-            "sigmoid(1e4 z) in place of the step: gradient max |.|": float(np.abs(w_t.grad).max())}
+    return {
+        "softmax(beta = 1e4) of (1, 3, 3, 0) vs (0, 1/2, 1/2, 0)": np.abs(tied - [0, 0.5, 0.5, 0]).max(),
+        "step unit: central-difference gradient of the loss, max |.|": float(np.abs(numerical).max()),
+        "step unit where(z > 0, 1, 0): output requires grad": step_out.requires_grad,
+        "sigmoid(1e4 z) in place of the step: gradient max |.|": float(np.abs(w_t.grad).max()),
+    }
 
 
 def maxout_check():
@@ -114,8 +119,10 @@ def prelu_checks(x):
     y, dy = derivative(prelu, x)
     away = x != 0
     closed = np.where(x > 0, 1.0, 0.25)
-    checks = {"PReLU (slope 0.25): f' vs closed form, x != 0": float(np.abs(dy - closed)[away].max()),
-              "PReLU: d sum f / d slope vs sum min(0, x)": float(abs(prelu.weight.grad[0] - np.minimum(x, 0).sum()))}
+    checks = {
+        "PReLU (slope 0.25): f' vs closed form, x != 0": float(np.abs(dy - closed)[away].max()),
+        "PReLU: d sum f / d slope vs sum min(0, x)": float(abs(prelu.weight.grad[0] - np.minimum(x, 0).sum())),
+    }
     # The notes leave the derivative at the kink open; leaky ReLU gives its slope there, relu'(0) = 0.
     at_zero = float(dy[~away][0]) if (~away).any() else float("nan")
     return (y, dy), checks, at_zero
@@ -125,7 +132,7 @@ def plot_all(figs, x, curves):
     cols = 4
     rows = math.ceil(len(curves) / cols)
     fig, axes = figs.new(rows, cols, size=(3.0, 2.5), sharex=True)
-    for ax in axes.ravel()[len(curves):]:
+    for ax in axes.ravel()[len(curves) :]:
         ax.axis("off")
     for ax, (name, (y, dy)) in zip(axes.ravel(), curves.items()):
         ax.plot(x, y, label="f(x)")
@@ -177,8 +184,10 @@ def main(argv=None):
     gelu = {form: derivative(lambda t, f=form: F.gelu(t, approximate=f), x) for form in GELU_FORMS}
 
     # Each value is a maximum absolute difference: autograd against the notes' closed form.
-    checks = {f"{name}: f' vs closed form": float(np.abs(curves[name][1] - closed(x)).max())
-              for name, (_, closed) in ACTIVATIONS.items()}
+    checks = {
+        f"{name}: f' vs closed form": float(np.abs(curves[name][1] - closed(x)).max())
+        for name, (_, closed) in ACTIVATIONS.items()
+    }
     s_grad = curves["logistic sigmoid"][1]
     checks["sigmoid' maximum - 0.25"] = float(abs(s_grad.max() - 0.25))
     checks["sigmoid' is largest at x = 0 (distance)"] = float(abs(x[np.argmax(s_grad)]))
@@ -189,10 +198,12 @@ def main(argv=None):
     checks.update(prelu)
     checks.update({k: float(v) for k, v in {**softmax_checks(), **maxout_check()}.items()})
     checks.update(hardmax_and_step_checks())
-    approx = {"PReLU'(0) from autograd (leaky ReLU's is its slope)": prelu_at_zero,
-              "swish beta = 10 vs ReLU (max difference)": float(np.abs(swish[10.0][0] - np.maximum(x, 0)).max()),
-              "GELU tanh approximation: max error": float(np.abs(gelu["tanh"][0] - gelu["none"][0]).max()),
-              "GELU sigmoid approximation: max error": float(np.abs(gelu["sigmoid"][0] - gelu["none"][0]).max())}
+    approx = {
+        "PReLU'(0) from autograd (leaky ReLU's is its slope)": prelu_at_zero,
+        "swish beta = 10 vs ReLU (max difference)": float(np.abs(swish[10.0][0] - np.maximum(x, 0)).max()),
+        "GELU tanh approximation: max error": float(np.abs(gelu["tanh"][0] - gelu["none"][0]).max()),
+        "GELU sigmoid approximation: max error": float(np.abs(gelu["sigmoid"][0] - gelu["none"][0]).max()),
+    }
 
     plot_all(figs, x, curves)
     plot_swish(figs, x, swish)

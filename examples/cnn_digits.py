@@ -11,6 +11,7 @@ printed is `test accuracy: 0.9xxx`.
     python -m examples.cnn_digits                  # figures in outputs/
     python -m examples.cnn_digits --mnist ~/mnist  # LeNet-5 on the 28x28 MNIST files
 """
+
 import math
 
 import numpy as np
@@ -23,13 +24,27 @@ from .digits import draw_training_step, load, shifted_copies, train_and_test
 
 
 def build_parser():
-    p = _common.parser("cnn_digits", "Train a convolutional network on handwritten digits (sklearn's 8x8 "
-                       "digits, or LeNet-5 on MNIST).", epochs=15, batch_size=32,
-                       lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"))
-    p.add_argument("--mnist", metavar="DIR", type=_common.directory,
-                   help="read the four MNIST IDX files (raw or .gz) from DIR and train LeNet-5")
-    p.add_argument("--channels", type=_common.positive_int, nargs=2, default=[32, 64], metavar=("C1", "C2"),
-                   help="channels of the two convolution stages (8x8 digits)")
+    p = _common.parser(
+        "cnn_digits",
+        "Train a convolutional network on handwritten digits (sklearn's 8x8 digits, or LeNet-5 on MNIST).",
+        epochs=15,
+        batch_size=32,
+        lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"),
+    )
+    p.add_argument(
+        "--mnist",
+        metavar="DIR",
+        type=_common.directory,
+        help="read the four MNIST IDX files (raw or .gz) from DIR and train LeNet-5",
+    )
+    p.add_argument(
+        "--channels",
+        type=_common.positive_int,
+        nargs=2,
+        default=[32, 64],
+        metavar=("C1", "C2"),
+        help="channels of the two convolution stages (8x8 digits)",
+    )
     p.add_argument("--momentum", type=_common.nonnegative_float, default=0.9, help="SGD momentum")
     p.add_argument("--limit", type=_common.positive_int, help="use at most this many training images")
     return p
@@ -39,21 +54,38 @@ def digits_cnn(c1, c2, rng, dtype):
     """For 8x8 images: two stages of 3x3 convolutions, batch norm, ReLU and 2x2 max-pooling, then two
     fully connected layers: 8x8 -> 4x4 -> 2x2 -> 10 classes."""
     return nn.Sequential(
-        nn.Conv2d(1, c1, 3, padding=1, rng=rng, dtype=dtype), nn.BatchNorm2d(c1, dtype=dtype), nn.ReLU(),
+        nn.Conv2d(1, c1, 3, padding=1, rng=rng, dtype=dtype),
+        nn.BatchNorm2d(c1, dtype=dtype),
+        nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(c1, c2, 3, padding=1, rng=rng, dtype=dtype), nn.BatchNorm2d(c2, dtype=dtype), nn.ReLU(),
+        nn.Conv2d(c1, c2, 3, padding=1, rng=rng, dtype=dtype),
+        nn.BatchNorm2d(c2, dtype=dtype),
+        nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(c2 * 2 * 2, 128, rng=rng, dtype=dtype), nn.ReLU(), nn.Dropout(0.25, rng=rng),
-        nn.Linear(128, 10, rng=rng, dtype=dtype))
+        nn.Flatten(),
+        nn.Linear(c2 * 2 * 2, 128, rng=rng, dtype=dtype),
+        nn.ReLU(),
+        nn.Dropout(0.25, rng=rng),
+        nn.Linear(128, 10, rng=rng, dtype=dtype),
+    )
 
 
 def lenet5(rng, dtype):
     """LeNet-5 for 28x28 images (padded by 2 to the original 32x32), with ReLU and max-pooling."""
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 5 * 5, 120, rng=rng, dtype=dtype), nn.ReLU(),
-        nn.Linear(120, 84, rng=rng, dtype=dtype), nn.ReLU(), nn.Linear(84, 10, rng=rng, dtype=dtype))
+        nn.Conv2d(1, 6, 5, padding=2, rng=rng, dtype=dtype),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5, rng=rng, dtype=dtype),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120, rng=rng, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(120, 84, rng=rng, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(84, 10, rng=rng, dtype=dtype),
+    )
 
 
 def as_images(X, side):
@@ -81,7 +113,7 @@ def plot_feature_maps(figs, model, image, label, n=8):
     with no_grad():
         for layer in model:
             h = layer(h)
-            if isinstance(layer, nn.ReLU) and h.ndim == 4:     # a convolution stage's output, before pooling
+            if isinstance(layer, nn.ReLU) and h.ndim == 4:  # a convolution stage's output, before pooling
                 stages.append(h.data[0])
     fig, axes = figs.new(len(stages), n + 1, size=(1.0, 1.1))
     for row, maps in enumerate(stages):
@@ -101,7 +133,7 @@ def plot_feature_maps(figs, model, image, label, n=8):
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
     (X_train, y_train), (X_val, y_val), (X_test, y_test), side, data_name = load(args)
-    dtype = np.float32                  # float32 halves the work of the convolutions' products
+    dtype = np.float32  # float32 halves the work of the convolutions' products
     rng = np.random.default_rng(args.seed)
     if args.mnist:
         X_fit, y_fit = X_train, y_train
@@ -111,8 +143,9 @@ def main(argv=None):
         model, network = digits_cnn(*args.channels, rng, dtype), f"CNN {args.channels[0]}-{args.channels[1]}"
     X_fit, X_val, X_test = (as_images(X, side).astype(dtype) for X in (X_fit, X_val, X_test))
 
-    history, _, test_accuracy = train_and_test(figs, args, model, f"{data_name}: {network}", (X_fit, y_fit),
-                                               (X_val, y_val), X_test, y_test)
+    history, _, test_accuracy = train_and_test(
+        figs, args, model, f"{data_name}: {network}", (X_fit, y_fit), (X_val, y_val), X_test, y_test
+    )
     plot_filters(figs, model[0])
     plot_feature_maps(figs, model, X_test[0], y_test[0])
     graph = draw_training_step(figs, model, X_fit, y_fit)
@@ -125,7 +158,7 @@ def main(argv=None):
         "final training loss": history["loss"][-1],
         "final validation accuracy": history["val_accuracy"][-1],
         "graph picture": graph is not None,
-        "test accuracy": test_accuracy,          # the last line
+        "test accuracy": test_accuracy,  # the last line
     }
     _common.report(numbers, figs)
     return {"history": history, "test_accuracy": test_accuracy, "files": figs.written}

@@ -10,6 +10,7 @@ training step collapsed into one box per module. The last line printed is `test 
     python -m examples.digits                  # figures in outputs/
     python -m examples.digits --mnist ~/mnist  # the 28x28 MNIST files
 """
+
 import argparse
 import math
 
@@ -22,15 +23,25 @@ from . import _common
 
 
 def build_parser():
-    p = _common.parser("digits", "Train an MLP on handwritten digits (sklearn's 8x8 digits or MNIST).",
-                       epochs=15, batch_size=32,
-                       lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"))
-    p.add_argument("--mnist", metavar="DIR", type=_common.directory, help="read the four MNIST IDX files (raw or .gz) from DIR")
+    p = _common.parser(
+        "digits",
+        "Train an MLP on handwritten digits (sklearn's 8x8 digits or MNIST).",
+        epochs=15,
+        batch_size=32,
+        lr=(0.05, "SGD learning rate (multiplied by 0.3 after each third of the epochs)"),
+    )
+    p.add_argument(
+        "--mnist", metavar="DIR", type=_common.directory, help="read the four MNIST IDX files (raw or .gz) from DIR"
+    )
     p.add_argument("--hidden", type=_common.positive_int, nargs="+", default=[256, 128], help="hidden layer widths")
     p.add_argument("--momentum", type=_common.nonnegative_float, default=0.9, help="SGD momentum")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="add copies of the training images shifted by one pixel "
-                        "(default: on for the 8x8 digits, off for MNIST, which has plenty of images)")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add copies of the training images shifted by one pixel "
+        "(default: on for the 8x8 digits, off for MNIST, which has plenty of images)",
+    )
     p.add_argument("--limit", type=_common.positive_int, help="use at most this many training images")
     return p
 
@@ -47,7 +58,7 @@ def load(args):
         train, val, test = nn.data.train_val_test_split(X, y, val=0.1, test=0.2, seed=args.seed, stratify=True)
         name = "sklearn 8x8 digits"
     if args.limit:
-        train = (train[0][:args.limit], train[1][:args.limit])
+        train = (train[0][: args.limit], train[1][: args.limit])
     side = math.isqrt(train[0].shape[1])
     return train, val, test, side, name
 
@@ -61,7 +72,7 @@ def shifted_copies(X, y, side):
             moved = np.roll(images, step, axis=axis)
             edge = [slice(None)] * 3
             edge[axis] = 0 if step == 1 else -1
-            moved[tuple(edge)] = 0          # the row/column that wrapped around is blanked
+            moved[tuple(edge)] = 0  # the row/column that wrapped around is blanked
             copies.append(moved)
     return np.concatenate(copies).reshape(-1, side * side), np.tile(y, len(copies))
 
@@ -85,8 +96,13 @@ def plot_confusion(figs, cm, accuracy):
     for (i, j), n in np.ndenumerate(cm):
         if n:
             ax.text(j, i, n, ha="center", va="center", fontsize=7, color="white" if n > cm.max() / 2 else "black")
-    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
-           title=f"test confusion matrix (accuracy {accuracy:.4f})")
+    ax.set(
+        xticks=range(10),
+        yticks=range(10),
+        xlabel="predicted",
+        ylabel="true",
+        title=f"test confusion matrix (accuracy {accuracy:.4f})",
+    )
     fig.colorbar(im, ax=ax)
     figs.save(fig, "confusion")
 
@@ -96,15 +112,21 @@ def plot_mistakes(figs, X, y_true, y_pred, side, n=24, cols=8):
     wrong = np.flatnonzero(y_true != y_pred)
     shown = wrong[:n]
     rows = max(1, math.ceil(len(shown) / cols))
-    cell = side + 2                                     # a 2-pixel gap between images
+    cell = side + 2  # a 2-pixel gap between images
     mosaic = np.full((rows * cell, cols * cell), np.nan)
     fig, axes = figs.new(size=(cols * 1.1, rows * 1.3))
     ax = axes[0, 0]
     for k, i in enumerate(shown):
         r, c = divmod(k, cols)
-        mosaic[r * cell:r * cell + side, c * cell:c * cell + side] = X[i].reshape(side, side)
-        ax.text(c * cell + side / 2 - 0.5, r * cell - 0.6, f"{y_true[i]} as {y_pred[i]}",
-                ha="center", va="bottom", fontsize=9)
+        mosaic[r * cell : r * cell + side, c * cell : c * cell + side] = X[i].reshape(side, side)
+        ax.text(
+            c * cell + side / 2 - 0.5,
+            r * cell - 0.6,
+            f"{y_true[i]} as {y_pred[i]}",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
     ax.imshow(mosaic, cmap="gray_r")
     ax.axis("off")
     figs.save(fig, "mistakes", title=f"{len(wrong)} misclassified test digits (true as predicted)")
@@ -133,8 +155,18 @@ def train_and_test(figs, args, model, name, train, val, X_test, y_test):
     opt = nn.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     # A smaller step for the last thirds of training settles into a minimum instead of hopping around it.
     scheduler = nn.optim.StepLR(opt, step_size=max(1, args.epochs // 3), gamma=0.3)
-    history = nn.fit(model, nn.functional.cross_entropy, opt, train, val=val, epochs=args.epochs,
-                     batch_size=args.batch_size, seed=args.seed, scheduler=scheduler, progress=args.progress)
+    history = nn.fit(
+        model,
+        nn.functional.cross_entropy,
+        opt,
+        train,
+        val=val,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        scheduler=scheduler,
+        progress=args.progress,
+    )
     y_pred = predict(model, X_test)
     fig, axes = figs.new(1, 2, size=(5.0, 3.6))
     _common.plot_history(axes[0], history)
@@ -150,8 +182,9 @@ def main(argv=None):
     X_fit, y_fit = shifted_copies(X_train, y_train, side) if augment else (X_train, y_train)
 
     model = nn.MLP([X_train.shape[1], *args.hidden, 10], activation="relu", rng=args.seed, dtype=X_train.dtype)
-    history, y_pred, test_accuracy = train_and_test(figs, args, model, f"{data_name}: MLP {model.sizes}",
-                                                    (X_fit, y_fit), (X_val, y_val), X_test, y_test)
+    history, y_pred, test_accuracy = train_and_test(
+        figs, args, model, f"{data_name}: MLP {model.sizes}", (X_fit, y_fit), (X_val, y_val), X_test, y_test
+    )
     plot_confusion(figs, confusion_matrix(y_test, y_pred), test_accuracy)
     plot_mistakes(figs, X_test, y_test, y_pred, side)
     graph = draw_training_step(figs, model, X_train, y_train)
@@ -163,7 +196,7 @@ def main(argv=None):
         "final training loss": history["loss"][-1],
         "final validation accuracy": history["val_accuracy"][-1],
         "graph picture": graph is not None,
-        "test accuracy": test_accuracy,          # the last line, as `make demo` promises
+        "test accuracy": test_accuracy,  # the last line, as `make demo` promises
     }
     _common.report(numbers, figs)
     return {"history": history, "test_accuracy": test_accuracy, "files": figs.written}

@@ -15,6 +15,7 @@ step keeps falling to the rounding level and stays there.
 
     python -m examples.finite_difference_error     # writes outputs/finite_difference_error_errors.png
 """
+
 import time
 
 import numpy as np
@@ -24,7 +25,7 @@ from autograd import grad, numerical_grad
 from . import _common
 
 METHODS = ("forward", "central", "complex")
-FLOOR = 1e-18         # an exact hit (error 0) is drawn here, so the log axis can show it
+FLOOR = 1e-18  # an exact hit (error 0) is drawn here, so the log axis can show it
 
 
 def f(x):
@@ -34,9 +35,12 @@ def f(x):
 def errors(x, steps, args):
     """|numerical - exact| for each method and step."""
     exact = grad(f)(x)
-    return {method: np.array([abs(numerical_grad(f, x, eps=eps, method=method) - exact)
-                              for eps in _common.progress(steps, args, method)])
-            for method in METHODS}
+    return {
+        method: np.array(
+            [abs(numerical_grad(f, x, eps=eps, method=method) - exact) for eps in _common.progress(steps, args, method)]
+        )
+        for method in METHODS
+    }
 
 
 def plot(figures, x, steps, errs):
@@ -44,18 +48,23 @@ def plot(figures, x, steps, errs):
     ax = axes[0, 0]
     for method, marker in zip(METHODS, ("o", "s", "^")):
         ax.loglog(steps, np.maximum(errs[method], FLOOR), marker=marker, ms=3, label=method)
-    ax.invert_xaxis()           # steps shrink from left to right, as one would try them
-    ax.set(xlabel="step eps", ylabel=f"|numerical - exact|  (0 drawn at {FLOOR:g})",
-           title=f"derivative of sin(x) exp(x) at x = {x:g}: truncation (left) vs round-off (right)")
+    ax.invert_xaxis()  # steps shrink from left to right, as one would try them
+    ax.set(
+        xlabel="step eps",
+        ylabel=f"|numerical - exact|  (0 drawn at {FLOOR:g})",
+        title=f"derivative of sin(x) exp(x) at x = {x:g}: truncation (left) vs round-off (right)",
+    )
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()
     return figures.save(fig, "errors")
 
 
 def main(argv=None):
-    p = _common.parser("finite_difference_error",
-                       "Log-log plot of the finite-difference error against the step eps "
-                       "(forward, central and complex-step differences of sin(x) exp(x)).")
+    p = _common.parser(
+        "finite_difference_error",
+        "Log-log plot of the finite-difference error against the step eps "
+        "(forward, central and complex-step differences of sin(x) exp(x)).",
+    )
     p.add_argument("-x", type=_common.finite_float, default=1.0, help="where to differentiate")
     p.add_argument("--per-decade", type=_common.positive_int, default=4, help="steps per decade from 1e-1 to 1e-16")
     args = p.parse_args(argv)

@@ -16,6 +16,7 @@ are trained with reverse mode.
     python -m examples.forward_vs_reverse                # n up to 4096, under a minute
     python -m examples.forward_vs_reverse --max-n 256    # quicker
 """
+
 import time
 
 import numpy as np
@@ -36,6 +37,7 @@ def problems(n):
 
     def g(t):
         return (t * c).sin() * c + t.tanh()
+
     return f, np.linspace(-1.0, 1.0, n), g, 0.3
 
 
@@ -64,14 +66,15 @@ def time_size(n, repeats):
 def plot(figures, sizes, rows):
     fig, axes = figures.new(size=(7.0, 4.5))
     ax = axes[0, 0]
-    styles = {"f forward": ("tab:blue", "-", "f: R^n -> R, forward (n jvps)"),
-              "f reverse": ("tab:blue", "--", "f: R^n -> R, reverse (1 vjp)"),
-              "g forward": ("tab:red", "--", "g: R -> R^n, forward (1 jvp)"),
-              "g reverse": ("tab:red", "-", "g: R -> R^n, reverse (n vjps)")}
+    styles = {
+        "f forward": ("tab:blue", "-", "f: R^n -> R, forward (n jvps)"),
+        "f reverse": ("tab:blue", "--", "f: R^n -> R, reverse (1 vjp)"),
+        "g forward": ("tab:red", "--", "g: R -> R^n, forward (1 jvp)"),
+        "g reverse": ("tab:red", "-", "g: R -> R^n, reverse (n vjps)"),
+    }
     for column, (color, line, label) in styles.items():
         ax.loglog(sizes, [row[column] for row in rows], line, color=color, marker="o", ms=3, label=label)
-    ax.set(xlabel="n", ylabel="seconds for the whole Jacobian",
-           title="Jacobians by forward and reverse mode")
+    ax.set(xlabel="n", ylabel="seconds for the whole Jacobian", title="Jacobians by forward and reverse mode")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()
     return figures.save(fig, "times")
@@ -84,24 +87,28 @@ def print_table(sizes, rows):
 
 
 def main(argv=None):
-    p = _common.parser("forward_vs_reverse",
-                       "Time full Jacobians by forward mode (jvp) and reverse mode (vjp) for "
-                       "f: R^n -> R and g: R -> R^n, n = 1, 2, 4, ..., --max-n.")
+    p = _common.parser(
+        "forward_vs_reverse",
+        "Time full Jacobians by forward mode (jvp) and reverse mode (vjp) for "
+        "f: R^n -> R and g: R -> R^n, n = 1, 2, 4, ..., --max-n.",
+    )
     p.add_argument("--max-n", type=_common.positive_int, default=4096, help="largest n (rounded down to a power of 2)")
     p.add_argument("--repeats", type=_common.positive_int, default=3, help="runs per timing (the fastest is kept)")
     args = p.parse_args(argv)
     started = time.perf_counter()
 
-    sizes = [2 ** k for k in range(int(np.log2(args.max_n)) + 1)]
+    sizes = [2**k for k in range(int(np.log2(args.max_n)) + 1)]
     rows = [time_size(n, args.repeats) for n in _common.progress(sizes, args, "sizes")]
     print_table(sizes, rows)
     figures = _common.Figures(args, "forward_vs_reverse")
     plot(figures, sizes, rows)
 
     last = rows[-1]
-    numbers = {"largest n": sizes[-1],
-               "f: forward / reverse time": last["f forward"] / last["f reverse"],
-               "g: reverse / forward time": last["g reverse"] / last["g forward"]}
+    numbers = {
+        "largest n": sizes[-1],
+        "f: forward / reverse time": last["f forward"] / last["f reverse"],
+        "g: reverse / forward time": last["g reverse"] / last["g forward"],
+    }
     _common.report(numbers, figures, started)
     return {**numbers, "sizes": sizes, "times": rows, "figures": figures.written}
 

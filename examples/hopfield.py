@@ -14,6 +14,7 @@ fraction of patterns recalled exactly (and the mean overlap) against P / N.
 
     python -m examples.hopfield
 """
+
 import itertools
 
 import numpy as np
@@ -22,7 +23,7 @@ import nn
 
 from . import _common
 
-SIDE = 16                       # the 8x8 digits drawn with 2x2 blocks: 256 units
+SIDE = 16  # the 8x8 digits drawn with 2x2 blocks: 256 units
 
 
 def build_parser():
@@ -31,8 +32,9 @@ def build_parser():
     p.add_argument("--digits", type=_common.int_from_to(2, 10), default=5, help="number of digits stored")
     # below one half: a copy with more than half of its units flipped is nearer the pattern's negative,
     # which the network stores too
-    p.add_argument("--flip", type=_common.number_in(0, 0.5), default=0.10,
-                   help="fraction of units flipped in each corrupted copy")
+    p.add_argument(
+        "--flip", type=_common.number_in(0, 0.5), default=0.10, help="fraction of units flipped in each corrupted copy"
+    )
     p.add_argument("--trials", type=_common.positive_int, default=20, help="corrupted copies recalled per digit")
     # at least 10: the capacity curve (P = 0.02 N to 0.3 N, rounded) then has points on both sides of 0.14 N
     p.add_argument("--units", type=_common.int_at_least(10), default=200, help="units N of the capacity experiment")
@@ -45,8 +47,9 @@ def digit_patterns():
     X, y = _common.digits_data()
     means = np.array([X[y == digit].mean(axis=0) for digit in range(10)])
     blocks = np.ones((SIDE // 8, SIDE // 8))
-    return np.array([np.where(np.kron((m - means.mean(axis=0)).reshape(8, 8), blocks) > 0, 1, -1).ravel()
-                     for m in means])
+    return np.array(
+        [np.where(np.kron((m - means.mean(axis=0)).reshape(8, 8), blocks) > 0, 1, -1).ravel() for m in means]
+    )
 
 
 def recall_rates(net, patterns, rng, args):
@@ -63,8 +66,10 @@ def recall_rates(net, patterns, rng, args):
 def least_alike(patterns, k):
     """The k patterns whose largest pairwise |overlap| (p . q / N) is smallest."""
     overlap = np.abs(patterns @ patterns.T) / patterns.shape[1]
-    best = min(itertools.combinations(range(len(patterns)), k),
-               key=lambda c: max(overlap[i, j] for i, j in itertools.combinations(c, 2)))
+    best = min(
+        itertools.combinations(range(len(patterns)), k),
+        key=lambda c: max(overlap[i, j] for i, j in itertools.combinations(c, 2)),
+    )
     return list(best)
 
 
@@ -97,8 +102,9 @@ def capacity_curve(args, rng, counts):
 def plot_recall(figs, stored, chosen, examples, flip):
     fig, axes = figs.new(3, len(chosen), size=(1.8, 1.8))
     for col, (digit, (corrupted, recalled)) in enumerate(zip(chosen, examples)):
-        for row, (image, title) in enumerate(((stored[col], f"stored {digit}"), (corrupted, f"{flip:.0%} flipped"),
-                                              (recalled, "recalled"))):
+        for row, (image, title) in enumerate(
+            ((stored[col], f"stored {digit}"), (corrupted, f"{flip:.0%} flipped"), (recalled, "recalled"))
+        ):
             ax = axes[row, col]
             ax.imshow(image.reshape(SIDE, SIDE), cmap="gray_r", vmin=-1, vmax=1)
             ax.set(xticks=[], yticks=[], title=title)
@@ -109,8 +115,11 @@ def plot_energy_capacity(figs, energies, counts, exact, overlaps, units):
     fig, axes = figs.new(1, 2, size=(4.6, 3.6))
     ax = axes[0, 0]
     ax.plot(energies)
-    ax.set(xlabel="unit update (asynchronous)", ylabel="energy E = -1/2 s^T W s",
-           title="energy during one recall: never rises")
+    ax.set(
+        xlabel="unit update (asynchronous)",
+        ylabel="energy E = -1/2 s^T W s",
+        title="energy during one recall: never rises",
+    )
     ax = axes[0, 1]
     ratio = np.array(counts) / units
     ax.plot(ratio, exact, "o-", label="patterns recalled exactly")
@@ -144,19 +153,30 @@ def main(argv=None):
     plot_recall(figs, stored, chosen, examples, args.flip)
     plot_energy_capacity(figs, energies, counts, exact, overlaps, args.units)
 
-    numbers = {"digits stored": ", ".join(map(str, chosen)),
-               "largest overlap between stored digits": float(
-                   max(abs(p @ q) for p, q in itertools.combinations(stored, 2)) / stored.shape[1]),
-               f"recalled exactly from {args.flip:.0%} flipped (of {args.trials} copies each)":
-                   ", ".join(f"{d}: {r:.0%}" for d, r in zip(chosen, rates)),
-               "the same with all ten digits stored": ", ".join(f"{r:.0%}" for r in rates_all_ten),
-               "energy updates / rises": f"{len(energies) - 1} / {rises}",
-               "energy start -> end": f"{energies[0]:.2f} -> {energies[-1]:.2f}"}
+    numbers = {
+        "digits stored": ", ".join(map(str, chosen)),
+        "largest overlap between stored digits": float(
+            max(abs(p @ q) for p, q in itertools.combinations(stored, 2)) / stored.shape[1]
+        ),
+        f"recalled exactly from {args.flip:.0%} flipped (of {args.trials} copies each)": ", ".join(
+            f"{d}: {r:.0%}" for d, r in zip(chosen, rates)
+        ),
+        "the same with all ten digits stored": ", ".join(f"{r:.0%}" for r in rates_all_ten),
+        "energy updates / rises": f"{len(energies) - 1} / {rises}",
+        "energy start -> end": f"{energies[0]:.2f} -> {energies[-1]:.2f}",
+    }
     for P, e, o in zip(counts, exact, overlaps):
         numbers[f"P = {P} ({P / args.units:.2f} N): recalled exactly / overlap"] = f"{e:.2f} / {o:.3f}"
     _common.report(numbers, figs)
-    return {"recall": rates, "recall_all_ten": rates_all_ten, "energy_rises": rises, "counts": counts,
-            "exact": exact, "overlaps": overlaps, "files": figs.written}
+    return {
+        "recall": rates,
+        "recall_all_ten": rates_all_ten,
+        "energy_rises": rises,
+        "counts": counts,
+        "exact": exact,
+        "overlaps": overlaps,
+        "files": figs.written,
+    }
 
 
 if __name__ == "__main__":

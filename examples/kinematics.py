@@ -20,13 +20,14 @@ from . import _common
 
 
 def build_parser():
-    p = _common.parser("kinematics", "Fit v0 and a in x = v0 t + a t^2 / 2 by gradient descent.",
-                       lr=0.2, steps=1000)
+    p = _common.parser("kinematics", "Fit v0 and a in x = v0 t + a t^2 / 2 by gradient descent.", lr=0.2, steps=1000)
     p.add_argument("--v0", type=_common.finite_float, default=12.0, help="true initial velocity (m/s)")
     p.add_argument("--a", type=_common.finite_float, default=-9.81, help="true acceleration (m/s^2)")
     p.add_argument("--n", type=_common.int_at_least(2), default=40, help="measurements")
     p.add_argument("--t-max", type=_common.positive_float, default=2.0, help="measurements at times in [0, t-max] s")
-    p.add_argument("--noise", type=_common.nonnegative_float, default=0.1, help="standard deviation of the position noise (m)")
+    p.add_argument(
+        "--noise", type=_common.nonnegative_float, default=0.1, help="standard deviation of the position noise (m)"
+    )
     return p
 
 
@@ -48,8 +49,14 @@ def main(argv=None):
     def loss_fn():
         return nn.functional.mse_loss(position(v0, a, T), x)
 
-    losses = _common.gradient_descent(loss_fn, nn.optim.SGD([v0, a], lr=args.lr), args.steps, args,
-                                      desc="gradient descent", on_step=lambda i: path.append((v0.item(), a.item())))
+    losses = _common.gradient_descent(
+        loss_fn,
+        nn.optim.SGD([v0, a], lr=args.lr),
+        args.steps,
+        args,
+        desc="gradient descent",
+        on_step=lambda i: path.append((v0.item(), a.item())),
+    )
     path = np.array(path)
     # The same problem solved exactly: least squares on the columns t and t^2 / 2.
     exact, *_ = np.linalg.lstsq(np.column_stack([t, t * t / 2]), x, rcond=None)
@@ -65,16 +72,18 @@ def main(argv=None):
     axes[0, 1].plot(losses)
     axes[0, 1].set(xlabel="step", ylabel="mean squared error (m^2)", yscale="log", title="loss")
     ax = axes[0, 2]
-    V, A = np.meshgrid(np.linspace(-2, 1.3 * args.v0 + 2, 150), np.linspace(1.5 * min(args.a, 0) - 2,
-                                                                             max(args.a, 0) + 4, 150))
+    V, A = np.meshgrid(
+        np.linspace(-2, 1.3 * args.v0 + 2, 150), np.linspace(1.5 * min(args.a, 0) - 2, max(args.a, 0) + 4, 150)
+    )
     mse = ((V[..., None] * t + A[..., None] * t * t / 2 - x) ** 2).mean(axis=-1)
     ax.contour(V, A, mse, levels=np.geomspace(mse.min() + 1e-3, mse.max(), 25), cmap="viridis", linewidths=0.7)
     ax.plot(path[:, 0], path[:, 1], "r.-", ms=2, lw=1, label="gradient descent")
     ax.plot(args.v0, args.a, "g*", ms=12, label="truth")
     ax.set(xlabel="v0 (m/s)", ylabel="a (m/s^2)", title="path over the loss contours")
     ax.legend(fontsize="small")
-    figs.save(fig, "fit", title=f"{args.n} noisy positions (noise {args.noise:g} m), lr {args.lr:g}, "
-                                f"{args.steps} steps")
+    figs.save(
+        fig, "fit", title=f"{args.n} noisy positions (noise {args.noise:g} m), lr {args.lr:g}, {args.steps} steps"
+    )
 
     numbers = {
         "true v0, a": f"{args.v0:.4f}, {args.a:.4f}",

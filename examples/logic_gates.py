@@ -27,10 +27,16 @@ BOX = (-0.5, 1.5)
 
 
 def build_parser():
-    p = _common.parser("logic_gates", "McCulloch-Pitts units, perceptrons and a 2-2-1 network on logic gates.",
-                       steps=(1000, "gradient-descent steps for the 2-2-1 network"), lr=(2.0, "its learning rate"))
+    p = _common.parser(
+        "logic_gates",
+        "McCulloch-Pitts units, perceptrons and a 2-2-1 network on logic gates.",
+        steps=(1000, "gradient-descent steps for the 2-2-1 network"),
+        lr=(2.0, "its learning rate"),
+    )
     p.add_argument("--perceptron-epochs", type=_common.positive_int, default=100, help="the perceptron's max_epochs")
-    p.add_argument("--restarts", type=_common.nonnegative_int, default=10, help="fresh random starts allowed when it gets stuck")
+    p.add_argument(
+        "--restarts", type=_common.nonnegative_int, default=10, help="fresh random starts allowed when it gets stuck"
+    )
     return p
 
 
@@ -71,13 +77,15 @@ def conventions():
     numbers = {}
     for value_at_zero, source in ((1, "西瓜书"), (0, "lecture notes")):
         unit = nn.MPNeuron([1, 1], -2, value_at_zero=value_at_zero)
-        numbers[f"AND unit x1 + x2 - 2 with value_at_zero={value_at_zero} ({source}) on 00 01 10 11"] = \
-            unit(X2).tolist()
+        numbers[f"AND unit x1 + x2 - 2 with value_at_zero={value_at_zero} ({source}) on 00 01 10 11"] = unit(
+            X2
+        ).tolist()
     for gate in ("AND", "OR", "NAND"):
         zero_one = nn.Perceptron(2, labels=(0, 1))
         zero_one.fit(X2, np.array(GATES[gate]))
-        numbers[f"perceptron, 0/1 labels, {gate}: converged / epochs / w, b"] = \
+        numbers[f"perceptron, 0/1 labels, {gate}: converged / epochs / w, b"] = (
             f"{zero_one.converged} / {len(zero_one.errors_)} / {zero_one.weight.tolist()}, {zero_one.bias}"
+        )
     stack = nn.Sequential(nn.Linear(2, 4, rng=0), nn.Linear(4, 3, rng=1), nn.Linear(3, 1, rng=2))
     W, b = collapse_linear(stack)
     with no_grad():
@@ -123,7 +131,7 @@ def xor_net_predict(model, X):
 def plot_mp_units(figs, units):
     fig, axes = figs.new(1, len(units), size=(3.0, 3.0))
     for ax, (name, (unit, X, y)) in zip(axes[0], units.items()):
-        if X.shape[1] == 1:          # NOT: a threshold on the x1 axis
+        if X.shape[1] == 1:  # NOT: a threshold on the x1 axis
             xs = np.linspace(*BOX, 200)
             ax.plot(xs, unit(xs[:, None]), "k-", label="output")
             ax.scatter(X[:, 0], y, c=["tab:red" if t else "tab:blue" for t in y], edgecolors="k", zorder=3)
@@ -139,9 +147,16 @@ def plot_perceptrons(figs, perceptrons):
     for ax, gate in zip(axes[0], gates):
         p = perceptrons[gate]
         state = "converged" if p.converged else "did NOT converge"
-        _common.decision_regions(ax, p.predict, X2, np.array(GATES[gate]), BOX, BOX, levels=(0.0,),
-                                 title=f"{gate}: {state} ({len(p.errors_)} epochs)\n"
-                                       f"w = {np.round(p.weight, 2).tolist()}, b = {p.bias:g}")
+        _common.decision_regions(
+            ax,
+            p.predict,
+            X2,
+            np.array(GATES[gate]),
+            BOX,
+            BOX,
+            levels=(0.0,),
+            title=f"{gate}: {state} ({len(p.errors_)} epochs)\nw = {np.round(p.weight, 2).tolist()}, b = {p.bias:g}",
+        )
     ax = axes[0, -1]
     for gate in gates:
         ax.plot(np.arange(1, len(perceptrons[gate].errors_) + 1), perceptrons[gate].errors_, label=gate)
@@ -153,8 +168,15 @@ def plot_perceptrons(figs, perceptrons):
 def plot_xor_network(figs, model, losses):
     fig, axes = figs.new(1, 2, size=(4.0, 3.6))
     ax = axes[0, 0]
-    _common.decision_regions(ax, lambda pts: xor_net_predict(model, pts), X2, np.array(GATES["XOR"]),
-                             BOX, BOX, title="2-2-1 network: P(y = 1)")
+    _common.decision_regions(
+        ax,
+        lambda pts: xor_net_predict(model, pts),
+        X2,
+        np.array(GATES["XOR"]),
+        BOX,
+        BOX,
+        title="2-2-1 network: P(y = 1)",
+    )
     # Each hidden unit's line w . x + b = 0; the output combines the two half-planes.
     W, b = model[0].weight.data, model[0].bias.data
     xs = np.array(BOX)
@@ -163,8 +185,7 @@ def plot_xor_network(figs, model, losses):
     ax.set(xlim=BOX, ylim=BOX)
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2)
     axes[0, 1].plot(losses)
-    axes[0, 1].set(xlabel="gradient-descent step", ylabel="binary cross-entropy", yscale="log",
-                   title="training loss")
+    axes[0, 1].set(xlabel="gradient-descent step", ylabel="binary cross-entropy", yscale="log", title="training loss")
     figs.save(fig, "xor_network")
 
 
@@ -186,15 +207,21 @@ def main(argv=None):
 
     numbers = {"MP units correct": all(mp_correct.values())}
     for gate, p in perceptrons.items():
-        numbers[f"perceptron {gate} converged"] = f"{p.converged} after {len(p.errors_)} epochs " \
-                                                  f"(mistakes in the last: {p.errors_[-1]})"
+        numbers[f"perceptron {gate} converged"] = (
+            f"{p.converged} after {len(p.errors_)} epochs (mistakes in the last: {p.errors_[-1]})"
+        )
     numbers["2-2-1 network outputs for 00 01 10 11"] = np.round(xor_outputs, 3).tolist()
     numbers["2-2-1 network random starts needed"] = starts
     numbers["2-2-1 network final loss"] = losses[-1]
     numbers.update(conventions())
     _common.report(numbers, figs)
-    return {"mp_correct": mp_correct, "perceptron_converged": {g: p.converged for g, p in perceptrons.items()},
-            "xor_net_outputs": xor_outputs, "xor_net_starts": starts, "files": figs.written}
+    return {
+        "mp_correct": mp_correct,
+        "perceptron_converged": {g: p.converged for g, p in perceptrons.items()},
+        "xor_net_outputs": xor_outputs,
+        "xor_net_starts": starts,
+        "files": figs.written,
+    }
 
 
 if __name__ == "__main__":

@@ -28,8 +28,11 @@ HIMMELBLAU_MINIMA = np.array([[3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.
 
 
 def build_parser():
-    p = _common.parser("loss_surface", "Non-convex loss surfaces of the 1-1-1 network; gradient-descent paths.",
-                       steps=(400, "gradient-descent steps for the paths"))
+    p = _common.parser(
+        "loss_surface",
+        "Non-convex loss surfaces of the 1-1-1 network; gradient-descent paths.",
+        steps=(400, "gradient-descent steps for the paths"),
+    )
     p.add_argument("--range", type=_common.positive_float, default=8.0, help="w1 and w2 run over [-range, range]")
     p.add_argument("--grid", type=_common.int_at_least(2), default=121, help="grid points per axis")
     return p
@@ -42,8 +45,10 @@ def network_loss(loss):
 
 def grid_hessian(f, W1, W2):
     """The Hessian of f at every grid point: the second derivatives of sum(f) (nested autograd.grad)."""
+
     def total(w1, w2):
         return f(w1, w2).sum()
+
     h11, h12 = grad(lambda a, b: grad(total, argnums=0)(a, b).sum(), argnums=(0, 1))(W1, W2)
     _, h22 = grad(lambda a, b: grad(total, argnums=1)(a, b).sum(), argnums=(0, 1))(W1, W2)
     return h11, h12, h22
@@ -51,7 +56,7 @@ def grid_hessian(f, W1, W2):
 
 def smallest_eigenvalue(h11, h12, h22):
     """The smaller eigenvalue of [[h11, h12], [h12, h22]], elementwise."""
-    return (h11 + h22) / 2 - np.sqrt(((h11 - h22) / 2) ** 2 + h12 ** 2)
+    return (h11 + h22) / 2 - np.sqrt(((h11 - h22) / 2) ** 2 + h12**2)
 
 
 def midpoint_violation(F_grid, step=4):
@@ -62,7 +67,7 @@ def midpoint_violation(F_grid, step=4):
     best = (-np.inf, None, None)
     for axis in (0, 1):
         f = np.moveaxis(F_grid, axis, 0)
-        excess = f[step:-step] - (f[:-2 * step] + f[2 * step:]) / 2
+        excess = f[step:-step] - (f[: -2 * step] + f[2 * step :]) / 2
         k = np.unravel_index(np.argmax(excess), excess.shape)
         if excess[k] > best[0]:
             i, j = k[0] + step, k[1]
@@ -74,9 +79,15 @@ def descend(f, starts, lr, steps, args, desc):
     """Gradient descent from all starts at once (rows of one Parameter; the rows do not interact)."""
     P = nn.Parameter(starts)
     path = [P.data.copy()]
-    _common.gradient_descent(lambda: f(P[:, 0], P[:, 1]).sum(), nn.optim.SGD([P], lr=lr), steps, args, desc=desc,
-                             on_step=lambda i: path.append(P.data.copy()))
-    return np.array(path)                      # (steps + 1, starts, 2)
+    _common.gradient_descent(
+        lambda: f(P[:, 0], P[:, 1]).sum(),
+        nn.optim.SGD([P], lr=lr),
+        steps,
+        args,
+        desc=desc,
+        on_step=lambda i: path.append(P.data.copy()),
+    )
+    return np.array(path)  # (steps + 1, starts, 2)
 
 
 def bowl(x, y):
@@ -136,12 +147,14 @@ def main(argv=None):
         surfaces[name] = (F_grid, min_eig)
         short = name.split(" ")[0]
         nonconvex[short] = {"min_eigenvalue": float(min_eig[k]), "midpoint_excess": excess}
-        numbers[f"{short}: smallest Hessian eigenvalue on the grid (at w1, w2 = {point[0]:.2f}, {point[1]:.2f})"] = \
+        numbers[f"{short}: smallest Hessian eigenvalue on the grid (at w1, w2 = {point[0]:.2f}, {point[1]:.2f})"] = (
             float(min_eig[k])
+        )
         numbers[f"{short}: autograd.hessian there, smallest eigenvalue"] = float(np.linalg.eigvalsh(H)[0])
         numbers[f"{short}: fraction of the grid where the Hessian is not PSD"] = float(np.mean(min_eig < -1e-12))
-        numbers[f"{short}: midpoint inequality violated by (at w1, w2 = "
-                f"{W1[mid]:.2f}, {W2[mid]:.2f}, along w{2 - axis})"] = excess
+        numbers[
+            f"{short}: midpoint inequality violated by (at w1, w2 = {W1[mid]:.2f}, {W2[mid]:.2f}, along w{2 - axis})"
+        ] = excess
 
     rng = np.random.default_rng(args.seed)
     angles = np.linspace(0, 2 * np.pi, 8, endpoint=False) + rng.uniform(0, 0.3)
@@ -153,15 +166,25 @@ def main(argv=None):
     reached = np.linalg.norm(ends - HIMMELBLAU_MINIMA[which], axis=1) < 1e-3
 
     plot_surfaces(figs, W1, W2, surfaces)
-    plot_paths(figs, {"convex: x^2 + y^2": (bowl, bowl_path, 5.0),
-                      "four minima: Himmelblau's function": (himmelblau, himmelblau_path, 5.5)})
+    plot_paths(
+        figs,
+        {
+            "convex: x^2 + y^2": (bowl, bowl_path, 5.0),
+            "four minima: Himmelblau's function": (himmelblau, himmelblau_path, 5.5),
+        },
+    )
 
     numbers["x^2 + y^2: largest distance of a path's end from (0, 0)"] = float(np.abs(bowl_path[-1]).max())
     numbers["Himmelblau: paths that reached a minimum"] = f"{int(reached.sum())} of {len(ends)}"
     numbers["Himmelblau: distinct minima reached"] = len(set(which[reached].tolist()))
     _common.report(numbers, figs)
-    return {"nonconvex": nonconvex, "bowl_ends": bowl_path[-1], "himmelblau_ends": ends,
-            "himmelblau_minima_reached": sorted(set(which[reached].tolist())), "files": figs.written}
+    return {
+        "nonconvex": nonconvex,
+        "bowl_ends": bowl_path[-1],
+        "himmelblau_ends": ends,
+        "himmelblau_minima_reached": sorted(set(which[reached].tolist())),
+        "files": figs.written,
+    }
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ of --chunk steps, its state detach()ed between chunks, never sees the first symb
 
     python -m examples.memory
 """
+
 import numpy as np
 
 import nn
@@ -40,17 +41,31 @@ SEQUENCE_LENGTH = _common.int_at_least(2)
 
 
 def build_parser():
-    p = _common.parser("memory", "RNN, GRU and LSTM on a task whose answer lies T steps back.",
-                       steps=(300, "Adam steps per layer and length"), batch_size=64, lr=(0.01, "Adam learning rate"))
-    p.add_argument("--lengths", type=_common.comma_separated(SEQUENCE_LENGTH), default=[5, 10, 20, 40, 80],
-                   help="sequence lengths T")
+    p = _common.parser(
+        "memory",
+        "RNN, GRU and LSTM on a task whose answer lies T steps back.",
+        steps=(300, "Adam steps per layer and length"),
+        batch_size=64,
+        lr=(0.01, "Adam learning rate"),
+    )
+    p.add_argument(
+        "--lengths",
+        type=_common.comma_separated(SEQUENCE_LENGTH),
+        default=[5, 10, 20, 40, 80],
+        help="sequence lengths T",
+    )
     p.add_argument("--hidden", type=_common.positive_int, default=32, help="hidden units of every layer")
-    p.add_argument("--gate-bias", type=_common.finite_float, default=3.0,
-                   help="initial bias (on each of bias_ih, bias_hh) of the LSTM's forget gate (minus it on the "
-                        "input gate) and of the GRU's update gate; 0 is PyTorch's initialisation")
+    p.add_argument(
+        "--gate-bias",
+        type=_common.finite_float,
+        default=3.0,
+        help="initial bias (on each of bias_ih, bias_hh) of the LSTM's forget gate (minus it on the "
+        "input gate) and of the GRU's update gate; 0 is PyTorch's initialisation",
+    )
     p.add_argument("--chunk", type=_common.positive_int, default=5, help="truncated BPTT: steps per chunk")
-    p.add_argument("--tbptt-length", type=SEQUENCE_LENGTH, default=20,
-                   help="truncated BPTT: the sequence length it is tried on")
+    p.add_argument(
+        "--tbptt-length", type=SEQUENCE_LENGTH, default=20, help="truncated BPTT: the sequence length it is tried on"
+    )
     p.add_argument("--test-size", type=_common.positive_int, default=1000, help="test sequences per length")
     return p
 
@@ -92,7 +107,7 @@ def loss_of(layer, head, x, y, chunk=None):
     for start in range(0, len(x), chunk or len(x)):
         if state is not None:
             state = detached(state)
-        _, state = layer(x[start:start + (chunk or len(x))], state)
+        _, state = layer(x[start : start + (chunk or len(x))], state)
     logits = head(last_state(state))
     return nn.functional.cross_entropy(logits, y), logits
 
@@ -122,7 +137,7 @@ def gradient_norms(kind, steps_t, args, gate_bias):
     x, y = make_batch(np.random.default_rng(args.seed), steps_t, args.batch_size)
     states, state = [], None
     for t in range(steps_t):
-        _, state = layer(x[t:t + 1], state)
+        _, state = layer(x[t : t + 1], state)
         states.append((state[0] if isinstance(state, tuple) else state).retain_grad())
     nn.functional.cross_entropy(head(last_state(state)), y).backward()
     return np.array([np.linalg.norm(h.grad[0], axis=1).mean() for h in states])
@@ -131,12 +146,17 @@ def gradient_norms(kind, steps_t, args, gate_bias):
 def plot_accuracy(figs, accuracy, tbptt, args):
     fig, axes = figs.new(size=(6.0, 4.0))
     ax = axes[0, 0]
-    for (kind, by_length), style in zip(accuracy.items(), ("o-", "s--", "^:")):    # GRU and LSTM overlap
+    for (kind, by_length), style in zip(accuracy.items(), ("o-", "s--", "^:")):  # GRU and LSTM overlap
         ax.plot(list(by_length), list(by_length.values()), style, label=kind, markersize=7)
     ax.plot([args.tbptt_length], [tbptt], "kx", markersize=10, label=f"LSTM, truncated BPTT ({args.chunk} steps)")
     ax.axhline(1 / SYMBOLS, color="gray", linestyle=":", label="chance")
-    ax.set(xlabel="sequence length T", ylabel="test accuracy", ylim=(0, 1.05), xticks=args.lengths,
-           title=f"recall the first of T symbols (hidden size {args.hidden}, {args.steps} Adam steps)")
+    ax.set(
+        xlabel="sequence length T",
+        ylabel="test accuracy",
+        ylim=(0, 1.05),
+        xticks=args.lengths,
+        title=f"recall the first of T symbols (hidden size {args.hidden}, {args.steps} Adam steps)",
+    )
     ax.legend(fontsize="small")
     figs.save(fig, "accuracy")
 
@@ -145,24 +165,27 @@ def plot_gradients(figs, norms, steps_t):
     fig, axes = figs.new(size=(6.0, 4.0))
     ax = axes[0, 0]
     for kind, values in norms.items():
-        closed = kind.endswith(")")        # the gated layers with PyTorch's initialisation: dashed
+        closed = kind.endswith(")")  # the gated layers with PyTorch's initialisation: dashed
         ax.plot(np.arange(steps_t), values, "--" if closed else "-", label=kind)
-    ax.set(yscale="log", xlabel="step t", ylabel="mean ||dL/dh_t||",
-           title=f"gradient reaching h_t at initialisation (loss at t = {steps_t - 1})")
+    ax.set(
+        yscale="log",
+        xlabel="step t",
+        ylabel="mean ||dL/dh_t||",
+        title=f"gradient reaching h_t at initialisation (loss at t = {steps_t - 1})",
+    )
     ax.legend(fontsize="small")
     figs.save(fig, "gradient_norms")
 
 
 def solved_lengths(accuracy, kind, solved=0.9, chance_margin=0.1):
     """Lengths where `kind` is above `solved` and the RNN within `chance_margin` of chance."""
-    return [n for n, a in accuracy[kind].items()
-            if a >= solved and accuracy["RNN"][n] <= 1 / SYMBOLS + chance_margin]
+    return [n for n, a in accuracy[kind].items() if a >= solved and accuracy["RNN"][n] <= 1 / SYMBOLS + chance_margin]
 
 
 @_common.one_blas_thread
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
-    args.lengths = sorted(set(args.lengths))          # each length once, in the order of the figure's axis
+    args.lengths = sorted(set(args.lengths))  # each length once, in the order of the figure's axis
     accuracy = {kind: {n: train(kind, n, args) for n in args.lengths} for kind in KINDS}
     tbptt = train("LSTM", args.tbptt_length, args, chunk=args.chunk)
     full = accuracy["LSTM"].get(args.tbptt_length)
@@ -176,18 +199,25 @@ def main(argv=None):
 
     numbers = {}
     for kind, by_length in accuracy.items():
-        numbers[f"{kind} test accuracy for T = {', '.join(map(str, by_length))}"] = \
-            ", ".join(f"{a:.3f}" for a in by_length.values())
+        numbers[f"{kind} test accuracy for T = {', '.join(map(str, by_length))}"] = ", ".join(
+            f"{a:.3f}" for a in by_length.values()
+        )
     for kind in ("LSTM", "GRU"):
-        numbers[f"{kind} solves (>= 0.9) lengths where the RNN is at chance"] = \
+        numbers[f"{kind} solves (>= 0.9) lengths where the RNN is at chance"] = (
             ", ".join(map(str, solved_lengths(accuracy, kind))) or "none"
-    numbers[f"LSTM on T = {args.tbptt_length}: full BPTT, truncated to {args.chunk} steps"] = \
-        f"{full:.3f}, {tbptt:.3f}"
+        )
+    numbers[f"LSTM on T = {args.tbptt_length}: full BPTT, truncated to {args.chunk} steps"] = f"{full:.3f}, {tbptt:.3f}"
     for kind, values in norms.items():
         numbers[f"{kind}: ||dL/dh_0|| / ||dL/dh_{longest - 1}|| at init"] = values[0] / values[-1]
     _common.report(numbers, figs)
-    return {"accuracy": accuracy, "tbptt": tbptt, "tbptt_full": full, "norms": norms,
-            "solved": {kind: solved_lengths(accuracy, kind) for kind in ("LSTM", "GRU")}, "files": figs.written}
+    return {
+        "accuracy": accuracy,
+        "tbptt": tbptt,
+        "tbptt_full": full,
+        "norms": norms,
+        "solved": {kind: solved_lengths(accuracy, kind) for kind in ("LSTM", "GRU")},
+        "files": figs.written,
+    }
 
 
 if __name__ == "__main__":

@@ -25,15 +25,28 @@ F = nn.functional
 
 
 def build_parser():
-    p = _common.parser("overfitting", "Training and validation curves without and with L2, dropout, early stopping.",
-                       epochs=150, lr=(0.1, "SGD learning rate"))
+    p = _common.parser(
+        "overfitting",
+        "Training and validation curves without and with L2, dropout, early stopping.",
+        epochs=150,
+        lr=(0.1, "SGD learning rate"),
+    )
     p.add_argument("--n-train", type=_common.positive_int, default=150, help="training images (a small set overfits)")
     p.add_argument("--n-val", type=_common.positive_int, default=500, help="validation images")
-    p.add_argument("--lam", type=_common.nonnegative_float, default=3.0, help="L2 strength lambda (the penalty is lambda / (2 n) sum w^2)")
+    p.add_argument(
+        "--lam",
+        type=_common.nonnegative_float,
+        default=3.0,
+        help="L2 strength lambda (the penalty is lambda / (2 n) sum w^2)",
+    )
     p.add_argument("--dropout", type=_common.probability, default=0.5, help="dropout probability on the hidden layer")
     p.add_argument("--patience", type=_common.positive_int, default=10, help="early stopping patience, in epochs")
-    p.add_argument("--moons", type=_common.int_at_least(2), default=40, help="2-D points for the decision-region figure")
-    p.add_argument("--moons-epochs", type=_common.positive_int, default=300, help="full-batch Adam steps on the 2-D points")
+    p.add_argument(
+        "--moons", type=_common.int_at_least(2), default=40, help="2-D points for the decision-region figure"
+    )
+    p.add_argument(
+        "--moons-epochs", type=_common.positive_int, default=300, help="full-batch Adam steps on the 2-D points"
+    )
     p.add_argument("--moons-lam", type=_common.nonnegative_float, default=1.0, help="lambda for the 2-D network")
     return p
 
@@ -56,9 +69,12 @@ def evaluate(model, X, y):
 def digits_variants(args, train, val):
     """{name: (history, final train (loss, acc), final val (loss, acc))} for the four trainings."""
     n = len(train[0])
-    variants = {"no regularisation": {}, f"L2 (lambda = {args.lam:g})": {"lam": args.lam},
-                f"dropout (p = {args.dropout:g})": {"dropout": args.dropout},
-                f"early stopping (patience {args.patience})": {"patience": args.patience}}
+    variants = {
+        "no regularisation": {},
+        f"L2 (lambda = {args.lam:g})": {"lam": args.lam},
+        f"dropout (p = {args.dropout:g})": {"dropout": args.dropout},
+        f"early stopping (patience {args.patience})": {"patience": args.patience},
+    }
     results = {}
     for name, opts in variants.items():
         hidden = [nn.Linear(64, 100, rng=args.seed), nn.ReLU()]
@@ -66,9 +82,18 @@ def digits_variants(args, train, val):
             hidden.append(nn.Dropout(opts["dropout"], rng=args.seed))
         # The same initial weights for every variant (same seeds): only the regularisation differs.
         model = nn.Sequential(*hidden, nn.Linear(100, 10, rng=args.seed + 1))
-        history = nn.fit(model, with_l2(model, opts.get("lam", 0), n), nn.optim.SGD(model.parameters(), lr=args.lr),
-                         train, val=val, epochs=args.epochs, batch_size=10, seed=args.seed,
-                         early_stopping=opts.get("patience"), progress=args.progress)
+        history = nn.fit(
+            model,
+            with_l2(model, opts.get("lam", 0), n),
+            nn.optim.SGD(model.parameters(), lr=args.lr),
+            train,
+            val=val,
+            epochs=args.epochs,
+            batch_size=10,
+            seed=args.seed,
+            early_stopping=opts.get("patience"),
+            progress=args.progress,
+        )
         results[name] = (history, evaluate(model, *train), evaluate(model, *val))
     return results
 
@@ -76,6 +101,7 @@ def digits_variants(args, train, val):
 def moons_regions(args):
     """Two 2-D fits of noisy moons, without and with L2: {name: (model, train acc, val acc)}."""
     from sklearn.datasets import make_moons
+
     X, y = make_moons(args.moons, noise=0.35, random_state=args.seed)
     X_val, y_val = make_moons(1000, noise=0.35, random_state=args.seed + 1)
     fits = {}
@@ -83,8 +109,9 @@ def moons_regions(args):
         model = nn.MLP([2, 64, 64, 2], rng=args.seed)
         opt = nn.optim.Adam(model.parameters(), lr=0.01)
         loss = with_l2(model, lam, len(X))
-        _common.gradient_descent(lambda: loss(model(Tensor(X)), y), opt, args.moons_epochs, args,
-                                 desc=f"moons, lambda {lam:g}")
+        _common.gradient_descent(
+            lambda: loss(model(Tensor(X)), y), opt, args.moons_epochs, args, desc=f"moons, lambda {lam:g}"
+        )
         fits[lam] = (model, evaluate(model, X, y)[1], evaluate(model, X_val, y_val)[1])
     return X, y, fits
 
@@ -93,24 +120,31 @@ def plot_curves(figs, results, args):
     fig, axes = figs.new(2, len(results), size=(3.6, 2.9), sharey="row")
     for col, (name, (history, _, _)) in enumerate(results.items()):
         _common.plot_history(axes[:, col], history)
-        axes[0, col].set(title=name, yscale="log")      # log: the training loss keeps falling towards 0
-        if len(history["loss"]) < args.epochs:       # early stopping: where the best weights came from
+        axes[0, col].set(title=name, yscale="log")  # log: the training loss keeps falling towards 0
+        if len(history["loss"]) < args.epochs:  # early stopping: where the best weights came from
             best = int(np.argmin(history["val_loss"])) + 1
             for ax in axes[:, col]:
                 ax.axvline(best, color="gray", ls=":", label="restored epoch")
-    figs.save(fig, "curves", title=f"{args.n_train} training images, 64-100-10 ReLU network, SGD lr {args.lr:g} "
-                                   f"(the L2 losses include the penalty)")
+    figs.save(
+        fig,
+        "curves",
+        title=f"{args.n_train} training images, 64-100-10 ReLU network, SGD lr {args.lr:g} "
+        f"(the L2 losses include the penalty)",
+    )
 
 
 def plot_regions(figs, X, y, fits):
     fig, axes = figs.new(1, len(fits), size=(3.8, 3.6))
     for ax, (lam, (model, train_acc, val_acc)) in zip(axes[0], fits.items()):
+
         def prob(pts, model=model):
             model.eval()
             with no_grad():
                 return model(Tensor(pts)).softmax(axis=-1).data[:, 1]
-        title = ("no regularisation" if lam == 0 else f"L2, lambda = {lam:g}") + \
-            f"\ntrain acc {train_acc:.2f}, validation acc {val_acc:.2f}"
+
+        title = (
+            "no regularisation" if lam == 0 else f"L2, lambda = {lam:g}"
+        ) + f"\ntrain acc {train_acc:.2f}, validation acc {val_acc:.2f}"
         _common.decision_regions(ax, prob, X, y, (-2.0, 3.0), (-1.5, 2.0), title=title)
     figs.save(fig, "regions", title=f"2-64-64-2 network on {len(X)} noisy points")
 
@@ -120,8 +154,8 @@ def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
     X, y = _common.digits_data()
     train, _, rest = nn.data.train_val_test_split(X, y, val=0.0, test=0.6, seed=args.seed, stratify=True)
-    train = (train[0][:args.n_train], train[1][:args.n_train])
-    val = (rest[0][:args.n_val], rest[1][:args.n_val])
+    train = (train[0][: args.n_train], train[1][: args.n_train])
+    val = (rest[0][: args.n_val], rest[1][: args.n_val])
 
     results = digits_variants(args, train, val)
     moons = moons_regions(args)
@@ -134,14 +168,22 @@ def main(argv=None):
         numbers[f"{name}: train loss, val loss, val accuracy"] = f"{train_loss:.4f}, {val_loss:.4f}, {val_acc:.4f}"
         numbers[f"{name}: gap (val loss - train loss)"] = gaps[name]
     stop_name, (stop_history, _, (stop_val_loss, _)) = list(results.items())[-1]
-    numbers["early stopping: epochs run"] = f"{len(stop_history['loss'])} of {args.epochs}, best weights from " \
-                                            f"epoch {int(np.argmin(stop_history['val_loss'])) + 1}"
+    numbers["early stopping: epochs run"] = (
+        f"{len(stop_history['loss'])} of {args.epochs}, best weights from "
+        f"epoch {int(np.argmin(stop_history['val_loss'])) + 1}"
+    )
     fits = moons[2]
     for lam, (_, train_acc, val_acc) in fits.items():
         numbers[f"moons, lambda = {lam:g}: train, validation accuracy"] = f"{train_acc:.4f}, {val_acc:.4f}"
     _common.report(numbers, figs)
-    return {"gaps": gaps, "results": results, "early_stopping": (stop_history, stop_val_loss),
-            "moons": {lam: fit[1:] for lam, fit in fits.items()}, "epochs": args.epochs, "files": figs.written}
+    return {
+        "gaps": gaps,
+        "results": results,
+        "early_stopping": (stop_history, stop_val_loss),
+        "moons": {lam: fit[1:] for lam, fit in fits.items()},
+        "epochs": args.epochs,
+        "files": figs.written,
+    }
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Figures: the reconstruction error falling over training, the hidden units' filte
 
     python -m examples.rbm
 """
+
 import numpy as np
 
 import nn
@@ -19,8 +20,13 @@ from . import _common
 
 
 def build_parser():
-    p = _common.parser("rbm", "A restricted Boltzmann machine on binarised digits (contrastive divergence).",
-                       epochs=20, batch_size=20, lr=(0.05, "SGD's rate (momentum 0.5)"))
+    p = _common.parser(
+        "rbm",
+        "A restricted Boltzmann machine on binarised digits (contrastive divergence).",
+        epochs=20,
+        batch_size=20,
+        lr=(0.05, "SGD's rate (momentum 0.5)"),
+    )
     p.add_argument("--hidden", type=_common.positive_int, default=64, help="hidden units")
     p.add_argument("--k", type=_common.positive_int, default=1, help="Gibbs steps of CD-k")
     p.add_argument("--gibbs", type=_common.positive_int, default=500, help="Gibbs steps of each sample chain")
@@ -41,7 +47,7 @@ def train(rbm, train_set, test_set, args, rng):
         order = rng.permutation(len(train_set))
         for start in range(0, len(order), args.batch_size):
             opt.zero_grad()
-            rbm.contrastive_divergence(train_set[order[start:start + args.batch_size]], k=args.k).backward()
+            rbm.contrastive_divergence(train_set[order[start : start + args.batch_size]], k=args.k).backward()
             opt.step()
         errors["train"].append(reconstruction_error(rbm, train_set))
         errors["test"].append(reconstruction_error(rbm, test_set))
@@ -97,11 +103,13 @@ def main(argv=None):
         chain_end = rbm.gibbs(noise, k=args.gibbs)
         samples = rbm.visible_probability(rbm.sample_hidden(chain_end)).data
     plot(figs, errors, rbm, test_set, samples)
-    numbers = {"visible / hidden units": f"64 / {args.hidden}",
-               "training / test digits": f"{len(train_set)} / {len(test_set)}",
-               "reconstruction error before training (test)": errors["test"][0],
-               "reconstruction error after training (train)": errors["train"][-1],
-               "reconstruction error after training (test)": errors["test"][-1]}
+    numbers = {
+        "visible / hidden units": f"64 / {args.hidden}",
+        "training / test digits": f"{len(train_set)} / {len(test_set)}",
+        "reconstruction error before training (test)": errors["test"][0],
+        "reconstruction error after training (train)": errors["train"][-1],
+        "reconstruction error after training (test)": errors["test"][-1],
+    }
     _common.report(numbers, figs)
     return {"errors": errors, "files": figs.written}
 

@@ -10,6 +10,7 @@ cancels and the neuron learns fastest when it is most wrong.
     python -m examples.saturation
     python -m examples.saturation --w 0.6 --b 0.9     # an unsaturated start: both costs learn quickly
 """
+
 import math
 
 import numpy as np
@@ -21,8 +22,11 @@ from . import _common
 
 
 def build_parser():
-    p = _common.parser("saturation", "One saturated sigmoid neuron trained with quadratic and cross-entropy cost.",
-                       epochs=(300, "gradient-descent steps"))
+    p = _common.parser(
+        "saturation",
+        "One saturated sigmoid neuron trained with quadratic and cross-entropy cost.",
+        epochs=(300, "gradient-descent steps"),
+    )
     p.add_argument("--w", type=_common.finite_float, default=2.0, help="initial weight")
     p.add_argument("--b", type=_common.finite_float, default=2.0, help="initial bias")
     p.add_argument("--x", type=_common.finite_float, default=1.0, help="the input")
@@ -48,8 +52,14 @@ def train(cost_name, args):
         record["a"].append(a.data)
         return cost(a, args.y)
 
-    record["cost"] = _common.gradient_descent(loss_fn, nn.optim.SGD([w, b], lr=args.eta), args.epochs, args,
-                                              desc=cost_name, on_step=lambda i: record["dC/dw"].append(w.grad))
+    record["cost"] = _common.gradient_descent(
+        loss_fn,
+        nn.optim.SGD([w, b], lr=args.eta),
+        args.epochs,
+        args,
+        desc=cost_name,
+        on_step=lambda i: record["dC/dw"].append(w.grad),
+    )
     return record
 
 
@@ -66,7 +76,7 @@ def main(argv=None):
     epochs = np.arange(args.epochs)
     fig, axes = figs.new(1, 3, size=(4.2, 3.4))
     for name, run in runs.items():
-        axes[0, 0].plot(epochs, np.array(run["cost"]) / run["cost"][0], label=name)   # the costs' scales differ
+        axes[0, 0].plot(epochs, np.array(run["cost"]) / run["cost"][0], label=name)  # the costs' scales differ
         axes[0, 1].plot(epochs, np.abs(run["dC/dw"]), label=name)
         axes[0, 2].plot(epochs, run["a"], label=name)
     axes[0, 0].set(xlabel="epoch", ylabel="cost / cost at epoch 0", title="cost, relative to its start")
@@ -74,15 +84,20 @@ def main(argv=None):
     axes[0, 2].set(xlabel="epoch", ylabel="a", title="output a = sigma(w x + b)")
     for ax in axes[0]:
         ax.legend()
-    figs.save(fig, "costs", title=f"one sigmoid neuron from w = {args.w:g}, b = {args.b:g} (x = {args.x:g}, "
-                                   f"y = {args.y:g}), eta = {args.eta:g}")
+    figs.save(
+        fig,
+        "costs",
+        title=f"one sigmoid neuron from w = {args.w:g}, b = {args.b:g} (x = {args.x:g}, "
+        f"y = {args.y:g}), eta = {args.eta:g}",
+    )
 
     k = min(50, args.epochs - 1)
     numbers = {"initial output a": a0, "sigma'(z) at the start": a0 * (1 - a0)}
     for name, run in runs.items():
         numbers[f"{name}: dC/dw at the start (autograd; closed form {closed[name]:.4f})"] = run["dC/dw"][0]
-        numbers[f"{name}: cost at epoch 0, {k}, {args.epochs - 1}"] = \
+        numbers[f"{name}: cost at epoch 0, {k}, {args.epochs - 1}"] = (
             f"{run['cost'][0]:.4f}, {run['cost'][k]:.4f}, {run['cost'][-1]:.4f}"
+        )
         numbers[f"{name}: cost after {k} epochs relative to its start"] = run["cost"][k] / run["cost"][0]
     _common.report(numbers, figs)
     return {"runs": runs, "closed_form_grad": closed, "files": figs.written}

@@ -20,6 +20,7 @@ every layer lies on the path. Sizes and times are plotted against n in one figur
 
     python -m examples.three_ways
 """
+
 import time
 
 import numpy as np
@@ -28,7 +29,7 @@ from autograd import Value, engine, expression, symbolic_derivative
 
 from . import _common
 
-STEP = 1e-6                     # central-difference step
+STEP = 1e-6  # central-difference step
 # The log-log slope of growth_law fits the second half of the sizes: n >= 3 gives it two points.
 DEPTH = _common.int_at_least(3)
 
@@ -44,6 +45,7 @@ def build_parser():
 
 
 # The compositions: each maps a dict of leaf values to (root, {label: leaf}) ----------------
+
 
 def notes_function(values):
     x, w, b = (Value(values[k], label=k) for k in ("x", "w", "b"))
@@ -70,8 +72,10 @@ def scalar_network(values, n):
     leaves = {k: Value(v, label=k) for k, v in values.items()}
     units = [leaves["x0"], leaves["x1"]]
     for k in range(1, n + 1):
-        units = [(leaves[f"w{k}_{j}0"] * units[0] + leaves[f"w{k}_{j}1"] * units[1] + leaves[f"b{k}_{j}"]).tanh()
-                 for j in range(2)]
+        units = [
+            (leaves[f"w{k}_{j}0"] * units[0] + leaves[f"w{k}_{j}1"] * units[1] + leaves[f"b{k}_{j}"]).tanh()
+            for j in range(2)
+        ]
     return units[0] + units[1], leaves
 
 
@@ -94,6 +98,7 @@ def shared_products(values, n):
 
 # The three derivatives of one composition at one point ---------------------------------------
 
+
 def best_time(fn, repeats):
     best, result = float("inf"), None
     for _ in range(repeats):
@@ -105,6 +110,7 @@ def best_time(fn, repeats):
 
 def three_derivatives(build, values, wrt, repeats):
     """Numerical, symbolic and automatic d f / d wrt, with their times, and the sizes involved."""
+
     def numerical():
         up, down = dict(values), dict(values)
         up[wrt] += STEP
@@ -126,10 +132,19 @@ def three_derivatives(build, values, wrt, repeats):
     t_sym, (plain, d_sym) = best_time(lambda: symbolic(False), repeats)
     simplified, d_simple = symbolic(True)
     root = build(values)[0]
-    return {"numerical": d_num, "symbolic": d_sym, "simplified": d_simple, "automatic": d_auto,
-            "t_numerical": t_num, "t_symbolic": t_sym, "t_automatic": t_auto,
-            "graph": len(engine.toposort(root)), "formula": expression(root).size,
-            "derivative": plain.size, "derivative_simplified": simplified.size}
+    return {
+        "numerical": d_num,
+        "symbolic": d_sym,
+        "simplified": d_simple,
+        "automatic": d_auto,
+        "t_numerical": t_num,
+        "t_symbolic": t_sym,
+        "t_automatic": t_auto,
+        "graph": len(engine.toposort(root)),
+        "formula": expression(root).size,
+        "derivative": plain.size,
+        "derivative_simplified": simplified.size,
+    }
 
 
 def relative(a, b):
@@ -148,15 +163,20 @@ def plot(figs, sweeps):
     for col, (title, rows) in enumerate(sweeps.items()):
         n = np.arange(1, len(rows) + 1)
         ax = axes[0, col]
-        for key, style, label in (("derivative", "o-", "symbolic derivative"),
-                                  ("derivative_simplified", "s--", "symbolic, simplified"),
-                                  ("formula", "^-", "formula f"), ("graph", "k.-", "graph nodes (autodiff)")):
+        for key, style, label in (
+            ("derivative", "o-", "symbolic derivative"),
+            ("derivative_simplified", "s--", "symbolic, simplified"),
+            ("formula", "^-", "formula f"),
+            ("graph", "k.-", "graph nodes (autodiff)"),
+        ):
             ax.plot(n, [r[key] for r in rows], style, ms=4, label=label)
         ax.set(yscale="log", title=title, xlabel="n", ylabel="nodes" if col == 0 else None)
         ax = axes[1, col]
-        for key, style, label in (("t_symbolic", "o-", "symbolic (build + evaluate)"),
-                                  ("t_numerical", "^-", "numerical (2 evaluations)"),
-                                  ("t_automatic", "k.-", "automatic (forward + backward)")):
+        for key, style, label in (
+            ("t_symbolic", "o-", "symbolic (build + evaluate)"),
+            ("t_numerical", "^-", "numerical (2 evaluations)"),
+            ("t_automatic", "k.-", "automatic (forward + backward)"),
+        ):
             ax.plot(n, [r[key] * 1e3 for r in rows], style, ms=4, label=label)
         ax.set(yscale="log", xlabel="n", ylabel="time (ms)" if col == 0 else None)
     axes[0, 0].legend(fontsize="small")
@@ -177,16 +197,19 @@ def growth_law(rows, key):
 def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
     rng = np.random.default_rng(args.seed)
-    notes = {wrt: three_derivatives(notes_function, {"x": 1.0, "w": 0.0, "b": 0.0}, wrt, args.repeats)
-             for wrt in ("w", "b")}
+    notes = {
+        wrt: three_derivatives(notes_function, {"x": 1.0, "w": 0.0, "b": 0.0}, wrt, args.repeats) for wrt in ("w", "b")
+    }
     chain_points = {n: tanh_chain_point(rng, n) for n in range(1, args.chain + 1)}
     network_points = {n: scalar_network_point(rng, n) for n in range(1, args.layers + 1)}
     sweeps = {
         "chain of n tanh units": sweep(args, "tanh chain", tanh_chain, chain_points.get, "w1", args.chain),
-        "n-layer scalar network (2 units/layer)": sweep(args, "scalar network", scalar_network,
-                                                        network_points.get, "w1_00", args.layers),
-        "n shared products u*u": sweep(args, "shared products", shared_products,
-                                       lambda n: {"x": 1.01}, "x", args.products),
+        "n-layer scalar network (2 units/layer)": sweep(
+            args, "scalar network", scalar_network, network_points.get, "w1_00", args.layers
+        ),
+        "n shared products u*u": sweep(
+            args, "shared products", shared_products, lambda n: {"x": 1.01}, "x", args.products
+        ),
     }
     plot(figs, sweeps)
 
@@ -194,24 +217,30 @@ def main(argv=None):
     numbers = {}
     for wrt, r in notes.items():
         numbers[f"notes' f at (x, w, b) = (1, 0, 0): df/d{wrt} numerical / symbolic / automatic"] = (
-            f"{r['numerical']:.12f} / {r['simplified']:.12f} / {r['automatic']:.12f}")
+            f"{r['numerical']:.12f} / {r['simplified']:.12f} / {r['automatic']:.12f}"
+        )
     numbers["the notes' df/dw, simplified"] = str(symbolic_derivative(*_wrt(notes_function, "w"), simplify=True))
     numbers["largest relative difference, symbolic vs automatic"] = max(
-        max(relative(r["symbolic"], r["automatic"]), relative(r["simplified"], r["automatic"])) for r in everything)
+        max(relative(r["symbolic"], r["automatic"]), relative(r["simplified"], r["automatic"])) for r in everything
+    )
     numbers["largest relative difference, numerical vs automatic"] = max(
-        relative(r["numerical"], r["automatic"]) for r in everything)
+        relative(r["numerical"], r["automatic"]) for r in everything
+    )
     for title, rows in sweeps.items():
         last = rows[-1]
         n = len(rows)
         ratio, slope = growth_law(rows, "derivative")
         numbers[f"{title}, n = {n}: graph / formula / derivative / simplified nodes"] = (
-            f"{last['graph']} / {last['formula']} / {last['derivative']} / {last['derivative_simplified']}")
+            f"{last['graph']} / {last['formula']} / {last['derivative']} / {last['derivative_simplified']}"
+        )
         numbers[f"{title}: derivative size, growth per step at n = {n} / log-log slope"] = f"x{ratio:.2f} / {slope:.2f}"
         numbers[f"{title}, n = {n}: time symbolic / numerical / automatic (ms)"] = (
-            f"{last['t_symbolic'] * 1e3:.2f} / {last['t_numerical'] * 1e3:.3f} / {last['t_automatic'] * 1e3:.3f}")
+            f"{last['t_symbolic'] * 1e3:.2f} / {last['t_numerical'] * 1e3:.3f} / {last['t_automatic'] * 1e3:.3f}"
+        )
     products = sweeps["n shared products u*u"]
     numbers["shared products: derivative = (n + 1) 2^(n+1) - 1 for every n"] = all(
-        r["derivative"] == (n + 1) * 2 ** (n + 1) - 1 for n, r in enumerate(products, start=1))
+        r["derivative"] == (n + 1) * 2 ** (n + 1) - 1 for n, r in enumerate(products, start=1)
+    )
     _common.report(numbers, figs)
     return {"notes": notes, "sweeps": sweeps, "files": figs.written}
 

@@ -21,11 +21,16 @@ from . import _common
 
 
 def build_parser():
-    p = _common.parser("universal_approximation", "One hidden layer of growing width fitting sin; an RBF network.",
-                       steps=(2000, "Adam steps per fit"),
-                       lr=(0.05, "Adam's rate (a tenth of it for the last 40%% of the steps)"))
+    p = _common.parser(
+        "universal_approximation",
+        "One hidden layer of growing width fitting sin; an RBF network.",
+        steps=(2000, "Adam steps per fit"),
+        lr=(0.05, "Adam's rate (a tenth of it for the last 40%% of the steps)"),
+    )
     p.add_argument("--widths", type=_common.positive_int, nargs="+", default=[1, 2, 4, 8, 16], help="hidden widths M")
-    p.add_argument("--restarts", type=_common.positive_int, default=3, help="random starts per width (the best fit is kept)")
+    p.add_argument(
+        "--restarts", type=_common.positive_int, default=3, help="random starts per width (the best fit is kept)"
+    )
     p.add_argument("--centers", type=_common.positive_int, default=10, help="RBF centres")
     p.add_argument("--points", type=_common.int_at_least(2), default=100, help="sample points on [0, 2 pi]")
     return p
@@ -40,8 +45,14 @@ def fit(model, x, y, args, desc):
     opt = nn.optim.Adam(model.parameters(), lr=args.lr)
     # A tenth of the rate for the last 40% of the steps: Adam then settles instead of jittering at 1e-3.
     slower = nn.optim.StepLR(opt, step_size=max(1, int(0.6 * args.steps)), gamma=0.1)
-    _common.gradient_descent(lambda: nn.functional.mse_loss(model(Tensor(x)).reshape(-1), y), opt, args.steps,
-                             args, desc=desc, on_step=lambda i: slower.step())
+    _common.gradient_descent(
+        lambda: nn.functional.mse_loss(model(Tensor(x)).reshape(-1), y),
+        opt,
+        args.steps,
+        args,
+        desc=desc,
+        on_step=lambda i: slower.step(),
+    )
     return rmse(model, x, y)
 
 
@@ -66,11 +77,11 @@ def rbf_least_squares(rbf, x, y, bias=True):
     then solve a linear least-squares problem (with a bias column when `bias`). Sets rbf.weight
     and returns the bias (0.0 without one); the fitted function is rbf(x) + bias."""
     diff = x[:, None, :] - rbf.centers.data[None, :, :]
-    features = np.exp(-(diff ** 2).sum(axis=2) * rbf.beta.data)         # (points, centres)
+    features = np.exp(-(diff**2).sum(axis=2) * rbf.beta.data)  # (points, centres)
     if bias:
         features = np.hstack([features, np.ones((len(x), 1))])
     solution = np.linalg.lstsq(features, y, rcond=None)[0]
-    rbf.weight.data = solution[:rbf.weight.size]
+    rbf.weight.data = solution[: rbf.weight.size]
     return float(solution[-1]) if bias else 0.0
 
 
@@ -93,8 +104,15 @@ def plot_error_and_rbf(figs, x, y, fits, rbf, rbf_err):
     for M, (_, _, tries) in fits.items():
         ax.plot([M] * len(tries), tries, "o", color="gray", ms=4, alpha=0.6)
     ax.plot(widths, [fits[M][1] for M in widths], "ro-", label="best start")
-    ax.set(xscale="log", yscale="log", xticks=widths, xticklabels=widths, xlabel="hidden units M",
-           ylabel="RMSE", title="fit error (gray: every random start)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xticks=widths,
+        xticklabels=widths,
+        xlabel="hidden units M",
+        ylabel="RMSE",
+        title="fit error (gray: every random start)",
+    )
     ax.legend()
     ax = axes[0, 1]
     c, beta, w = rbf.centers.data[:, 0], rbf.beta.data, rbf.weight.data
@@ -115,9 +133,9 @@ def main(argv=None):
 
     fits = {M: fit_width(M, x, y, args) for M in args.widths}
     rbf = nn.RBF(1, args.centers, rng=args.seed)
-    rbf.centers.data = np.linspace(0, 2 * np.pi, args.centers)[:, None]    # spread the bumps over the interval
+    rbf.centers.data = np.linspace(0, 2 * np.pi, args.centers)[:, None]  # spread the bumps over the interval
     rbf_err = fit(rbf, x, y, args, "RBF")
-    book = nn.RBF(1, args.centers, rng=args.seed)          # the book's way: centres and widths first
+    book = nn.RBF(1, args.centers, rng=args.seed)  # the book's way: centres and widths first
     book.centers.data = np.linspace(0, 2 * np.pi, args.centers)[:, None]
     book.beta.data = np.full(args.centers, 0.5 / (2 * np.pi / max(1, args.centers - 1)) ** 2)
     book_bias = rbf_least_squares(book, x, y)
@@ -126,13 +144,19 @@ def main(argv=None):
 
     plot_fits(figs, x, y, fits)
     plot_error_and_rbf(figs, x, y, fits, rbf, rbf_err)
-    numbers = {f"M = {M}: RMSE (best of {args.restarts}; all: {', '.join(f'{e:.4f}' for e in tries)})": err
-               for M, (_, err, tries) in fits.items()}
+    numbers = {
+        f"M = {M}: RMSE (best of {args.restarts}; all: {', '.join(f'{e:.4f}' for e in tries)})": err
+        for M, (_, err, tries) in fits.items()
+    }
     numbers[f"RBF with {args.centers} centres: RMSE"] = rbf_err
     numbers["RBF the book's way (fixed centres and widths, weights and bias by least squares): RMSE"] = book_err
     _common.report(numbers, figs)
-    return {"errors": {M: err for M, (_, err, _) in fits.items()}, "rbf_error": rbf_err,
-            "rbf_least_squares_error": book_err, "files": figs.written}
+    return {
+        "errors": {M: err for M, (_, err, _) in fits.items()},
+        "rbf_error": rbf_err,
+        "rbf_least_squares_error": book_err,
+        "files": figs.written,
+    }
 
 
 if __name__ == "__main__":

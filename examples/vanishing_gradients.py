@@ -27,19 +27,30 @@ WIDTH, DEPTH = 30, 8
 INITS = {
     "Xavier": lambda w, rng: nn.init.xavier_uniform_(w, rng=rng),
     "He": lambda w, rng: nn.init.kaiming_normal_(w, rng=rng),
-    "N(0, 1)": lambda w, rng: nn.init.normal_(w, 0.0, 1.0, rng=rng),     # too large for 30 inputs
+    "N(0, 1)": lambda w, rng: nn.init.normal_(w, 0.0, 1.0, rng=rng),  # too large for 30 inputs
 }
 # The activation-and-initialisation pairs compared during training: each with its usual init.
 TRAINED = [("sigmoid", "Xavier"), ("tanh", "Xavier"), ("relu", "He")]
-DYING = "relu, He, large lr"      # the ReLU network once more, with a learning rate that kills units
+DYING = "relu, He, large lr"  # the ReLU network once more, with a learning rate that kills units
 
 
 def build_parser():
-    p = _common.parser("vanishing_gradients", "Per-layer gradient norms of 8-layer sigmoid, tanh and ReLU networks.",
-                       epochs=20, batch_size=32, lr=(0.05, "SGD learning rate (the same for every network)"))
-    p.add_argument("--dying-lr", type=_common.positive_float, default=0.5,
-                   help="a too large learning rate for the ReLU network: most of its units die")
-    p.add_argument("--probe", type=_common.positive_int, default=300, help="training images on which the norms are measured")
+    p = _common.parser(
+        "vanishing_gradients",
+        "Per-layer gradient norms of 8-layer sigmoid, tanh and ReLU networks.",
+        epochs=20,
+        batch_size=32,
+        lr=(0.05, "SGD learning rate (the same for every network)"),
+    )
+    p.add_argument(
+        "--dying-lr",
+        type=_common.positive_float,
+        default=0.5,
+        help="a too large learning rate for the ReLU network: most of its units die",
+    )
+    p.add_argument(
+        "--probe", type=_common.positive_int, default=300, help="training images on which the norms are measured"
+    )
     return p
 
 
@@ -73,9 +84,15 @@ def error_terms(model, X, y):
 def reference_deltas(model, activation, X, y):
     """The same error terms by the notes' four equations (nn.reference; softmax output + NLL = cross-entropy)."""
     layers = linear_layers(model)
-    return nn.reference.deltas([m.weight.data for m in layers], [m.bias.data for m in layers], X,
-                               np.eye(layers[-1].out_features)[y], activation=activation,
-                               output_activation="softmax", loss="nll")
+    return nn.reference.deltas(
+        [m.weight.data for m in layers],
+        [m.bias.data for m in layers],
+        X,
+        np.eye(layers[-1].out_features)[y],
+        activation=activation,
+        output_activation="softmax",
+        loss="nll",
+    )
 
 
 def layer_norms(deltas):
@@ -113,8 +130,10 @@ def train_and_watch(activation, init, lr, X, y, probe, args):
 def plot_at_init(figs, at_init):
     fig, axes = figs.new(1, 2, size=(4.6, 3.6))
     layers = np.arange(1, DEPTH + 1)
-    panels = [(axes[0, 0], TRAINED, "activations (usual initialisation)"),
-              (axes[0, 1], [pair for pair in at_init if pair[0] == "relu"], "ReLU: vanishing, steady, exploding")]
+    panels = [
+        (axes[0, 0], TRAINED, "activations (usual initialisation)"),
+        (axes[0, 1], [pair for pair in at_init if pair[0] == "relu"], "ReLU: vanishing, steady, exploding"),
+    ]
     for ax, pairs, title in panels:
         for act, init in pairs:
             ax.plot(layers, at_init[act, init], "o-", label=f"{act}, {init}")
@@ -151,15 +170,20 @@ def main(argv=None):
     args, figs = _common.start(build_parser(), argv)
     X, y = _common.digits_data()
     order = np.random.default_rng(args.seed).permutation(len(X))
-    probe = (X[order[:args.probe]], y[order[:args.probe]])
+    probe = (X[order[: args.probe]], y[order[: args.probe]])
 
     at_init, check = {}, 0.0
     for act, init in TRAINED + [("relu", "Xavier"), ("relu", "N(0, 1)")]:
         model = make_net(act, init, args.seed, X.shape[1], 10)
         deltas, _ = error_terms(model, *probe)
         at_init[act, init] = layer_norms(deltas)
-        check = max(check, max(np.abs(d - r).max() / (np.abs(r).max() + 1e-300)
-                               for d, r in zip(deltas, reference_deltas(model, act, *probe))))
+        check = max(
+            check,
+            max(
+                np.abs(d - r).max() / (np.abs(r).max() + 1e-300)
+                for d, r in zip(deltas, reference_deltas(model, act, *probe))
+            ),
+        )
     runs = {f"{act}, {init}": train_and_watch(act, init, args.lr, X, y, probe, args) for act, init in TRAINED}
     runs[DYING] = train_and_watch("relu", "He", args.dying_lr, X, y, probe, args)
     plot_at_init(figs, at_init)
@@ -168,13 +192,15 @@ def main(argv=None):
     numbers = {"autograd delta vs nn.reference.deltas (max relative difference)": check}
     for (act, init), norms in at_init.items():
         numbers[f"{act}, {init}: layer 1 / layer 8 error-term norm at init"] = norms[0] / norms[-1]
-    numbers["layer-1 norm at init, relu (He) / sigmoid (Xavier)"] = \
+    numbers["layer-1 norm at init, relu (He) / sigmoid (Xavier)"] = (
         at_init["relu", "He"][0] / at_init["sigmoid", "Xavier"][0]
+    )
     for label, rec in runs.items():
         numbers[f"{label}: probe accuracy after {args.epochs} epochs"] = rec["accuracy"][-1]
     for label in ("relu, He", DYING):
-        numbers[f"{label}: dead ReLUs at init, after training"] = \
+        numbers[f"{label}: dead ReLUs at init, after training"] = (
             f"{runs[label]['dead'][0]:.4f}, {runs[label]['dead'][-1]:.4f}"
+        )
     _common.report(numbers, figs)
     return {"at_init": at_init, "runs": runs, "reference_difference": check, "files": figs.written}
 

@@ -10,6 +10,7 @@ edges) and backward (local derivatives on the edges).
     python -m examples.worked_example                  # pictures in outputs/
     python -m examples.worked_example --out docs/img   # the README's pictures
 """
+
 import argparse
 import os
 import sys
@@ -32,13 +33,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m examples.worked_example",
         description="The course notes' chain-rule example f = 1 / (exp(-(w x + b)) + 1): prints "
-                    "the explain() tables and writes the forward and backward graph pictures.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", default="outputs",
-                        help="folder for worked_example_forward.<format> and "
-                             "worked_example_backward.<format>")
-    parser.add_argument("--format", default="svg", choices=("svg", "png", "pdf"),
-                        help="picture format")
+        "the explain() tables and writes the forward and backward graph pictures.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--out",
+        default="outputs",
+        help="folder for worked_example_forward.<format> and worked_example_backward.<format>",
+    )
+    parser.add_argument("--format", default="svg", choices=("svg", "png", "pdf"), help="picture format")
     parser.add_argument("-x", type=finite_float, default=1.0, help="the input x")
     parser.add_argument("-w", type=finite_float, default=0.0, help="the weight w")
     parser.add_argument("-b", type=finite_float, default=0.0, help="the bias b")
@@ -58,9 +61,8 @@ def main(argv=None):
         f.backward()
         render_graph(f, backward, format=args.format, direction="backward")
     except GraphvizNotFound as exc:
-        sys.exit(str(exc))          # the message says how to install Graphviz; exit status 1
-    print(f"backward(): df/dw = {w.grad:g}, df/db = {b.grad:g} "
-          f"(explain: {by_w.total:g} and {by_b.total:g})")
+        sys.exit(str(exc))  # the message says how to install Graphviz; exit status 1
+    print(f"backward(): df/dw = {w.grad:g}, df/db = {b.grad:g} (explain: {by_w.total:g} and {by_b.total:g})")
     print(f"wrote {forward} and {backward}")
     return {"df_dw": by_w.total, "df_db": by_b.total, "files": [forward, backward]}
 

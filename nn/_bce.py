@@ -8,12 +8,13 @@ large for a confident wrong prediction. That pair is not the derivative of any
 composition of the engine's ops, so it is an `Op` of its own, its rules written with
 `ns.*` so they also serve create_graph=True and forward mode.
 """
+
 import numpy as np
 
 from autograd.engine import BinaryOp
 
-LOG_FLOOR = -100.0           # each log term is at least this (PyTorch's clamp)
-SLOPE_FLOOR = 1e-12          # p (1 - p) in the gradient's denominator is at least this
+LOG_FLOOR = -100.0  # each log term is at least this (PyTorch's clamp)
+SLOPE_FLOOR = 1e-12  # p (1 - p) in the gradient's denominator is at least this
 
 
 def _clamped_logs(ns, p):
@@ -24,9 +25,10 @@ def _clamped_logs(ns, p):
 def _forward(ns, params, p, y):
     outside = ~((p >= 0) & (p <= 1))
     if outside.any():
-        raise ValueError(f"binary_cross_entropy: probabilities must lie in [0, 1], got "
-                         f"{p[outside].flat[0]} (input shape {p.shape})")
-    with np.errstate(divide="ignore"):          # log 0 = -inf, then clamped
+        raise ValueError(
+            f"binary_cross_entropy: probabilities must lie in [0, 1], got {p[outside].flat[0]} (input shape {p.shape})"
+        )
+    with np.errstate(divide="ignore"):  # log 0 = -inf, then clamped
         log_p, log_q = _clamped_logs(ns, p)
     return -(y * log_p + (1 - y) * log_q)
 

@@ -4,6 +4,7 @@ It cannot be composed from the engine's ops, so it is an `Op` like those of
 autograd/ops.py: erf'(x) = 2/sqrt(pi) exp(-x^2), written with `ns.*` so the
 rule also serves create_graph=True (higher-order gradients) and forward mode.
 """
+
 import math
 
 import numpy as np
@@ -17,7 +18,7 @@ _erf_objects = np.frompyfunc(math.erf, 1, 1)
 
 
 def _erf_raw(x):
-    if isinstance(x, float):                      # a Value's data
+    if isinstance(x, float):  # a Value's data
         return math.erf(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
     return np.asarray(_erf_objects(x), dtype=dtype)

@@ -1,4 +1,5 @@
 """Errors that name what the user called ("sigmoid: ...", "Linear: ..."), not only the primitive inside."""
+
 import functools
 
 
@@ -11,10 +12,12 @@ def renamed(exc, name):
 
 def names_errors(fn):
     """Decorate fn so that its ValueErrors and TypeErrors name it first."""
+
     @functools.wraps(fn)
     def named(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except (ValueError, TypeError) as exc:
             raise renamed(exc, fn.__name__) from None
+
     return named

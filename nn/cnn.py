@@ -1,6 +1,7 @@
 """Layers of convolutional networks: Conv2d, Conv1d, MaxPool2d, AvgPool2d, Flatten, BatchNorm1d,
 BatchNorm2d and LayerNorm, with PyTorch's arguments, defaults, initialisation, parameter names and
 state_dict layout (weights move between the two as NumPy arrays)."""
+
 import math
 
 import numpy as np
@@ -26,15 +27,27 @@ class _Conv(Module):
     dims = 2
     convolve = staticmethod(conv2d)
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, rng=None, dtype=np.float64):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        rng=None,
+        dtype=np.float64,
+    ):
         where = type(self).__name__
         in_channels = _positive_int(where, "in_channels", in_channels)
         out_channels = _positive_int(where, "out_channels", out_channels)
         groups = _positive_int(where, "groups", groups)
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{where}: groups={groups} must divide in_channels ({in_channels}) and "
-                             f"out_channels ({out_channels})")
+            raise ValueError(
+                f"{where}: groups={groups} must divide in_channels ({in_channels}) and out_channels ({out_channels})"
+            )
         kernel = kernel_size if isinstance(kernel_size, (tuple, list)) else (kernel_size,) * self.dims
         if len(kernel) != self.dims:
             raise ValueError(f"{where}: kernel_size must be an int or {self.dims} ints, got {kernel_size!r}")
@@ -50,8 +63,15 @@ class _Conv(Module):
         self.bias = Parameter(rng.uniform(-bound, bound, out_channels), dtype=dtype) if bias else None
 
     def forward(self, x):
-        return self.convolve(as_input(x, self.weight.dtype), self.weight, self.bias, self.stride, self.padding,
-                             self.dilation, self.groups)
+        return self.convolve(
+            as_input(x, self.weight.dtype),
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -106,12 +126,14 @@ class Flatten(Module):
         self.start_dim, self.end_dim, self.dtype = start_dim, end_dim, dtype
 
     def forward(self, x):
-        x = as_input(x, self.dtype)     # arrays (not Tensors) become constants of `dtype`
+        x = as_input(x, self.dtype)  # arrays (not Tensors) become constants of `dtype`
         start, end = (d % max(x.ndim, 1) for d in (self.start_dim, self.end_dim))
         if x.ndim == 0 or start > end:
-            raise ValueError(f"Flatten: start_dim {self.start_dim} and end_dim {self.end_dim} do not select "
-                             f"dimensions of an input of shape {x.shape}")
-        return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim} and end_dim {self.end_dim} do not select "
+                f"dimensions of an input of shape {x.shape}"
+            )
+        return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -140,15 +162,18 @@ class _BatchNorm(Module):
             shapes = " or ".join(f"{d}-D" for d in self.input_dims)
             raise ValueError(f"{type(self).__name__}: expected a {shapes} input, got shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: the input of shape {x.shape} has {x.shape[1]} channels, expected num_features="
-                             f"{self.num_features}")
+            raise ValueError(
+                f"{type(self).__name__}: the input of shape {x.shape} has {x.shape[1]} channels, expected num_features="
+                f"{self.num_features}"
+            )
         momentum = self.momentum
         if self.training:
             self.num_batches_tracked += 1
             if momentum is None:
                 momentum = 1.0 / int(self.num_batches_tracked)
-        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
-                          momentum, self.eps)
+        return batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
+        )
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

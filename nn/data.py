@@ -57,7 +57,7 @@ class DataLoader:
         n = self.n_samples
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         for k in range(len(self)):
-            idx = order[k * self.batch_size:(k + 1) * self.batch_size]
+            idx = order[k * self.batch_size : (k + 1) * self.batch_size]
             yield self.X[idx], (None if self.y is None else self.y[idx])
 
 
@@ -122,9 +122,7 @@ def train_val_test_split(X, y, val=0.1, test=0.2, seed=0, stratify=False):
     else:
         if y is None or y.ndim != 1:
             shape = None if y is None else y.shape
-            raise ValueError(
-                f"train_val_test_split: stratify=True needs 1-d class labels y, got {shape}"
-            )
+            raise ValueError(f"train_val_test_split: stratify=True needs 1-d class labels y, got {shape}")
         classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
         # Share the test samples among classes, then the validation samples
         # among what each class has left.
@@ -133,13 +131,11 @@ def train_val_test_split(X, y, val=0.1, test=0.2, seed=0, stratify=False):
         parts = {"test": [], "val": [], "train": []}
         for c in range(len(classes)):
             idx = rng.permutation(np.flatnonzero(inverse == c))
-            parts["test"].append(idx[:test_k[c]])
-            parts["val"].append(idx[test_k[c]:test_k[c] + val_k[c]])
-            parts["train"].append(idx[test_k[c] + val_k[c]:])
+            parts["test"].append(idx[: test_k[c]])
+            parts["val"].append(idx[test_k[c] : test_k[c] + val_k[c]])
+            parts["train"].append(idx[test_k[c] + val_k[c] :])
         # Shuffle within each split so classes are not in blocks.
-        test_idx, val_idx, train_idx = (
-            rng.permutation(np.concatenate(parts[k])) for k in ("test", "val", "train")
-        )
+        test_idx, val_idx, train_idx = (rng.permutation(np.concatenate(parts[k])) for k in ("test", "val", "train"))
 
     def take(idx):
         return X[idx], (None if y is None else y[idx])

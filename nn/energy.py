@@ -4,6 +4,7 @@
 differentiated). `RBM` is a Module whose contrastive-divergence loss is an ordinary 0-d Tensor,
 so chainrule's backward pass computes the CD-k estimate and any optimiser trains it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,7 +44,7 @@ class Hopfield:
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"Hopfield: dtype must be a floating-point type, got {self.dtype}")
-        self._hebb = np.zeros((self.n_units, self.n_units), dtype=self.dtype)   # sum_p p p^T, zero diagonal
+        self._hebb = np.zeros((self.n_units, self.n_units), dtype=self.dtype)  # sum_p p p^T, zero diagonal
         self._weight = self._read_only(self._hebb / self.n_units)
 
     @staticmethod
@@ -59,8 +60,7 @@ class Hopfield:
     def _states(self, where: str, x) -> np.ndarray:
         s = np.asarray(x, dtype=self.dtype)
         if s.ndim not in (1, 2) or s.shape[-1] != self.n_units:
-            raise ValueError(f"{where}: states have shape {s.shape}, expected ({self.n_units},) "
-                             f"or (n, {self.n_units})")
+            raise ValueError(f"{where}: states have shape {s.shape}, expected ({self.n_units},) or (n, {self.n_units})")
         if not np.all(np.abs(s) == 1):
             raise ValueError(f"{where}: states must be +1 or -1, found {np.unique(s)[:6].tolist()}")
         return s
@@ -98,7 +98,7 @@ class Hopfield:
         s = self._states("Hopfield.recall", x).copy()
         if energies is not None and s.ndim != 1:
             raise ValueError(f"Hopfield.recall: energies are recorded for one state, got shape {s.shape}")
-        rows = np.atleast_2d(s)                     # a view: updating rows updates s
+        rows = np.atleast_2d(s)  # a view: updating rows updates s
         sums = None if energies is None else [self._energy_sums(s)]
         rng = as_generator(rng)
         for _ in range(steps):
@@ -124,7 +124,7 @@ class Hopfield:
             field = rows @ self._hebb[i]
             new = np.where(field > 0, 1.0, np.where(field < 0, -1.0, rows[:, i]))
             flipped = np.any(new != rows[:, i])
-            if sums is not None:                # flipping s_i changes the sum by -(new - old) * field
+            if sums is not None:  # flipping s_i changes the sum by -(new - old) * field
                 sums.append(sums[-1] - (new[0] - rows[0, i]) * field[0])
             if flipped:
                 changed = True
@@ -164,7 +164,7 @@ class RBM(Module):
     def free_energy(self, v) -> Tensor:
         """F(v) for each row of v (N, n_visible): a Tensor (N,)."""
         v = self._visible("RBM.free_energy", v)
-        hidden_input = linear(v, self.weight, self.hidden_bias)          # (N, n_hidden)
+        hidden_input = linear(v, self.weight, self.hidden_bias)  # (N, n_hidden)
         return -(v @ self.visible_bias) - F.softplus(hidden_input).sum(axis=1)
 
     def hidden_probability(self, v) -> Tensor:
@@ -175,8 +175,9 @@ class RBM(Module):
         """p(v_i = 1 | h) = sigmoid(b_v + W^T h), (N, n_visible)."""
         h = as_input(h, self.weight.dtype)
         if h.ndim != 2 or h.shape[1] != self.n_hidden:
-            raise ValueError(f"RBM.visible_probability: hidden units have shape {h.shape}, "
-                             f"expected (N, {self.n_hidden})")
+            raise ValueError(
+                f"RBM.visible_probability: hidden units have shape {h.shape}, expected (N, {self.n_hidden})"
+            )
         return (h @ self.weight + self.visible_bias).sigmoid()
 
     def sample_hidden(self, v, rng=None) -> Tensor:
@@ -210,7 +211,7 @@ class RBM(Module):
         for the weight, <p(h|v) v^T>_model - <p(h|v) v^T>_data.
         """
         v = self._visible("RBM.contrastive_divergence", v)
-        v_model = self.gibbs(v, k)                   # sampled without recording: detached
+        v_model = self.gibbs(v, k)  # sampled without recording: detached
         return (self.free_energy(v) - self.free_energy(v_model)).mean()
 
     def reconstruct(self, v) -> Tensor:

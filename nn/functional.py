@@ -7,6 +7,7 @@ Derivatives at kinks follow design.md: relu'(0) = 0, clip's is 0 at its
 bounds, and where the smooth function's derivative is known at 0 (softplus,
 ELU) the composition is arranged to give it exactly.
 """
+
 import math
 
 import numpy as np
@@ -19,7 +20,7 @@ from ._bce import BinaryCrossEntropy
 from ._erf import erf
 from ._errors import names_errors
 
-_REDUCTIONS = ("mean", "sum", "half_sum", "none")     # "none": one loss per item
+_REDUCTIONS = ("mean", "sum", "half_sum", "none")  # "none": one loss per item
 
 
 def _tensor(x):
@@ -156,15 +157,17 @@ def prelu(x, weight):
     if weight.size > 1:
         channel = 1 if x.ndim >= 2 else 0
         if x.ndim == 0 or weight.ndim != 1 or x.shape[channel] != weight.size:
-            raise ValueError(f"prelu: {weight.size} slopes (shape {weight.shape}) do not match "
-                             f"the channels of an input of shape {x.shape}")
+            raise ValueError(
+                f"prelu: {weight.size} slopes (shape {weight.shape}) do not match "
+                f"the channels of an input of shape {x.shape}"
+            )
         weight = weight.reshape(-1, *([1] * (x.ndim - channel - 1)))
     # x for x > 0, else a x: at 0 the slope is a, as for leaky_relu (the kink takes the left side)
     return where(_positive(x), x, x * weight)
 
 
 # Losses ----------------------------------------------------------------------
-_SCALES = {"sum": 1.0, "half_sum": 0.5}     # what each reduction but "mean" puts on the sum
+_SCALES = {"sum": 1.0, "half_sum": 0.5}  # what each reduction but "mean" puts on the sum
 
 
 def _check_reduction(where, reduction):
@@ -207,8 +210,10 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     if labels.ndim != 1:
         labels = labels.reshape(-1)
     if labels.shape[0] != rows[0]:
-        raise ValueError(f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
-                         f"(input shape {input_shape}, target shape {np.shape(target)})")
+        raise ValueError(
+            f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
+            f"(input shape {input_shape}, target shape {np.shape(target)})"
+        )
     if labels.dtype.kind == "f":
         if not np.all(labels == np.round(labels)):
             raise ValueError(f"{where}: class labels must be integers, got non-integral floats")
@@ -222,9 +227,11 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
         ignored = labels == ignore_index
         bad = ((labels < 0) | (labels >= n_classes)) & ~ignored
         if bad.any():
-            raise ValueError(f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
-                             f"(labels must lie in [0, {n_classes - 1}], or be ignore_index = {ignore_index})")
-    elif 0 <= ignore_index < n_classes:         # an ignore_index in range passes the check above
+            raise ValueError(
+                f"{where}: label {labels[bad][0]} is out of range for {n_classes} classes "
+                f"(labels must lie in [0, {n_classes - 1}], or be ignore_index = {ignore_index})"
+            )
+    elif 0 <= ignore_index < n_classes:  # an ignore_index in range passes the check above
         ignored = labels == ignore_index
     return labels, (ignored if ignored is not None and ignored.any() else None)
 
@@ -242,9 +249,11 @@ class OneHot(Op):
     def forward(ns, p, target):
         where, rows, input_shape, dtype = p
         labels, ignored = _labels(where, target, rows, input_shape)
-        if ignored is not None:     # a replay met labels the traced call did not have
-            raise ValueError(f"{where}: a label equals ignore_index ({labels[ignored][0]}), which the "
-                             f"traced call's labels did not; run it eagerly or trace with such a batch")
+        if ignored is not None:  # a replay met labels the traced call did not have
+            raise ValueError(
+                f"{where}: a label equals ignore_index ({labels[ignored][0]}), which the "
+                f"traced call's labels did not; run it eagerly or trace with such a batch"
+            )
         one_hot = np.zeros(rows, dtype)
         one_hot[np.arange(rows[0]), labels] = 1
         return one_hot
@@ -275,14 +284,18 @@ def _not_complex(where, what, x):
 def _class_weights(where, weight, z):
     """The per-class weights as an array of z's dtype, checked: one per class, constant."""
     if isinstance(weight, Tensor) and weight.requires_grad:
-        raise TypeError(f"{where}: weight gets no gradient (as in PyTorch); pass a constant, "
-                        f"an ndarray or a Tensor without requires_grad")
+        raise TypeError(
+            f"{where}: weight gets no gradient (as in PyTorch); pass a constant, "
+            f"an ndarray or a Tensor without requires_grad"
+        )
     w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
     if w.dtype.kind not in "fiub":
         raise TypeError(f"{where}: weight must be real numbers, got dtype {w.dtype}")
     if w.shape != (z.shape[1],):
-        raise ValueError(f"{where}: weight of shape {w.shape} must have one entry per class, "
-                         f"shape ({z.shape[1]},), for an input of shape {z.shape}")
+        raise ValueError(
+            f"{where}: weight of shape {w.shape} must have one entry per class, "
+            f"shape ({z.shape[1]},), for an input of shape {z.shape}"
+        )
     return w.astype(z.dtype)
 
 
@@ -317,8 +330,7 @@ def _check_class_rows(z, input, reduction):
     if classes == 0:
         raise ValueError(f"cross_entropy: input of shape {np.shape(input)} has no classes")
     if reduction == "mean" and n == 0:
-        raise ValueError(f"cross_entropy: cannot average over an empty batch (input shape "
-                         f"{np.shape(input)})")
+        raise ValueError(f"cross_entropy: cannot average over an empty batch (input shape {np.shape(input)})")
     return n, classes
 
 
@@ -345,23 +357,27 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_reduction("cross_entropy", reduction)
     z = _not_complex("cross_entropy", "logits", _class_rows("cross_entropy", input))
     if z.dtype.kind != "f":
-        z = z.astype(np.float64)                    # integers and booleans, as elsewhere in nn
+        z = z.astype(np.float64)  # integers and booleans, as elsewhere in nn
     if _shape(target) == _shape(input):
         t = _not_complex("cross_entropy", "targets", _tensor(target))
         if t.dtype.kind != "f":
             # as in PyTorch: a target of the input's shape is class probabilities, which are
             # never integers (integer labels have shape (batch,)); reading [127, -128, 0, 3] as
             # weights would be a silent mistake
-            raise TypeError(f"cross_entropy: a target of the input's shape {np.shape(input)} holds "
-                            f"class probabilities and must be floating point, got dtype {t.dtype}; "
-                            f"integer class labels have shape (batch,)")
+            raise TypeError(
+                f"cross_entropy: a target of the input's shape {np.shape(input)} holds "
+                f"class probabilities and must be floating point, got dtype {t.dtype}; "
+                f"integer class labels have shape (batch,)"
+            )
         if t.shape != z.shape:
             t = t.reshape(z.shape)
-        dtype = np.result_type(z.dtype, t.dtype)    # the op wants one dtype: NumPy's for t * z
+        dtype = np.result_type(z.dtype, t.dtype)  # the op wants one dtype: NumPy's for t * z
         z, t = z.astype(dtype), t.astype(dtype)
         if ignore_index >= 0:
-            raise ValueError(f"cross_entropy: ignore_index ({ignore_index}) needs class labels, "
-                             f"not class probabilities (as in PyTorch)")
+            raise ValueError(
+                f"cross_entropy: ignore_index ({ignore_index}) needs class labels, "
+                f"not class probabilities (as in PyTorch)"
+            )
         if label_smoothing or weight is not None or reduction == "none":
             return _cross_entropy_with_options(z, t, None, weight, reduction, label_smoothing, input)
     else:
@@ -384,26 +400,25 @@ def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smo
     `target` is the checked labels (with their `ignored` mask) or the probability rows (a Tensor)."""
     n, classes = _check_class_rows(z, input, reduction)
     class_weight = None if weight is None else _class_weights("cross_entropy", weight, z)
-    if isinstance(target, Tensor):              # class probabilities: "mean" divides by the batch
+    if isinstance(target, Tensor):  # class probabilities: "mean" divides by the batch
         t, counted = target, n
     else:
         labels = _safe_labels(target, ignored)
         t = np.zeros(z.shape, z.dtype)
-        t[np.arange(n), labels] = 1             # an ignored sample's row is zeroed below
+        t[np.arange(n), labels] = 1  # an ignored sample's row is zeroed below
         counted = _per_sample_weights(labels, ignored, class_weight, z.dtype).sum()
     if label_smoothing:
         t = t * (1.0 - label_smoothing) + label_smoothing / classes
     if class_weight is not None:
         t = t * class_weight
     if ignored is not None:
-        t[ignored] = 0                          # after smoothing: an ignored sample adds nothing
+        t[ignored] = 0  # after smoothing: an ignored sample adds nothing
     t = _tensor(t)
     if reduction == "none":
         per_sample = apply(SoftmaxCrossEntropy, (1.0, False), z, t)
         return per_sample if np.ndim(input) == 2 else per_sample.reshape(())
     if reduction == "mean":
-        return _weighted_mean(lambda scale: apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t),
-                              counted)
+        return _weighted_mean(lambda scale: apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t), counted)
     return apply(SoftmaxCrossEntropy, (_SCALES[reduction], True, SavedSoftmax()), z, t)
 
 
@@ -423,7 +438,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     # selecting with a mask (`where`) is cheaper to differentiate than fancy indexing, and unlike
     # multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
     if ignored is None:
-        pick = _one_hot("nll_loss", target, logp.shape, logp.shape, bool)   # trace() replays it live
+        pick = _one_hot("nll_loss", target, logp.shape, logp.shape, bool)  # trace() replays it live
     else:
         pick = np.eye(logp.shape[1], dtype=bool)[labels]
         pick[ignored] = False

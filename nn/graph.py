@@ -1,4 +1,5 @@
 """Graph convolution (Kipf and Welling's GCN layer) on a dense adjacency matrix."""
+
 from __future__ import annotations
 
 import math
@@ -57,8 +58,7 @@ class GCNConv(Module):
             raise ValueError(f"GCNConv: x must have shape (n_nodes, {self.in_features}), got {x.shape}")
         propagate = normalized_adjacency(adjacency, self.weight.dtype)
         if propagate.shape[0] != x.shape[0]:
-            raise ValueError(f"GCNConv: adjacency {propagate.shape} does not match x {x.shape} "
-                             f"(one row per node)")
+            raise ValueError(f"GCNConv: adjacency {propagate.shape} does not match x {x.shape} (one row per node)")
         out = Tensor(propagate) @ linear(x, self.weight)
         return out if self.bias is None else out + self.bias
 

@@ -4,6 +4,7 @@ For a weight of shape (out_features, in_features) fan_in is in_features and
 fan_out is out_features. Every function takes `rng`: None (fresh entropy), an
 int seed or an `np.random.Generator`, and returns the tensor it filled.
 """
+
 import math
 import warnings
 
@@ -26,16 +27,17 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1.0 + slope * slope))
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; expected linear, "
-                     f"identity, sigmoid, tanh, relu or leaky_relu")
+    raise ValueError(
+        f"calculate_gain: unknown nonlinearity {nonlinearity!r}; expected linear, "
+        f"identity, sigmoid, tanh, relu or leaky_relu"
+    )
 
 
 def _fans(where, tensor):
     shape = tensor.shape
     if len(shape) < 2:
-        raise ValueError(f"{where}: fan_in and fan_out need a tensor with at least 2 dimensions, "
-                         f"got shape {shape}")
-    receptive = math.prod(shape[2:])            # 1 for a Linear weight
+        raise ValueError(f"{where}: fan_in and fan_out need a tensor with at least 2 dimensions, got shape {shape}")
+    receptive = math.prod(shape[2:])  # 1 for a Linear weight
     return shape[1] * receptive, shape[0] * receptive
 
 
@@ -44,8 +46,9 @@ def _no_elements(where, tensor):
     (its fans may be 0, and the formulas would divide by 0)."""
     if tensor.size:
         return False
-    warnings.warn(f"{where}: initializing a zero-element tensor (shape {tensor.shape}) is a no-op",
-                  UserWarning, stacklevel=3)
+    warnings.warn(
+        f"{where}: initializing a zero-element tensor (shape {tensor.shape}) is a no-op", UserWarning, stacklevel=3
+    )
     return True
 
 

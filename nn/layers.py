@@ -1,4 +1,5 @@
 """Layers: Linear, the MLP, Dropout, Maxout, PReLU, RBF and the activation modules."""
+
 import inspect
 import math
 from collections.abc import Callable
@@ -45,9 +46,9 @@ class Linear(Module):
         self.bias = _uniform_parameter(rng, bound, (out_features,), dtype) if bias else None
 
     def forward(self, x):
-        if not isinstance(x, Tensor):       # checked here: the dtype lookup is per batch
+        if not isinstance(x, Tensor):  # checked here: the dtype lookup is per batch
             x = as_input(x, self.weight.dtype)
-        return linear(x, self.weight, self.bias)    # one op: x W^T + b
+        return linear(x, self.weight, self.bias)  # one op: x W^T + b
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -71,7 +72,7 @@ class Dropout(Module):
             return x
         if self.p == 1.0:
             return x * np.zeros(x.shape, dtype=x.dtype)
-        refuse_random("Dropout")        # inside trace(): one mask would be replayed forever
+        refuse_random("Dropout")  # inside trace(): one mask would be replayed forever
         keep = self.rng.random(x.shape) >= self.p
         return x * (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
 
@@ -132,8 +133,8 @@ class RBF(Module):
         x = as_input(x, self.centers.dtype)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"RBF: input must have shape (batch, {self.in_features}), got {x.shape}")
-        diff = x.reshape(x.shape[0], 1, self.in_features) - self.centers     # (batch, centers, in)
-        radial = (-(diff * diff).sum(axis=2) * self.beta).exp()            # (batch, centers)
+        diff = x.reshape(x.shape[0], 1, self.in_features) - self.centers  # (batch, centers, in)
+        radial = (-(diff * diff).sum(axis=2) * self.beta).exp()  # (batch, centers)
         return radial @ self.weight
 
     def extra_repr(self):
@@ -143,7 +144,7 @@ class RBF(Module):
 class _Activation(Module):
     """A module calling `fn` of nn.functional; it takes fn's options: LeakyReLU(0.2), GELU("tanh")."""
 
-    fn: Callable[..., Any]     # the function of nn.functional, set by each subclass
+    fn: Callable[..., Any]  # the function of nn.functional, set by each subclass
 
     def __init__(self, *args, **kwargs):
         try:
@@ -151,7 +152,7 @@ class _Activation(Module):
         except TypeError as exc:
             raise TypeError(f"{type(self).__name__}: {exc}") from None
         bound.apply_defaults()
-        self.options = dict(list(bound.arguments.items())[1:])     # all but the input
+        self.options = dict(list(bound.arguments.items())[1:])  # all but the input
 
     def forward(self, x):
         return type(self).fn(x, **self.options)
@@ -214,10 +215,22 @@ class LogSoftmax(_Activation):
 
 
 ACTIVATIONS = {
-    "sigmoid": Sigmoid, "logistic": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
-    "elu": ELU, "softplus": Softplus, "silu": SiLU, "swish": SiLU, "gelu": GELU,
-    "hard_sigmoid": HardSigmoid, "hard_tanh": HardTanh, "softmax": Softmax,
-    "log_softmax": LogSoftmax, "identity": Identity, "linear": Identity,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "softplus": Softplus,
+    "silu": SiLU,
+    "swish": SiLU,
+    "gelu": GELU,
+    "hard_sigmoid": HardSigmoid,
+    "hard_tanh": HardTanh,
+    "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+    "identity": Identity,
+    "linear": Identity,
 }
 
 
@@ -244,7 +257,7 @@ class MLP(Sequential):
         sizes = list(sizes)
         if len(sizes) < 2 or any(not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
             raise ValueError(f"MLP: sizes must list at least two positive ints (in, ..., out), got {sizes}")
-        activation_module("MLP", activation)      # an unknown name fails even with no hidden layer
+        activation_module("MLP", activation)  # an unknown name fails even with no hidden layer
         rng = as_generator(rng)
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):

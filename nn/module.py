@@ -5,13 +5,14 @@ A module's parameters and sub-modules are simply its attributes: `Parameter`s
 tuples of them. Nothing needs registering and subclasses need not call
 `super().__init__()`; names follow PyTorch (`0.weight`, `fc1.bias`, `layers.2.w.0`).
 """
+
 import operator
 
 import numpy as np
 
 from autograd import Tensor, Value, scope
 
-_NOTE = "in module "     # how the note Module.__call__ adds to an exception from forward starts
+_NOTE = "in module "  # how the note Module.__call__ adds to an exception from forward starts
 
 
 class Parameter(Tensor):
@@ -29,7 +30,7 @@ class Parameter(Tensor):
         super().__init__(arr, requires_grad=True, label=label)
 
     def __repr__(self):
-        return "Parameter" + super().__repr__()[len("Tensor"):]
+        return "Parameter" + super().__repr__()[len("Tensor") :]
 
 
 def _module_path(scope):
@@ -49,8 +50,8 @@ class Module:
     """Base class of layers and models: call it to run `forward` inside `autograd.scope`."""
 
     training = True
-    _scope_name = None     # "<attribute>:<class>", set when a parent stores the module
-    _buffer_names = ()     # attributes that are buffers (register_buffer)
+    _scope_name = None  # "<attribute>:<class>", set when a parent stores the module
+    _buffer_names = ()  # attributes that are buffers (register_buffer)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
@@ -63,7 +64,8 @@ class Module:
                 # the same exception object, re-raised: its type and the user's line in the
                 # traceback stay; the innermost module adds where it happened (Python >= 3.11)
                 if hasattr(exc, "add_note") and not any(
-                        note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
+                    note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())
+                ):
                     exc.add_note(_NOTE + _module_path(path) + ", in forward()")
                 raise
 
@@ -74,7 +76,7 @@ class Module:
             if isinstance(item, Module):
                 object.__setattr__(item, "_scope_name", f"{path}:{type(item).__name__}")
             elif isinstance(item, (Parameter, Value)) and not item.label:
-                item.label = path           # what draw_graph shows for the leaf
+                item.label = path  # what draw_graph shows for the leaf
         object.__setattr__(self, name, value)
 
     # Traversal -----------------------------------------------------------
@@ -94,8 +96,7 @@ class Module:
         while stack:
             path, module = stack.pop()
             yield path, module
-            children = [(f"{path}.{n}" if path else n, m)
-                         for n, m in module._members() if isinstance(m, Module)]
+            children = [(f"{path}.{n}" if path else n, m) for n, m in module._members() if isinstance(m, Module)]
             stack.extend(reversed(children))
 
     def modules(self):
@@ -123,8 +124,11 @@ class Module:
 
     def named_buffers(self):
         """(name, ndarray) for the buffers of this module and every module below it."""
-        return [(f"{path}.{name}" if path else name, getattr(module, name))
-                for path, module in self.named_modules() for name in module._buffer_names]
+        return [
+            (f"{path}.{name}" if path else name, getattr(module, name))
+            for path, module in self.named_modules()
+            for name in module._buffer_names
+        ]
 
     def buffers(self):
         return [b for _, b in self.named_buffers()]
@@ -146,7 +150,8 @@ class Module:
     def state_dict(self):
         """{name: copy of the parameter's (or buffer's) data as an ndarray}: later updates do not change it."""
         return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()} | {
-            name: np.array(b, copy=True) for name, b in self.named_buffers()}
+            name: np.array(b, copy=True) for name, b in self.named_buffers()
+        }
 
     def load_state_dict(self, state):
         """Copy `state`'s arrays into the parameters; ValueError names missing, extra and misshapen keys."""
@@ -154,14 +159,20 @@ class Module:
         problems = []
         missing = [k for k in own if k not in state]
         extra = [k for k in state if k not in own]
-        misshapen = [f"{k} has shape {np.shape(state[k])}, expected {np.shape(own[k].data)}"
-                     for k in own if k in state and np.shape(state[k]) != np.shape(own[k].data)]
+        misshapen = [
+            f"{k} has shape {np.shape(state[k])}, expected {np.shape(own[k].data)}"
+            for k in own
+            if k in state and np.shape(state[k]) != np.shape(own[k].data)
+        ]
         if missing:
             problems.append(f"missing keys {missing}")
         if extra:
             problems.append(f"unexpected keys {extra}")
-        wrong_type = [f"{k} has dtype {np.asarray(state[k]).dtype}" for k in own if k in state
-                      and np.asarray(state[k]).dtype.kind not in "fiub"]
+        wrong_type = [
+            f"{k} has dtype {np.asarray(state[k]).dtype}"
+            for k in own
+            if k in state and np.asarray(state[k]).dtype.kind not in "fiub"
+        ]
         if misshapen:
             problems.append("misshapen: " + "; ".join(misshapen))
         if wrong_type:
@@ -226,11 +237,11 @@ class Sequential(Module):
         try:
             i = operator.index(index)
         except TypeError:
-            raise TypeError(f"{type(self).__name__}: indices must be integers or slices, "
-                            f"not {type(index).__name__}") from None
+            raise TypeError(
+                f"{type(self).__name__}: indices must be integers or slices, not {type(index).__name__}"
+            ) from None
         if not -len(members) <= i < len(members):
-            raise IndexError(f"{type(self).__name__}: index {i} is out of range for "
-                             f"{len(members)} modules")
+            raise IndexError(f"{type(self).__name__}: index {i} is out of range for {len(members)} modules")
         return members[i][1]
 
     def __iter__(self):

@@ -4,6 +4,7 @@ Both are composites: mean, subtraction, a power and products, so forward mode,
 create_graph and every other transform work on them without rules of their own.
 They are not on a hot path that would justify a fused primitive.
 """
+
 import numpy as np
 
 from autograd import Tensor, no_grad
@@ -29,8 +30,10 @@ def _raw(stat):
 
 def _check_statistic(name, stat, channels, x):
     if stat is not None and np.shape(_raw(stat)) != (channels,):
-        raise ValueError(f"{name} of shape {np.shape(_raw(stat))} does not fit an input of shape {x.shape} "
-                         f"with {channels} channels; expected ({channels},)")
+        raise ValueError(
+            f"{name} of shape {np.shape(_raw(stat))} does not fit an input of shape {x.shape} "
+            f"with {channels} channels; expected ({channels},)"
+        )
 
 
 @names_errors
@@ -45,8 +48,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.ndim < 2:
         raise ValueError(f"expected an input (N, C, ...) with at least 2 dimensions, got shape {x.shape}")
     channels = x.shape[1]
-    for name, stat in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                       ("bias", bias)):
+    for name, stat in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         _check_statistic(name, stat, channels, x)
     shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
@@ -78,8 +85,10 @@ def normalized_shape_of(where, normalized_shape):
     """An int or a sequence of ints as a tuple (PyTorch's `normalized_shape`)."""
     items = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not items or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in items):
-        raise ValueError(f"{where}: normalized_shape must be a positive int or a non-empty sequence of them, "
-                         f"got {normalized_shape!r}")
+        raise ValueError(
+            f"{where}: normalized_shape must be a positive int or a non-empty sequence of them, "
+            f"got {normalized_shape!r}"
+        )
     return tuple(int(n) for n in items)
 
 
@@ -89,7 +98,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     multiply by weight and add bias (both of normalized_shape)."""
     x = _tensor(x)
     shape = normalized_shape_of("layer_norm", normalized_shape)
-    if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
+    if x.shape[x.ndim - len(shape) :] != shape or x.ndim < len(shape):
         raise ValueError(f"an input of shape {x.shape} does not end in normalized_shape {shape}")
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(np.shape(_raw(p))) != shape:

@@ -15,6 +15,7 @@ A parameter whose `.grad` is None (it took no part in the loss) is skipped; a
 `.grad` that is itself a graph (after `backward(create_graph=True)`) is read
 for its values. float32 parameters stay float32: Python numbers take the arrays' dtype.
 """
+
 import math
 
 import numpy as np
@@ -24,7 +25,7 @@ from autograd.node import Node
 
 def _param_list(where, params):
     if isinstance(params, Node):
-        params = [params]                     # PyTorch takes a lone tensor in a group too
+        params = [params]  # PyTorch takes a lone tensor in a group too
     params = list(params)
     if not params:
         raise ValueError(f"{where}: got an empty parameter list")
@@ -74,15 +75,17 @@ class Optimizer:
         """Add a dict with "params" and any of the optimiser's options (the rest from the defaults)."""
         where = type(self).__name__
         if not isinstance(group, dict) or "params" not in group:
-            raise TypeError(f"{where}: a parameter group is a dict with a 'params' entry, "
-                            f"got {type(group).__name__}")
+            raise TypeError(f"{where}: a parameter group is a dict with a 'params' entry, got {type(group).__name__}")
         # a misspelt option would otherwise be ignored without a word (PyTorch keeps any key)
         unknown = sorted(set(group) - set(self.defaults) - {"params"})
         if unknown:
-            raise ValueError(f"{where}: unknown options {unknown} in a parameter group "
-                             f"(options: {sorted(self.defaults)})")
-        group = {"params": _param_list(where, group["params"]),
-                 **{name: group.get(name, default) for name, default in self.defaults.items()}}
+            raise ValueError(
+                f"{where}: unknown options {unknown} in a parameter group (options: {sorted(self.defaults)})"
+            )
+        group = {
+            "params": _param_list(where, group["params"]),
+            **{name: group.get(name, default) for name, default in self.defaults.items()},
+        }
         lr = group["lr"]
         if not lr >= 0:
             raise ValueError(f"{where}: lr must be nonnegative, got {lr}")
@@ -90,8 +93,9 @@ class Optimizer:
         self._check_group(where, group)
         for p in group["params"]:
             if p in self.state:
-                raise ValueError(f"{where}: a parameter ({p.label or type(p).__name__}) appears "
-                                 f"in more than one parameter group")
+                raise ValueError(
+                    f"{where}: a parameter ({p.label or type(p).__name__}) appears in more than one parameter group"
+                )
             self.state[p] = {}
         self.param_groups.append(group)
 
@@ -117,10 +121,10 @@ class Optimizer:
                 g = p.grad
                 if g is None:
                     continue
-                if isinstance(g, Node):               # _values inlined: this runs per parameter
+                if isinstance(g, Node):  # _values inlined: this runs per parameter
                     g = g.data
                 if weight_decay:
-                    g = g + weight_decay * p.data     # a new array: p.grad is left as it was
+                    g = g + weight_decay * p.data  # a new array: p.grad is left as it was
                 p.data -= self._update(self.state[p], g, group)
 
     def _check_group(self, where, group):
@@ -135,8 +139,7 @@ class SGD(Optimizer):
     """w <- w - lr v, v = momentum v + g (v = g without momentum); Nesterov uses g + momentum v."""
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
-        super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov,
-                                  "weight_decay": weight_decay})
+        super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov, "weight_decay": weight_decay})
 
     def _check_group(self, where, group):
         _check_rate(where, "momentum", group["momentum"])
@@ -157,8 +160,9 @@ class Adam(Optimizer):
     """Adam with bias-corrected moment estimates; amsgrad divides by the largest second moment so far."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
-                                  "weight_decay": weight_decay, "amsgrad": amsgrad})
+        super().__init__(
+            params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad}
+        )
 
     def _check_group(self, where, group):
         for name, b in zip(("beta1", "beta2"), group["betas"]):
@@ -173,8 +177,8 @@ class Adam(Optimizer):
         v = state["exp_avg_sq"] = b2 * state.get("exp_avg_sq", 0.0) + (1 - b2) * g * g
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = np.maximum(state.get("max_exp_avg_sq", 0.0), v)
-        denominator = np.sqrt(v) / math.sqrt(1 - b2 ** t) + group["eps"]
-        return group["lr"] / (1 - b1 ** t) * m / denominator
+        denominator = np.sqrt(v) / math.sqrt(1 - b2**t) + group["eps"]
+        return group["lr"] / (1 - b1**t) * m / denominator
 
 
 class RMSprop(Optimizer):
@@ -234,7 +238,7 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
 
     def _lr(self, base_lr, epoch):
-        return base_lr * self.gamma ** epoch
+        return base_lr * self.gamma**epoch
 
 
 def clip_grad_norm_(params, max_norm):
@@ -246,7 +250,7 @@ def clip_grad_norm_(params, max_norm):
     params = [params] if hasattr(params, "grad") else list(params)
     grads = [p for p in params if p.grad is not None]
     total = math.sqrt(sum(float(np.sum(np.square(_values(p.grad)))) for p in grads))
-    scale = max_norm / (total + 1e-6)          # PyTorch's guard against a zero norm
+    scale = max_norm / (total + 1e-6)  # PyTorch's guard against a zero norm
     if scale < 1.0:
         for p in grads:
             p.grad = _values(p.grad) * scale

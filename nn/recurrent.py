@@ -8,6 +8,7 @@ recurrence (see there why); the cells are the same op over one step.
 Truncated back-propagation through time: feed a long sequence in chunks and `detach()` the
 state carried from one chunk to the next, so each backward() stops at the chunk's start.
 """
+
 import math
 
 import numpy as np
@@ -54,7 +55,7 @@ def scan(cell, gates_in, w_hh, b_hh, h0, c0=None):
 def _layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0):
     """One layer over x (T, N, in): Scan's output (see scan)."""
     if b_ih is not None and not cell.separate_hh_bias:
-        b_ih, b_hh = b_ih + b_hh, None       # both biases add to the same pre-activation: add them once
+        b_ih, b_hh = b_ih + b_hh, None  # both biases add to the same pre-activation: add them once
     return scan(cell, _projection(x, w_ih, b_ih), w_hh, b_hh, h0, c0)
 
 
@@ -89,8 +90,7 @@ class _Weights:
     def draw(self, n_in):
         """(weight_ih, weight_hh, bias_ih, bias_hh) for a layer with n_in inputs (biases None without)."""
         shapes = [(self.rows, n_in), (self.rows, self.hidden_size)] + [(self.rows,)] * 2 * self.bias
-        params = [Parameter(self.rng.uniform(-self.bound, self.bound, size=s), dtype=self.dtype)
-                  for s in shapes]
+        params = [Parameter(self.rng.uniform(-self.bound, self.bound, size=s), dtype=self.dtype) for s in shapes]
         return params + [None] * (4 - len(params))
 
 
@@ -105,17 +105,26 @@ def _cell_kind(where, kind, nonlinearity):
 class _Recurrent(Module):
     """What RNN, LSTM and GRU share; `kind` is the cell's name."""
 
-    kind: str     # the cell's name, set by each subclass
+    kind: str  # the cell's name, set by each subclass
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 nonlinearity="tanh", rng=None, dtype=np.float64):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        nonlinearity="tanh",
+        rng=None,
+        dtype=np.float64,
+    ):
         where = type(self).__name__
         self.step_rule = _cell_kind(where, self.kind, nonlinearity)
         w = _Weights(where, input_size, hidden_size, self.step_rule.blocks, bias, rng, dtype)
         self.input_size, self.hidden_size = w.input_size, w.hidden_size
         self.num_layers = _positive_int(where, "num_layers", num_layers)
         self.bias, self.batch_first, self.nonlinearity = bool(bias), bool(batch_first), nonlinearity
-        for k in range(self.num_layers):     # PyTorch's names, in its order
+        for k in range(self.num_layers):  # PyTorch's names, in its order
             w_ih, w_hh, b_ih, b_hh = w.draw(self.input_size if k == 0 else self.hidden_size)
             setattr(self, f"weight_ih_l{k}", w_ih)
             setattr(self, f"weight_hh_l{k}", w_hh)
@@ -124,23 +133,26 @@ class _Recurrent(Module):
                 setattr(self, f"bias_hh_l{k}", b_hh)
 
     def _layer(self, k):
-        get = lambda name: getattr(self, f"{name}_l{k}", None)     # noqa: E731
+        get = lambda name: getattr(self, f"{name}_l{k}", None)  # noqa: E731
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
     def _check_input(self, x):
         where, layout = type(self).__name__, "(N, T, input_size)" if self.batch_first else "(T, N, input_size)"
         if x.ndim != 3:
-            raise ValueError(f"{where}: input must be 3-D {layout} with input_size {self.input_size}, "
-                             f"got shape {x.shape}")
+            raise ValueError(
+                f"{where}: input must be 3-D {layout} with input_size {self.input_size}, got shape {x.shape}"
+            )
         if x.shape[2] != self.input_size:
-            raise ValueError(f"{where}: input has {x.shape[2]} features (shape {x.shape}), "
-                             f"expected input_size {self.input_size}")
+            raise ValueError(
+                f"{where}: input has {x.shape[2]} features (shape {x.shape}), expected input_size {self.input_size}"
+            )
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise ValueError(f"{where}: input of shape {x.shape} has no time steps or no samples")
 
     def _initial(self, name, state, batch, dtype):
-        return _state(self, name, "(num_layers, N, hidden_size)", (self.num_layers, batch, self.hidden_size),
-                      state, dtype)
+        return _state(
+            self, name, "(num_layers, N, hidden_size)", (self.num_layers, batch, self.hidden_size), state, dtype
+        )
 
     def _states(self, hx, batch, dtype):
         return self._initial("hx", hx, batch, dtype), None
@@ -156,7 +168,7 @@ class _Recurrent(Module):
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self._layer(k)
             states = _layer(self.step_rule, x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k])
-            x = states[1:steps + 1]
+            x = states[1 : steps + 1]
             h_last.append(states[steps])
             if c0 is not None:
                 c_last.append(states[steps + 1])
@@ -189,8 +201,17 @@ class RNN(_Recurrent):
 
     kind = "rnn"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, rng=None, dtype=np.float64):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        rng=None,
+        dtype=np.float64,
+    ):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, nonlinearity, rng, dtype)
 
 
@@ -203,8 +224,7 @@ class LSTM(_Recurrent):
 
     kind = "lstm"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 rng=None, dtype=np.float64):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, rng=None, dtype=np.float64):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, "tanh", rng, dtype)
 
     def _states(self, hx, batch, dtype):
@@ -221,22 +241,25 @@ class GRU(_Recurrent):
 
     kind = "gru"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 rng=None, dtype=np.float64):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, rng=None, dtype=np.float64):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, "tanh", rng, dtype)
 
 
 class _RecurrentCell(Module):
     """One step of RNN, LSTM or GRU: parameters weight_ih, weight_hh, bias_ih, bias_hh."""
 
-    kind: str     # the cell's name, set by each subclass
+    kind: str  # the cell's name, set by each subclass
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", rng=None, dtype=np.float64):
         where = type(self).__name__
         self.step_rule = _cell_kind(where, self.kind, nonlinearity)
         w = _Weights(where, input_size, hidden_size, self.step_rule.blocks, bias, rng, dtype)
         self.input_size, self.hidden_size, self.bias, self.nonlinearity = (
-            w.input_size, w.hidden_size, bool(bias), nonlinearity)
+            w.input_size,
+            w.hidden_size,
+            bool(bias),
+            nonlinearity,
+        )
         self.weight_ih, self.weight_hh, b_ih, b_hh = w.draw(self.input_size)
         if self.bias:
             self.bias_ih, self.bias_hh = b_ih, b_hh
@@ -248,12 +271,22 @@ class _RecurrentCell(Module):
         """(x, h, c) -> scan's output over one step: [h, h'] (2, N, H), for an LSTM [h, h', c']."""
         x = _as_float(x, self.weight_ih.dtype)
         if x.ndim != 2 or x.shape[1] != self.input_size:
-            raise ValueError(f"{type(self).__name__}: input must have shape (N, input_size) with "
-                             f"input_size {self.input_size}, got {x.shape}")
+            raise ValueError(
+                f"{type(self).__name__}: input must have shape (N, input_size) with "
+                f"input_size {self.input_size}, got {x.shape}"
+            )
         h = self._state("h", h, x.shape[0], x.dtype)
         c = None if not self.step_rule.has_cell_state else self._state("c", c, x.shape[0], x.dtype)
-        return _layer(self.step_rule, x.reshape(1, *x.shape), self.weight_ih, self.weight_hh,
-                      getattr(self, "bias_ih", None), getattr(self, "bias_hh", None), h, c)
+        return _layer(
+            self.step_rule,
+            x.reshape(1, *x.shape),
+            self.weight_ih,
+            self.weight_hh,
+            getattr(self, "bias_ih", None),
+            getattr(self, "bias_hh", None),
+            h,
+            c,
+        )
 
     def forward(self, x, h=None):
         """The next hidden state (N, hidden_size); h (N, hidden_size) or None for zeros."""
@@ -302,8 +335,9 @@ def _indices(where, indices, num_embeddings):
         raise TypeError(f"{where}: indices must be integers, got dtype {arr.dtype} (shape {arr.shape})")
     if arr.size and (arr.min() < 0 or arr.max() >= num_embeddings):
         bad = arr.min() if arr.min() < 0 else arr.max()
-        raise IndexOutOfRange(f"{where}: index {bad} is out of range for {num_embeddings} embeddings "
-                              f"(indices of shape {arr.shape})")
+        raise IndexOutOfRange(
+            f"{where}: index {bad} is out of range for {num_embeddings} embeddings (indices of shape {arr.shape})"
+        )
     return indices if isinstance(indices, Tensor) else Tensor(arr)
 
 
@@ -311,8 +345,10 @@ def embedding(indices, weight):
     """Rows of `weight` (num_embeddings, embedding_dim) at integer `indices` of any shape:
     (*indices.shape, embedding_dim). Rows picked more than once add their gradients."""
     if not isinstance(weight, Tensor) or weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
-                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+        raise ValueError(
+            f"embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
+            f"got {getattr(weight, 'shape', type(weight).__name__)}"
+        )
     return apply(TakeRows, None, weight, _indices("embedding", indices, weight.shape[0]))
 
 
@@ -323,8 +359,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, rng=None, dtype=np.float64):
         self.num_embeddings = _positive_int("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = _positive_int("Embedding", "embedding_dim", embedding_dim)
-        self.weight = Parameter(as_generator(rng).normal(size=(self.num_embeddings, self.embedding_dim)),
-                                dtype=dtype)
+        self.weight = Parameter(as_generator(rng).normal(size=(self.num_embeddings, self.embedding_dim)), dtype=dtype)
 
     def forward(self, indices):
         return apply(TakeRows, None, self.weight, _indices("Embedding", indices, self.num_embeddings))

@@ -43,6 +43,7 @@ __all__ = [
 # Activations: each name maps to (f, f'), both elementwise on float64 arrays.
 # ---------------------------------------------------------------------------
 
+
 def _sigmoid(z):
     # exp(-log(1 + e^-z)) never overflows, unlike 1 / (1 + exp(-z)) for z << 0.
     return np.exp(-np.logaddexp(0.0, -z))
@@ -187,9 +188,7 @@ def _activation_name(name, fn, role):
         known = ", ".join(sorted(ACTIVATIONS) + sorted(_ALIASES))
         raise ValueError(f"{fn}: unknown {role} {name!r}; expected one of: {known}")
     if key == "softmax" and role == "activation":
-        raise ValueError(
-            f"{fn}: 'softmax' is supported as output_activation only, not as the hidden activation"
-        )
+        raise ValueError(f"{fn}: 'softmax' is supported as output_activation only, not as the hidden activation")
     return key
 
 
@@ -201,6 +200,7 @@ def get_activation(name):
 # ---------------------------------------------------------------------------
 # Input checking shared by forward / cost / deltas / backprop.
 # ---------------------------------------------------------------------------
+
 
 def _check_network(fn, weights, biases, x):
     """Convert to float64 arrays and check every shape; returns (Ws, bs, x)."""
@@ -241,22 +241,16 @@ def _check_loss(fn, loss, out_name):
     # The two special losses only make sense with the output they pair with;
     # their simple a - y error term relies on it.
     if loss == "nll" and out_name != "softmax":
-        raise ValueError(
-            f"{fn}: loss 'nll' needs output_activation='softmax', got {out_name!r}"
-        )
+        raise ValueError(f"{fn}: loss 'nll' needs output_activation='softmax', got {out_name!r}")
     if loss == "cross_entropy" and out_name != "sigmoid":
-        raise ValueError(
-            f"{fn}: loss 'cross_entropy' (binary) needs output_activation='sigmoid', got {out_name!r}"
-        )
+        raise ValueError(f"{fn}: loss 'cross_entropy' (binary) needs output_activation='sigmoid', got {out_name!r}")
 
 
 def _check_targets(fn, y, x, Ws, loss):
     y = np.asarray(y, dtype=np.float64)
     expected = (x.shape[0], Ws[-1].shape[0])
     if y.shape != expected:
-        raise ValueError(
-            f"{fn}: y has shape {y.shape}, expected {expected} (batch of x, outputs of weights[-1])"
-        )
+        raise ValueError(f"{fn}: y has shape {y.shape}, expected {expected} (batch of x, outputs of weights[-1])")
     if loss == "nll" and y.size and not np.allclose(y.sum(axis=1), 1.0):
         raise ValueError(
             f"{fn}: loss 'nll' needs one-hot y (rows summing to 1); row sums range over "
@@ -268,6 +262,7 @@ def _check_targets(fn, y, x, Ws, loss):
 # ---------------------------------------------------------------------------
 # Forward pass, cost, error terms, gradients.
 # ---------------------------------------------------------------------------
+
 
 def _forward(Ws, bs, x, hidden, output):
     zs, acts = [], [x]
@@ -411,8 +406,13 @@ def _check_wm_params(fn, params):
         raise ValueError(f"{fn}: params is missing {missing}; expected keys {list(_WM_KEYS)}")
     p = {k: np.asarray(params[k], dtype=np.float64) for k in _WM_KEYS}
     v, gamma, w, theta = (p[k] for k in _WM_KEYS)
-    if v.ndim != 2 or w.ndim != 2 or gamma.shape != (v.shape[1],) or w.shape[0] != v.shape[1] \
-            or theta.shape != (w.shape[1],):
+    if (
+        v.ndim != 2
+        or w.ndim != 2
+        or gamma.shape != (v.shape[1],)
+        or w.shape[0] != v.shape[1]
+        or theta.shape != (w.shape[1],)
+    ):
         raise ValueError(
             f"{fn}: inconsistent parameter shapes v {v.shape}, gamma {gamma.shape}, "
             f"w {w.shape}, theta {theta.shape}; expected (d, q), (q,), (q, l), (l,)"
@@ -435,12 +435,14 @@ def _check_wm_data(fn, p, X, Y=None):
     elif Y.ndim == 1:
         Y = Y[None, :]
     if Y.shape != (X.shape[0], l):
-        raise ValueError(f"{fn}: Y has shape {Y.shape}, expected ({X.shape[0]}, {l}) to match X {X.shape} and w {p['w'].shape}")
+        raise ValueError(
+            f"{fn}: Y has shape {Y.shape}, expected ({X.shape[0]}, {l}) to match X {X.shape} and w {p['w'].shape}"
+        )
     return X, Y
 
 
 def _wm_forward(p, X):
-    b = _sigmoid(X @ p["v"] - p["gamma"])      # hidden outputs b_h, (m, q)
+    b = _sigmoid(X @ p["v"] - p["gamma"])  # hidden outputs b_h, (m, q)
     y_hat = _sigmoid(b @ p["w"] - p["theta"])  # outputs y_hat_j, (m, l)
     return b, y_hat
 
@@ -465,11 +467,11 @@ def _wm_updates(p, X, Y, eta):
     m = X.shape[0]
     b, y_hat = _wm_forward(p, X)
     g = y_hat * (1.0 - y_hat) * (Y - y_hat)  # g_j = -dE_k/dbeta_j, (m, l)
-    e = b * (1.0 - b) * (g @ p["w"].T)      # e_h = -dE_k/dalpha_h, (m, q)
+    e = b * (1.0 - b) * (g @ p["w"].T)  # e_h = -dE_k/dalpha_h, (m, q)
     return {
-        "v": eta * X.T @ e / m,       # dv_ih = eta e_h x_i
+        "v": eta * X.T @ e / m,  # dv_ih = eta e_h x_i
         "gamma": -eta * e.mean(axis=0),  # dgamma_h = -eta e_h
-        "w": eta * b.T @ g / m,       # dw_hj = eta g_j b_h
+        "w": eta * b.T @ g / m,  # dw_hj = eta g_j b_h
         "theta": -eta * g.mean(axis=0),  # dtheta_j = -eta g_j
     }
 
@@ -493,7 +495,7 @@ def bp_standard_step(params, X, Y, eta=0.1):
     p = {k: a.copy() for k, a in p.items()}
     for k in range(X.shape[0]):
         # Each sample sees the parameters already updated by the previous ones.
-        upd = _wm_updates(p, X[k:k + 1], Y[k:k + 1], eta)
+        upd = _wm_updates(p, X[k : k + 1], Y[k : k + 1], eta)
         for key in _WM_KEYS:
             p[key] += upd[key]
     return p

@@ -3,6 +3,7 @@
 Back-propagation through time needs no code of its own: the loop below
 unrolls the recurrence into the dynamic graph, and backward() walks it.
 """
+
 import math
 
 import numpy as np
@@ -47,15 +48,16 @@ class ElmanRNN(Module):
     def forward(self, x, h0=None):
         x = as_input(x, self.weight_ih.dtype)
         if x.ndim != 3 or x.shape[0] == 0 or x.shape[2] != self.input_size:
-            raise ValueError(f"ElmanRNN: input must have shape (T, batch, {self.input_size}) with T >= 1, "
-                             f"got {x.shape}")
+            raise ValueError(
+                f"ElmanRNN: input must have shape (T, batch, {self.input_size}) with T >= 1, got {x.shape}"
+            )
         batch = x.shape[1]
         h = Tensor(np.zeros((batch, self.hidden_size), dtype=x.dtype)) if h0 is None else as_input(h0, x.dtype)
         if h.dtype != x.dtype:
-            h = h.astype(x.dtype)           # a Tensor h0 of another dtype: cast, gradient included
+            h = h.astype(x.dtype)  # a Tensor h0 of another dtype: cast, gradient included
         if h.shape != (batch, self.hidden_size):
             raise ValueError(f"ElmanRNN: h0 must have shape {(batch, self.hidden_size)}, got {h.shape}")
-        w_ih, w_hh = self.weight_ih.T, self.weight_hh.T      # transposed once, used at every step
+        w_ih, w_hh = self.weight_ih.T, self.weight_hh.T  # transposed once, used at every step
         bias = self.bias_ih + self.bias_hh
         states = []
         for t in range(x.shape[0]):

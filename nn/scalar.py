@@ -5,6 +5,7 @@ MLP is a list of layers whose last one is linear. They share `Module` with
 the tensor layers: `parameters()` returns the `Value`s, `zero_grad()`,
 `state_dict()` and the optimisers of nn.optim work on them too.
 """
+
 from autograd import Value
 
 from .init import as_generator
@@ -32,7 +33,7 @@ class Neuron(Module):
     def forward(self, x):
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        z = Value.weighted_sum(self.w, x, self.b)    # one node: see WeightedSum
+        z = Value.weighted_sum(self.w, x, self.b)  # one node: see WeightedSum
         return z if self._act is None else self._act(z)
 
     def extra_repr(self):
@@ -61,8 +62,10 @@ class MLP(Module):
         _activation("scalar.MLP", activation)
         rng = as_generator(rng)
         last = len(sizes) - 2
-        self.layers = [Layer(n_in, n_out, activation if i < last else None, rng)
-                       for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))]
+        self.layers = [
+            Layer(n_in, n_out, activation if i < last else None, rng)
+            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))
+        ]
 
     def forward(self, x):
         for layer in self.layers:

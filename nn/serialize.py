@@ -1,4 +1,5 @@
 """Saving and loading parameters as .npz archives: no pickle in either direction."""
+
 import errno
 import os
 import secrets
@@ -11,8 +12,16 @@ import numpy as np
 
 # Everything reading a damaged archive can raise (zip structure, compression, .npy headers).
 # what NumPy and zipfile raise on damaged archives (NotImplementedError: a mangled compression method)
-_READ_ERRORS = (ValueError, OSError, EOFError, KeyError, NotImplementedError, zipfile.BadZipFile,
-                zlib.error, struct.error)
+_READ_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    KeyError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+)
 
 
 def _temporary_beside(path):
@@ -27,7 +36,7 @@ def _temporary_beside(path):
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         except FileExistsError:
-            continue                    # 64 random bits: taken only by a leftover of a crash
+            continue  # 64 random bits: taken only by a leftover of a crash
         return fd, tmp
 
 
@@ -43,7 +52,7 @@ def save(model, path):
     state = model.state_dict() if hasattr(model, "state_dict") else dict(model)
     path = os.path.realpath(os.fspath(path))
     try:
-        existing_mode = stat.S_IMODE(os.stat(path).st_mode)     # open() keeps a file's mode
+        existing_mode = stat.S_IMODE(os.stat(path).st_mode)  # open() keeps a file's mode
     except FileNotFoundError:
         existing_mode = None
     fd, tmp = _temporary_beside(path)

@@ -1,4 +1,5 @@
 """`fit`: the training loop (batch GD, SGD and mini-batch GD differ only in the batch size)."""
+
 import numpy as np
 
 from autograd import Tensor, no_grad
@@ -7,7 +8,7 @@ from .data import DataLoader
 
 try:
     from tqdm.auto import tqdm
-except ImportError:       # tqdm is optional: without it there is no progress bar
+except ImportError:  # tqdm is optional: without it there is no progress bar
     tqdm = None
 
 
@@ -49,9 +50,11 @@ def _output_threshold(out):
         return 0.5
     if np.any((out.data < 0) | (out.data > 1)):
         return 0.0
-    raise ValueError("fit: cannot tell whether the model's single output is a probability or a "
-                     "logit (it is not a sigmoid's and lies in [0, 1]); pass threshold=0.5 for "
-                     "probabilities or threshold=0.0 for logits")
+    raise ValueError(
+        "fit: cannot tell whether the model's single output is a probability or a "
+        "logit (it is not a sigmoid's and lies in [0, 1]); pass threshold=0.5 for "
+        "probabilities or threshold=0.0 for logits"
+    )
 
 
 def _metric_fns(metrics, train_targets):
@@ -88,14 +91,28 @@ def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype, threshold):
         n += m
         for name, fn in metric_fns.items():
             sums[name] += fn(out.data, yb, threshold[0]) * m
-        del out, loss           # release this batch's graph before the next one is built
+        del out, loss  # release this batch's graph before the next one is built
     if n == 0:
         raise ValueError("fit: a data loader gave no samples")
     return total / n, {name: s / n for name, s in sums.items()}
 
 
-def fit(model, loss_fn, optimizer, train, val=None, epochs=10, batch_size=32, metrics=("accuracy",),
-        early_stopping=None, progress=True, scheduler=None, shuffle=True, seed=None, threshold=None):
+def fit(
+    model,
+    loss_fn,
+    optimizer,
+    train,
+    val=None,
+    epochs=10,
+    batch_size=32,
+    metrics=("accuracy",),
+    early_stopping=None,
+    progress=True,
+    scheduler=None,
+    shuffle=True,
+    seed=None,
+    threshold=None,
+):
     """Train `model` and return the per-epoch history.
 
     train, val: `nn.data.DataLoader`s, or `(X, y)` pairs made into loaders

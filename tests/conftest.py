@@ -1,4 +1,5 @@
 """Shared test helpers: an independent central-difference oracle and hypothesis settings."""
+
 import os
 
 import numpy as np

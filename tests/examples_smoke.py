@@ -1,4 +1,5 @@
 """Shared by the examples' smoke tests: run one in-process with tiny settings and check its figures."""
+
 import os
 
 

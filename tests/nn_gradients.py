@@ -1,4 +1,5 @@
 """Gradient checks for the nn tests: the engine's gradients against conftest's central differences."""
+
 import numpy as np
 from conftest import central_difference
 

@@ -1,4 +1,5 @@
 """The benchmarks' references compute what chainrule computes (a fast check; timing is never tested)."""
+
 import numpy as np
 
 from autograd import Tensor
@@ -28,6 +29,7 @@ def test_hand_written_mlp_step_matches_the_engine():
 
 def test_hand_written_lstm_matches_nn_lstm():
     from benchmarks import rnn
+
     model, arrays, x, weights = rnn.make_problem(np.random.default_rng(5), np.float64, sizes=(4, 3, 5, 6))
     out = rnn.tensor_forward_backward(model, x, weights)
     hand_out, hand_grads = rnn.numpy_forward_backward(arrays, x, weights)
@@ -40,6 +42,7 @@ def test_memory_references_and_the_nn_step_make_the_same_update():
     """The lean hand-written step (benchmarks/memory.py), raw Tensor ops and nn.MLP + SGD."""
     import nn
     from benchmarks import memory
+
     rng = np.random.default_rng(5)
     sizes = (12, 8, 6, 4)
     arrays = mlp.make_arrays(rng, np.float64, sizes=sizes)

@@ -1,4 +1,5 @@
 """The cnn benchmark's hand-written NumPy layers compute what chainrule computes (timing is never tested)."""
+
 import numpy as np
 
 from autograd import Tensor
@@ -14,7 +15,7 @@ def test_hand_written_conv_and_pool_layers_match_the_engine():
     np.testing.assert_allclose(out.data, hand_out, rtol=1e-12, atol=1e-12)
     for t, hand in zip(tensors, hand_grads):
         np.testing.assert_allclose(t.grad, hand, rtol=1e-12, atol=1e-12)
-    xp = np.round(rng.normal(size=(2, 3, 6, 8)))            # ties split evenly in both
+    xp = np.round(rng.normal(size=(2, 3, 6, 8)))  # ties split evenly in both
     gp = rng.normal(size=(2, 3, 3, 4))
     tp = Tensor(xp, requires_grad=True)
     out = cnn.engine_pool_layer(tp, gp)

@@ -64,8 +64,7 @@ def test_mp_errors():
 PM = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
 
-@pytest.mark.parametrize("name,y", [("AND", [-1, -1, -1, 1]), ("OR", [-1, 1, 1, 1]),
-                                    ("NAND", [1, 1, 1, -1])])
+@pytest.mark.parametrize("name,y", [("AND", [-1, -1, -1, 1]), ("OR", [-1, 1, 1, 1]), ("NAND", [1, 1, 1, -1])])
 def test_perceptron_learns_separable_gates(name, y):
     p = Perceptron(2)
     assert p.fit(PM, y) is True

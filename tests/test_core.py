@@ -1,4 +1,5 @@
 """The graph core through Tensor: semantics, closed forms, errors, deep graphs, threads."""
+
 import threading
 
 import numpy as np
@@ -35,7 +36,7 @@ def test_sigmoid_and_tanh_closed_forms():
 
 def test_sum_of_squares_and_reused_node():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    (x ** 2).sum().backward()
+    (x**2).sum().backward()
     np.testing.assert_array_equal(x.grad, [2.0, 4.0])
     a = Tensor(np.array(3.0), requires_grad=True)
     b = a + a
@@ -143,7 +144,7 @@ def test_tensor_chain_of_ten_thousand_ops():
     for _ in range(10_000):
         y = y * 1.0001 + 0.0
     y.sum().backward()
-    np.testing.assert_allclose(x.grad, [1.0001 ** 10_000] * 2, rtol=1e-9)
+    np.testing.assert_allclose(x.grad, [1.0001**10_000] * 2, rtol=1e-9)
 
 
 def test_ndarray_on_the_left_uses_tensor_operators():
@@ -164,6 +165,7 @@ def test_inputs_are_never_mutated():
 
 
 # Errors ----------------------------------------------------------------------
+
 
 def test_broadcast_mismatch_names_op_and_both_shapes():
     a, b = Tensor(np.ones((3, 4))), Tensor(np.ones((5,)))

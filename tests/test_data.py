@@ -13,6 +13,7 @@ from nn.data import DataLoader, load_mnist, read_idx, train_val_test_split
 
 # --- DataLoader ---------------------------------------------------------------
 
+
 def _epoch_orders(loader, epochs):
     """The sample ids seen in each epoch, in order (X holds the ids)."""
     out = []
@@ -85,14 +86,19 @@ def test_loader_errors():
 
 # --- train_val_test_split -------------------------------------------------------
 
+
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(10, 200), val=st.floats(0.0, 0.4), test=st.floats(0.0, 0.4),
-       seed=st.integers(0, 1000), stratify=st.booleans())
+@given(
+    n=st.integers(10, 200),
+    val=st.floats(0.0, 0.4),
+    test=st.floats(0.0, 0.4),
+    seed=st.integers(0, 1000),
+    stratify=st.booleans(),
+)
 def test_split_sizes_and_disjointness(n, val, test, seed, stratify):
     X = np.arange(n)
     y = np.arange(n) % 3
-    (Xtr, ytr), (Xva, yva), (Xte, yte) = train_val_test_split(X, y, val=val, test=test, seed=seed,
-                                                              stratify=stratify)
+    (Xtr, ytr), (Xva, yva), (Xte, yte) = train_val_test_split(X, y, val=val, test=test, seed=seed, stratify=stratify)
     assert len(Xte) == round(test * n) and len(Xva) == round(val * n)
     assert len(Xtr) + len(Xva) + len(Xte) == n
     all_ids = np.concatenate([Xtr, Xva, Xte])
@@ -126,8 +132,9 @@ def test_stratified_split_keeps_class_proportions():
 def test_stratified_split_within_one_sample_per_class(counts, seed):
     y = np.repeat(np.arange(len(counts)), counts)
     n = len(y)
-    (_, ytr), (_, yva), (_, yte) = train_val_test_split(np.zeros((n, 2)), y, val=0.15, test=0.25,
-                                                        seed=seed, stratify=True)
+    (_, ytr), (_, yva), (_, yte) = train_val_test_split(
+        np.zeros((n, 2)), y, val=0.15, test=0.25, seed=seed, stratify=True
+    )
     counts = np.array(counts)
     # Each class gets its exact share of the test split, rounded up or down.
     share = counts * len(yte) / n
@@ -208,8 +215,11 @@ def test_read_idx_known_bytes(tmp_path):
 
 def test_read_idx_bad_magic(tmp_path):
     good = idx_bytes(np.arange(6, dtype=np.uint8))
-    for name, data in (("bad1", b"\x01" + good[1:]), ("bad2", good[:2] + b"\x07" + good[3:]),
-                       ("bad3", b"PK\x03\x04" + good[4:])):
+    for name, data in (
+        ("bad1", b"\x01" + good[1:]),
+        ("bad2", good[:2] + b"\x07" + good[3:]),
+        ("bad3", b"PK\x03\x04" + good[4:]),
+    ):
         path = write(tmp_path / name, data)
         with pytest.raises(ValueError, match=f"read_idx: .*{name}.*bad magic number"):
             read_idx(path)

@@ -1,4 +1,5 @@
 """draw_graph / render_graph: the DOT text of Value and Tensor graphs, real SVGs, errors."""
+
 import os
 import random
 import re
@@ -48,7 +49,7 @@ def parse(dot):
     """({name: attrs}, [(tail, head, attrs)]) of the graph's own nodes (the legend left out)."""
     nodes, edges = {}, []
     for line in dot.source.splitlines():
-        if line.startswith("\t\t"):          # inside the legend cluster
+        if line.startswith("\t\t"):  # inside the legend cluster
             continue
         m = _EDGE.match(line)
         if m:
@@ -83,10 +84,11 @@ def edge_labels(edges, nodes):
 
 # Value graphs ------------------------------------------------------------------------------
 
+
 def test_notes_example_forward_nodes_and_values_on_edges():
     f, x, w, b = notes_example()
     nodes, edges = parse(draw_graph(f, show_grad=False))
-    assert len(nodes) == 11 and len(edges) == 10       # 3 leaves, 2 constants, 6 ops
+    assert len(nodes) == 11 and len(edges) == 10  # 3 leaves, 2 constants, 6 ops
     titles = by_title(nodes)
     assert sorted(titles) == sorted(["w", "x", "b", "1", "*", "+", "neg", "exp", "/"])
     assert len(titles["+"]) == 2 and len(titles["1"]) == 2
@@ -111,7 +113,7 @@ def test_styles_tell_parameters_constants_ops_and_the_root_apart():
     assert all("dashed" in nodes[n]["style"] for n in titles["1"])
     assert nodes[titles["exp"][0]]["shape"] == "ellipse"
     kinds = {(a["shape"], a["style"], a.get("fillcolor")) for a in nodes.values()}
-    assert len(kinds) == 3                                # parameter, constant, op
+    assert len(kinds) == 3  # parameter, constant, op
 
 
 def test_gradients_shown_after_backward_and_hidden_with_show_grad_false():
@@ -122,7 +124,7 @@ def test_gradients_shown_after_backward_and_hidden_with_show_grad_false():
     assert label_lines(nodes[titles["w"][0]]) == ["w", "data 0", "grad 0.25"]
     assert label_lines(nodes[titles["neg"][0]]) == ["neg", "grad -0.25"]
     assert "grad 1" in label_lines(nodes[titles["/"][0]])
-    assert all("grad" not in label_lines(nodes[n])[-1] for n in titles["1"])   # constants: none
+    assert all("grad" not in label_lines(nodes[n])[-1] for n in titles["1"])  # constants: none
     hidden, _ = parse(draw_graph(f, show_grad=False, show_values=False))
     assert all("grad" not in a["label"] and "data" not in a["label"] for a in hidden.values())
 
@@ -133,12 +135,12 @@ def test_backward_edges_carry_the_notes_local_derivatives():
     assert "dir=back" in dot.source
     nodes, edges = parse(dot)
     labels = edge_labels(edges, nodes)
-    assert labels[("w", "*")] == ["1"]          # d(w x)/dw = x = 1
-    assert labels[("x", "*")] == ["0"]          # d(w x)/dx = w = 0
+    assert labels[("w", "*")] == ["1"]  # d(w x)/dw = x = 1
+    assert labels[("x", "*")] == ["0"]  # d(w x)/dx = w = 0
     assert labels[("*", "+")] == ["1"] and labels[("b", "+")] == ["1"]
     assert labels[("+", "neg")] == ["-1"] and labels[("neg", "exp")] == ["1"]
     assert labels[("exp", "+")] == ["1"]
-    assert labels[("+", "/")] == ["-0.25"]      # d(1/h5)/dh5 = -1/h5^2
+    assert labels[("+", "/")] == ["-0.25"]  # d(1/h5)/dh5 = -1/h5^2
     constant_edges = [a for t, h, a in edges if label_lines(nodes[t])[0] == "1"]
     assert len(constant_edges) == 2
     assert all(a.get("style") == "dashed" and "label" not in a for a in constant_edges)
@@ -153,7 +155,7 @@ def test_backward_edges_multiply_to_the_gradient_along_a_chain():
     for _, _, attrs in edges:
         if "label" in attrs:
             product *= float(attrs["label"])
-    assert product == pytest.approx(a.grad, rel=1e-3)     # labels have 4 digits
+    assert product == pytest.approx(a.grad, rel=1e-3)  # labels have 4 digits
 
 
 def test_repeated_input_gives_two_edges():
@@ -163,6 +165,7 @@ def test_repeated_input_gives_two_edges():
 
 
 # Tensor graphs --------------------------------------------------------------------------------
+
 
 def _layer():
     W = Tensor(np.arange(6.0).reshape(2, 3) / 10, requires_grad=True, label="W")
@@ -176,8 +179,7 @@ def test_tensor_graph_shapes_dtypes_and_summaries():
     nodes, edges = parse(draw_graph(y))
     titles = by_title(nodes)
     assert sorted(titles) == sorted(["W", "x", "matmul", "tanh", "*", "constant", "sum"])
-    assert label_lines(nodes[titles["W"][0]]) == ["W", "(2, 3) float64",
-                                                  "[[0, 0.1, 0.2], [0.3, 0.4, 0.5]]"]
+    assert label_lines(nodes[titles["W"][0]]) == ["W", "(2, 3) float64", "[[0, 0.1, 0.2], [0.3, 0.4, 0.5]]"]
     assert label_lines(nodes[titles["x"][0]]) == ["x", "(3, 4) float64", "min 0 mean 5.5 max 11"]
     assert label_lines(nodes[titles["constant"][0]]) == ["constant", "() float64", "2"]
     labels = edge_labels(edges, nodes)
@@ -196,7 +198,7 @@ def test_tensor_grads_after_backward_without_the_non_leaf_warning():
     W, x, y = _layer()
     y.backward()
     with warnings.catch_warnings():
-        warnings.simplefilter("error")        # reading a non-leaf's .grad would warn
+        warnings.simplefilter("error")  # reading a non-leaf's .grad would warn
         nodes, _ = parse(draw_graph(y))
     titles = by_title(nodes)
     assert label_lines(nodes[titles["W"][0]])[-1].startswith("grad [[")
@@ -228,6 +230,7 @@ def test_one_element_tensors_get_numeric_local_derivatives():
 
 # Big graphs ------------------------------------------------------------------------------------
 
+
 def tanh_chain(leaf, n_ops):
     h = leaf
     for _ in range(n_ops):
@@ -242,7 +245,7 @@ def test_max_nodes_keeps_the_nearest_and_says_how_many_are_left_out():
     assert label_lines(nodes["more"]) == ["... 40 more nodes"]
     dashed = {"color": "gray60", "style": "dashed"}
     assert [e for e in edges if e[0] == "more"] == [("more", "n40", dashed)]
-    assert "n49" in nodes and nodes["n49"]["penwidth"] == "3"       # the root is kept
+    assert "n49" in nodes and nodes["n49"]["penwidth"] == "3"  # the root is kept
     everything, _ = parse(draw_graph(h, max_nodes=None))
     assert len(everything) == 50
 
@@ -286,7 +289,7 @@ def test_collapse_scope_turns_a_scalar_mlp_into_a_few_boxes():
 
 
 def test_collapse_splits_under_a_shared_outer_scope_and_adopts_outside_leaves():
-    w = [Value(0.5, label="w0"), Value(-0.5, label="w1")]          # made outside every scope
+    w = [Value(0.5, label="w0"), Value(-0.5, label="w1")]  # made outside every scope
     x = Value(2.0, label="x")
     with autograd.scope("model"):
         with autograd.scope("first"):
@@ -296,8 +299,8 @@ def test_collapse_splits_under_a_shared_outer_scope_and_adopts_outside_leaves():
     nodes, edges = parse(draw_graph(y, collapse="scope"))
     titles = by_title(nodes)
     assert sorted(titles) == ["model/first", "model/second"]
-    assert label_lines(nodes[titles["model/first"][0]])[1] == "4 nodes, 2 parameters"   # w0, x, *, tanh
-    assert nodes[titles["model/second"][0]]["penwidth"] == "3"     # it holds the root
+    assert label_lines(nodes[titles["model/first"][0]])[1] == "4 nodes, 2 parameters"  # w0, x, *, tanh
+    assert nodes[titles["model/second"][0]]["penwidth"] == "3"  # it holds the root
 
 
 def test_hundred_thousand_node_graphs_build_without_recursion():
@@ -312,6 +315,7 @@ def test_hundred_thousand_node_graphs_build_without_recursion():
 
 
 # Rendering ---------------------------------------------------------------------------------------
+
 
 def svg_text(path):
     """Every text of a well-formed SVG file (ET.parse raises on malformed XML)."""
@@ -334,7 +338,7 @@ def test_render_value_and_tensor_graphs_to_well_formed_svg(tmp_path):
     W, _, y = _layer()
     texts = svg_text(render_graph(y, tmp_path / "tensor.svg"))
     assert "matmul" in texts and "(2, 3) float64" in texts
-    assert sorted(os.listdir(tmp_path)) == ["backward.svg", "forward.svg", "tensor.svg"]   # no DOT files
+    assert sorted(os.listdir(tmp_path)) == ["backward.svg", "forward.svg", "tensor.svg"]  # no DOT files
 
 
 @needs_dot
@@ -342,7 +346,7 @@ def test_render_png_pdf_and_path_extensions(tmp_path):
     f, *_ = notes_example()
     png = render_graph(f, tmp_path / "g.png", format="png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
-    pdf = render_graph(f, tmp_path / "sub" / "g", format="pdf")        # folder made, suffix added
+    pdf = render_graph(f, tmp_path / "sub" / "g", format="pdf")  # folder made, suffix added
     assert pdf == str(tmp_path / "sub" / "g.pdf") and open(pdf, "rb").read(4) == b"%PDF"
     with pytest.raises(ValueError, match=r"render_graph: .*\.png.*format is 'svg'"):
         render_graph(f, tmp_path / "wrong.png")
@@ -366,28 +370,31 @@ def test_notebook_display_gives_svg():
 
 
 def test_missing_dot_program_raises_with_install_instructions(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))            # nothing is findable
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing is findable
     f, *_ = notes_example()
     with pytest.raises(GraphvizNotFound) as info:
         render_graph(f, tmp_path / "f.svg")
     message = str(info.value)
     assert isinstance(info.value, RuntimeError) and message.startswith("render_graph:")
-    for hint in ("apt-get install graphviz", "brew install graphviz", "conda",
-                 "https://graphviz.org/download/"):
+    for hint in ("apt-get install graphviz", "brew install graphviz", "conda", "https://graphviz.org/download/"):
         assert hint in message
-    assert "digraph" in draw_graph(f).source                # the DOT text needs no program
+    assert "digraph" in draw_graph(f).source  # the DOT text needs no program
     assert not os.path.exists(tmp_path / "f.svg")
 
 
 # Errors and the example ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"direction": "sideways"}, "draw_graph: direction"),
-    ({"rankdir": "XY"}, "draw_graph: rankdir"),
-    ({"collapse": "layers"}, "draw_graph: collapse"),
-    ({"max_nodes": 0}, "draw_graph: max_nodes"),
-    ({"max_nodes": True}, "draw_graph: max_nodes"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"direction": "sideways"}, "draw_graph: direction"),
+        ({"rankdir": "XY"}, "draw_graph: rankdir"),
+        ({"collapse": "layers"}, "draw_graph: collapse"),
+        ({"max_nodes": 0}, "draw_graph: max_nodes"),
+        ({"max_nodes": True}, "draw_graph: max_nodes"),
+    ],
+)
 def test_bad_options_name_the_function(kwargs, match):
     with pytest.raises(ValueError, match=match):
         draw_graph(Value(1.0), **kwargs)
@@ -407,8 +414,13 @@ def test_legend_has_one_sample_of_each_style():
 @needs_dot
 def test_worked_example_script(tmp_path):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "examples.worked_example", *args],
-                              cwd=ROOT, capture_output=True, text=True, check=True)
+        return subprocess.run(
+            [sys.executable, "-m", "examples.worked_example", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
     assert "--out" in run("--help").stdout
     out = run("--out", str(tmp_path)).stdout
@@ -417,7 +429,9 @@ def test_worked_example_script(tmp_path):
     for name in ("worked_example_forward.svg", "worked_example_backward.svg"):
         assert "exp" in svg_text(tmp_path / name)
     result = worked_example.main(["--out", str(tmp_path / "png"), "--format", "png", "-w", "1"])
-    s = 1 / (1 + np.exp(-1.0))                           # w = 1: df/dw = x s (1 - s)
+    s = 1 / (1 + np.exp(-1.0))  # w = 1: df/dw = x s (1 - s)
     assert result["df_dw"] == result["df_db"] == pytest.approx(s * (1 - s))
-    assert [os.path.basename(p) for p in result["files"]] == ["worked_example_forward.png",
-                                                              "worked_example_backward.png"]
+    assert [os.path.basename(p) for p in result["files"]] == [
+        "worked_example_forward.png",
+        "worked_example_backward.png",
+    ]

@@ -1,4 +1,5 @@
 """nn.Hopfield and nn.RBM: Hebbian storage, recall, energy; free energy and the CD-k gradient."""
+
 import numpy as np
 import pytest
 from conftest import central_difference
@@ -34,14 +35,14 @@ def test_hebb_rule_and_energy_closed_forms():
     np.testing.assert_array_equal(net.energy(p), [-0.5 * q @ expected @ q for q in p])
     again = nn.Hopfield(4)
     again.store(p[0])
-    again.store(p[1])                                   # storing adds, as Hebb's rule does
+    again.store(p[1])  # storing adds, as Hebb's rule does
     np.testing.assert_array_equal(again.weight, net.weight)
     with pytest.raises(ValueError, match="read-only"):
         net.weight[0, 1] = 1.0
 
 
 @settings(max_examples=20)
-@given(n_units=st.integers(5, 60), n_patterns=st.integers(1, 12), seed=st.integers(0, 2 ** 16))
+@given(n_units=st.integers(5, 60), n_patterns=st.integers(1, 12), seed=st.integers(0, 2**16))
 def test_energy_never_rises_under_asynchronous_updates(n_units, n_patterns, seed):
     rng = np.random.default_rng(seed)
     net = nn.Hopfield(n_units)
@@ -49,18 +50,18 @@ def test_energy_never_rises_under_asynchronous_updates(n_units, n_patterns, seed
     start = rng.choice([-1, 1], size=n_units)
     energies = []
     end = net.recall(start, steps=50, rng=rng, energies=energies)
-    assert np.all(np.diff(energies) <= 0)                  # exact: the Hebbian sums are integers
+    assert np.all(np.diff(energies) <= 0)  # exact: the Hebbian sums are integers
     assert energies[-1] == net.energy(end)
-    assert np.array_equal(net.recall(end, steps=1, rng=seed), end)       # a fixed point: async stops there
-    field = np.round(net.weight * n_units) @ end          # the Hebbian sums: integers, summed exactly
-    assert np.all(field * end >= 0)                       # every unit agrees with its input (or has none)
+    assert np.array_equal(net.recall(end, steps=1, rng=seed), end)  # a fixed point: async stops there
+    field = np.round(net.weight * n_units) @ end  # the Hebbian sums: integers, summed exactly
+    assert np.all(field * end >= 0)  # every unit agrees with its input (or has none)
 
 
 @pytest.mark.parametrize("mode", ["async", "sync"])
 def test_recall_of_stored_patterns_from_ten_percent_flipped_bits(mode):
     rng = np.random.default_rng(0)
     n_units = 200
-    patterns = random_patterns(rng, 10, n_units)            # 0.05 N, well below the capacity 0.14 N
+    patterns = random_patterns(rng, 10, n_units)  # 0.05 N, well below the capacity 0.14 N
     net = nn.Hopfield(n_units)
     net.store(patterns)
     recalled = net.recall(flip(rng, patterns, 0.10), mode=mode, rng=1)
@@ -82,11 +83,11 @@ def test_float32_stays_float32_and_recalls_the_same():
 
 def test_synchronous_updates_can_cycle_and_stop_after_steps():
     net = nn.Hopfield(2)
-    net.store([1, 1])                                        # W = [[0, 0.5], [0.5, 0]]
+    net.store([1, 1])  # W = [[0, 0.5], [0.5, 0]]
     # synchronously, (1, -1) and (-1, 1) swap forever: the energy is not a Lyapunov function here
     np.testing.assert_array_equal(net.recall([1, -1], steps=3, mode="sync"), [-1, 1])
     np.testing.assert_array_equal(net.recall([1, -1], steps=4, mode="sync"), [1, -1])
-    assert abs(net.recall([1, -1], mode="async", rng=0).sum()) == 2      # asynchronously it settles
+    assert abs(net.recall([1, -1], mode="async", rng=0).sum()) == 2  # asynchronously it settles
 
 
 def test_hopfield_errors_name_the_method():
@@ -103,6 +104,7 @@ def test_hopfield_errors_name_the_method():
 
 # RBM ---------------------------------------------------------------------------------
 
+
 def free_energy_numpy(W, bv, bh, v):
     return -(v @ bv) - np.logaddexp(0, v @ W.T + bh).sum(axis=1)
 
@@ -112,8 +114,7 @@ def sigmoid(x):
 
 
 @settings(max_examples=15)
-@given(n_visible=st.integers(1, 6), n_hidden=st.integers(1, 5), batch=st.integers(1, 4),
-       seed=st.integers(0, 2 ** 16))
+@given(n_visible=st.integers(1, 6), n_hidden=st.integers(1, 5), batch=st.integers(1, 4), seed=st.integers(0, 2**16))
 def test_free_energy_formula_and_gradients_against_central_differences(n_visible, n_hidden, batch, seed):
     rng = np.random.default_rng(seed)
     rbm = nn.RBM(n_visible, n_hidden, rng=seed)
@@ -149,8 +150,12 @@ def test_cd_gradient_equals_the_closed_form(k):
     np.testing.assert_allclose(rbm.visible_bias.grad, (v_model - v).mean(axis=0), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(rbm.hidden_bias.grad, (h_model - h_data).mean(axis=0), rtol=1e-12, atol=1e-14)
     assert loss.shape == () and loss.data == pytest.approx(
-        (free_energy_numpy(W, rbm.visible_bias.data, bh, v)
-         - free_energy_numpy(W, rbm.visible_bias.data, bh, v_model)).mean(), rel=1e-12)
+        (
+            free_energy_numpy(W, rbm.visible_bias.data, bh, v)
+            - free_energy_numpy(W, rbm.visible_bias.data, bh, v_model)
+        ).mean(),
+        rel=1e-12,
+    )
 
 
 def test_sampling_and_reconstruction():
@@ -161,7 +166,7 @@ def test_sampling_and_reconstruction():
     np.testing.assert_array_equal(rbm.sample_visible(np.array([[1.0, 0.0]]), rng=1).data, v)
     assert np.abs(rbm.reconstruct(v).data - v).max() < 0.01
     samples = rbm.sample_hidden(np.zeros((20000, 4)), rng=2).data
-    assert set(np.unique(samples)) <= {0.0, 1.0} and abs(samples.mean() - 0.5) < 0.02   # p = sigmoid(0)
+    assert set(np.unique(samples)) <= {0.0, 1.0} and abs(samples.mean() - 0.5) < 0.02  # p = sigmoid(0)
 
 
 def test_rbm_trains_with_an_optimiser():

@@ -1,4 +1,5 @@
 """Smoke test of examples.activations: autograd's derivatives equal the notes' closed forms."""
+
 from examples_smoke import run_example
 
 from examples import activations
@@ -7,8 +8,18 @@ from examples import activations
 def test_autograd_derivatives_match_the_notes(tmp_path):
     result = run_example(activations, tmp_path, "--points", "201")
     checks = result["checks"]
-    for name in ("logistic sigmoid", "tanh", "hard-logistic", "hard-tanh", "ReLU", "ELU (alpha 1)", "softplus",
-                 "swish / SiLU (beta 1)", "GELU (exact)", "leaky ReLU (0.01)"):
+    for name in (
+        "logistic sigmoid",
+        "tanh",
+        "hard-logistic",
+        "hard-tanh",
+        "ReLU",
+        "ELU (alpha 1)",
+        "softplus",
+        "swish / SiLU (beta 1)",
+        "GELU (exact)",
+        "leaky ReLU (0.01)",
+    ):
         assert checks[f"{name}: f' vs closed form"] < 1e-9, name
     assert checks["sigmoid' maximum - 0.25"] < 1e-12 and checks["sigmoid' is largest at x = 0 (distance)"] == 0
     assert checks["softplus' vs sigmoid"] < 1e-12

@@ -1,5 +1,6 @@
 """Every example refuses a bad option value before doing any work: argparse's usage message,
 exit status 2 and a message naming the option and the value."""
+
 import importlib
 
 import pytest
@@ -90,7 +91,7 @@ def test_bad_values_are_usage_errors_naming_the_option(name, argv, message, caps
     err = capsys.readouterr().err
     assert err.startswith(f"usage: python -m examples.{name}")
     assert f"error: argument {message}" in err, err
-    assert not (tmp_path / "out").exists()                 # stopped before any work
+    assert not (tmp_path / "out").exists()  # stopped before any work
 
 
 # Values at the bounds are accepted, and parsed to what the example uses.

@@ -1,4 +1,5 @@
 """Smoke test of examples.graph_network: the karate club's data, and >= 90% of the unlabelled members right."""
+
 import numpy as np
 from examples_smoke import run_example
 
@@ -9,7 +10,7 @@ def test_karate_club_data():
     A = graph_network.adjacency()
     assert len(set(graph_network.EDGES)) == 78 and A.sum() == 2 * 78 and np.array_equal(A, A.T)
     degrees = A.sum(axis=1)
-    assert degrees[0] == 16 and degrees[33] == 17 and degrees[32] == 12 and degrees[11] == 1    # members 1, 34, 33, 12
+    assert degrees[0] == 16 and degrees[33] == 17 and degrees[32] == 12 and degrees[11] == 1  # members 1, 34, 33, 12
     assert np.bincount(graph_network.factions()).tolist() == [17, 17]
 
 

@@ -1,10 +1,20 @@
 """Every example answers --help (argparse) with its `python -m examples.NAME` usage line."""
+
 import importlib
 
 import pytest
 
-EXAMPLES = ["digits", "logic_gates", "saturation", "vanishing_gradients", "overfitting", "loss_surface",
-            "universal_approximation", "activations", "kinematics"]
+EXAMPLES = [
+    "digits",
+    "logic_gates",
+    "saturation",
+    "vanishing_gradients",
+    "overfitting",
+    "loss_surface",
+    "universal_approximation",
+    "activations",
+    "kinematics",
+]
 EXAMPLES += ["three_ways", "hopfield", "rbm", "graph_network"]
 EXAMPLES += ["cnn_digits", "memory", "finite_difference_error", "forward_vs_reverse"]
 

@@ -1,4 +1,5 @@
 """Smoke test of examples.hopfield: stored digits recalled from 10% flips, energy never rises, capacity."""
+
 from examples_smoke import run_example
 
 from examples import hopfield
@@ -6,8 +7,8 @@ from examples import hopfield
 
 def test_recall_energy_and_capacity(tmp_path):
     result = run_example(hopfield, tmp_path, "--trials", "5", "--units", "100", "--capacity-trials", "2")
-    assert result["recall"] == [1.0] * 5                      # every stored digit, every corrupted copy
-    assert min(result["recall_all_ten"]) < 0.5                # ten similar digits are too many
+    assert result["recall"] == [1.0] * 5  # every stored digit, every corrupted copy
+    assert min(result["recall_all_ten"]) < 0.5  # ten similar digits are too many
     assert result["energy_rises"] == 0
     exact = dict(zip(result["counts"], result["exact"]))
-    assert exact[min(exact)] == 1.0 and exact[max(exact)] < 0.2    # 0.02 N recalled, 0.3 N not
+    assert exact[min(exact)] == 1.0 and exact[max(exact)] < 0.2  # 0.02 N recalled, 0.3 N not

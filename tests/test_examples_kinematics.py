@@ -1,4 +1,5 @@
 """Smoke test of examples.kinematics: gradient descent recovers v0 and a."""
+
 from examples_smoke import run_example
 
 from examples import kinematics
@@ -7,4 +8,4 @@ from examples import kinematics
 def test_recovers_v0_and_a(tmp_path):
     result = run_example(kinematics, tmp_path, "--v0", "5", "--a", "-3")
     assert abs(result["v0"] - 5) < 0.03 * 5 and abs(result["a"] + 3) < 0.03 * 3
-    assert abs(result["v0"] - result["least_squares"][0]) < 1e-3       # converged to the exact minimiser
+    assert abs(result["v0"] - result["least_squares"][0]) < 1e-3  # converged to the exact minimiser

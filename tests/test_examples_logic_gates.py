@@ -1,4 +1,5 @@
 """Smoke test of examples.logic_gates: threshold units are right, the perceptron fails only on XOR, 2-2-1 solves it."""
+
 import numpy as np
 from examples_smoke import run_example
 

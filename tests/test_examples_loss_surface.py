@@ -1,4 +1,5 @@
 """Smoke test of examples.loss_surface: both 1-1-1 losses are non-convex; descent paths end where they should."""
+
 import numpy as np
 from examples_smoke import run_example
 

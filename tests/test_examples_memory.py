@@ -1,4 +1,5 @@
 """Smoke test of examples.memory: a reduced run; the RNN's gradient through time vanishes, the gated ones' less."""
+
 import pytest
 from examples_smoke import run_example
 
@@ -6,8 +7,22 @@ from examples import memory
 
 
 def test_reduced_run(tmp_path):
-    result = run_example(memory, tmp_path, "--lengths", "3,6", "--steps", "30", "--hidden", "8",
-                         "--test-size", "100", "--tbptt-length", "6", "--chunk", "2")
+    result = run_example(
+        memory,
+        tmp_path,
+        "--lengths",
+        "3,6",
+        "--steps",
+        "30",
+        "--hidden",
+        "8",
+        "--test-size",
+        "100",
+        "--tbptt-length",
+        "6",
+        "--chunk",
+        "2",
+    )
     assert set(result["accuracy"]) == {"RNN", "GRU", "LSTM"}
     assert all(set(by_length) == {3, 6} for by_length in result["accuracy"].values())
     assert all(0 <= a <= 1 for by_length in result["accuracy"].values() for a in by_length.values())

@@ -1,4 +1,5 @@
 """Smoke test of examples.rbm: contrastive divergence makes the reconstruction error fall."""
+
 from examples_smoke import run_example
 
 from examples import rbm

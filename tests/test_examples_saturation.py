@@ -1,4 +1,5 @@
 """Smoke test of examples.saturation: cross-entropy escapes saturation, the quadratic cost crawls."""
+
 from examples_smoke import run_example
 
 from examples import saturation

@@ -1,11 +1,12 @@
 """explain(): the course notes' chain-rule table, paths and totals against backward()."""
+
 import numpy as np
 import pytest
 
 from autograd import Tensor, Value, explain
 from examples.worked_example import notes_example
 
-NOTES_ROWS = [   # name, formula, value, local derivative (course notes, x = 1, w = 0, b = 0)
+NOTES_ROWS = [  # name, formula, value, local derivative (course notes, x = 1, w = 0, b = 0)
     ("h1", "w * x", 0.0, 1.0),
     ("h2", "h1 + b", 0.0, 1.0),
     ("h3", "-h2", 0.0, -1.0),
@@ -24,14 +25,14 @@ def test_notes_example_rows_paths_and_total():
     assert e.total == 0.25 and e.path_count == 1
     (path,) = e.paths
     assert path.names == ("w", "h1", "h2", "h3", "h4", "h5", "h6")
-    assert path.factors == (1, -0.25, 1, 1, -1, 1, 1)            # the notes' order
+    assert path.factors == (1, -0.25, 1, 1, -1, 1, 1)  # the notes' order
     assert path.product == 0.25
 
 
 def test_notes_example_with_respect_to_b():
     f, x, w, b = notes_example()
     e = explain(f, wrt=b)
-    assert e.rows[0].local_derivative is None                     # h1 = w x is on no path from b
+    assert e.rows[0].local_derivative is None  # h1 = w x is on no path from b
     assert e.rows[1].local_derivative == 1.0 and e.rows[1].inputs == ("b",)
     assert e.total == 0.25
     assert e.paths[0].factors == (1, -0.25, 1, 1, -1, 1)
@@ -43,11 +44,11 @@ def test_printed_table_is_aligned_and_writes_the_notes_product():
     lines = text.splitlines()
     assert "leaves: w = 0, x = 1, b = 0" in lines[0]
     header = next(i for i, line in enumerate(lines) if line.startswith("name "))
-    rows = lines[header + 2: header + 8]
+    rows = lines[header + 2 : header + 8]
     assert [r.split()[0] for r in rows] == ["h1", "h2", "h3", "h4", "h5", "h6"]
     for column in ("formula", "value", "local derivative"):
         start = lines[header].index(column)
-        assert all(r[start - 2: start] == "  " and r[start] != " " for r in rows), column
+        assert all(r[start - 2 : start] == "  " and r[start] != " " for r in rows), column
     assert "dh6/dh5 = -0.25" in rows[-1] and rows[-1].startswith("h6 (f)")
     assert "w -> h1 -> h2 -> h3 -> h4 -> h5 -> h6:  1 x -0.25 x 1 x 1 x -1 x 1 x 1 = 0.25" in text
     assert lines[-1] == "df/dw = 0.25"
@@ -56,11 +57,11 @@ def test_printed_table_is_aligned_and_writes_the_notes_product():
 
 def test_tanh_neuron_total_matches_backward_and_paths_add_up():
     a, b = Value(0.7, label="a"), Value(-0.4, label="b")
-    y = (a * a + a * b).tanh()                 # a reaches y through a * a and a * b
+    y = (a * a + a * b).tanh()  # a reaches y through a * a and a * b
     e = explain(y, wrt=a)
     y.backward()
     assert e.total == pytest.approx(a.grad, rel=1e-12)
-    assert e.path_count == 2 and len(e.paths) == 2      # x*x counts once: its derivative is 2a
+    assert e.path_count == 2 and len(e.paths) == 2  # x*x counts once: its derivative is 2a
     assert sum(p.product for p in e.paths) == pytest.approx(a.grad, rel=1e-12)
     assert e.rows[0].formula == "a * a" and e.rows[0].local_derivative == pytest.approx(1.4)
     assert e.rows[2].local_derivative == {"h1": 1.0, "h2": 1.0}
@@ -76,8 +77,7 @@ def test_sigmoid_neuron_with_both_weights_and_the_input():
     for v in (w1, w2, bias, x1, x2):
         assert explained[v.label] == pytest.approx(v.grad, rel=1e-12)
     rows = explain(y, wrt=w1).rows
-    assert [r.formula for r in rows] == ["w1 * x1", "w2 * x2", "h1 + h2", "h3 + b", "sigmoid(h4)",
-                                         "h5 * 2", "h6 - 1"]
+    assert [r.formula for r in rows] == ["w1 * x1", "w2 * x2", "h1 + h2", "h3 + b", "sigmoid(h4)", "h5 * 2", "h6 - 1"]
     s = y.data / 2 + 0.5
     assert rows[4].local_derivative == pytest.approx(s * (1 - s))
     assert rows[1].local_derivative is None
@@ -107,7 +107,7 @@ def test_matmul_of_bigger_tensors_gives_jacobian_shapes_and_the_gradient():
     assert e.total.shape == (3, 4)
     assert e.rows[0].local_derivative == "Jacobian (3, 2) x (3, 4)"
     assert e.rows[1].local_derivative == "Jacobian (3, 2) x (3, 2)"
-    np.testing.assert_array_equal(e.rows[3].local_derivative, np.ones((3, 2)))   # d sum / d h3
+    np.testing.assert_array_equal(e.rows[3].local_derivative, np.ones((3, 2)))  # d sum / d h3
     assert e.paths[0].product is None
     assert "dh4/dW = (3, 4) min" in str(e)
 
@@ -125,15 +125,15 @@ def test_one_element_output_of_a_bigger_input_gives_its_gradient_as_the_path_pro
 def test_number_of_paths_is_exact_while_the_list_is_capped():
     x = Value(0.2, label="x")
     h = x
-    for _ in range(40):                # two routes per step: 2^40 paths
+    for _ in range(40):  # two routes per step: 2^40 paths
         h = h.tanh() + h.sin()
     e = explain(h, wrt=x)
     h.backward()
-    assert e.path_count == 2 ** 40
+    assert e.path_count == 2**40
     assert len(e.paths) == 50
     assert len({p.names for p in e.paths}) == 50
     assert e.total == pytest.approx(x.grad, rel=1e-12)
-    assert f"... and {2 ** 40 - 50:,} more paths" in str(e)
+    assert f"... and {2**40 - 50:,} more paths" in str(e)
     assert len(explain(h, wrt=x, max_paths=3).paths) == 3
 
 
@@ -154,15 +154,23 @@ def test_formulas_of_tensor_ops_and_constants():
     a = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, label="a")
     y = ((a[0, 1:] ** 2).reshape(2, 1) * -1.5 + a.sum(axis=1, keepdims=True)).clip(-5, None).max()
     formulas = [r.formula for r in explain(y, wrt=a).rows]
-    assert formulas == ["a[0, 1:]", "h1 ** 2", "reshape(h2, (2, 1))", "h3 * (-1.5)",
-                        "sum(a, axis=(1,), keepdims=True)", "h4 + h5", "clip(h6, -5, None)", "max(h7)"]
+    assert formulas == [
+        "a[0, 1:]",
+        "h1 ** 2",
+        "reshape(h2, (2, 1))",
+        "h3 * (-1.5)",
+        "sum(a, axis=(1,), keepdims=True)",
+        "h4 + h5",
+        "clip(h6, -5, None)",
+        "max(h7)",
+    ]
 
 
 def test_wrt_an_intermediate_node_and_wrt_the_root():
     f, x, w, b = notes_example()
-    h3 = f._parents[1]._parents[0]._parents[0]           # exp's input: -(w x + b)
+    h3 = f._parents[1]._parents[0]._parents[0]  # exp's input: -(w x + b)
     e = explain(f, wrt=h3)
-    assert e.total == pytest.approx(-0.25)              # df/dh3 = exp(h3) * -1/h5^2
+    assert e.total == pytest.approx(-0.25)  # df/dh3 = exp(h3) * -1/h5^2
     assert e.paths[0].names == ("h3", "h4", "h5", "h6")
     assert explain(f, wrt=f).total == 1.0
 

@@ -1,4 +1,5 @@
 """autograd.Function: user-defined ops for Value and Tensor, with create_graph and forward mode."""
+
 import re
 
 import numpy as np
@@ -92,8 +93,7 @@ def test_tensor_function_matches_builtin_gradients(data):
     t = Tensor(x, requires_grad=True)
     (Sin.apply(t) * Exp.apply(t)).sum().backward()
     np.testing.assert_allclose(t.grad, np.cos(x) * np.exp(x) + np.sin(x) * np.exp(x), rtol=1e-13)
-    assert gradcheck(lambda x: Sin.apply(x) * Exp.apply(x), x, atol=1e-8, rtol=1e-7,
-                     check_forward=False)
+    assert gradcheck(lambda x: Sin.apply(x) * Exp.apply(x), x, atol=1e-8, rtol=1e-7, check_forward=False)
 
 
 @SETTINGS
@@ -145,6 +145,7 @@ def test_saved_tensors_and_needs_input_grad():
         def backward(ctx, g):
             x, y = ctx.saved_tensors
             return g * y * 2, g * x * 2, None
+
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = Tensor(np.array([3.0, 4.0]))
     Probe.apply(x, y, 2).sum().backward()
@@ -159,8 +160,9 @@ def test_gradcheck_catches_a_wrong_backward_at_the_right_index():
         gradcheck(lambda x: WrongSquare.apply(x).sum(), x)
     message = str(info.value)
     assert "reverse-mode mismatch for input 0 at element (1, 2)" in message
-    analytic, numeric, error = map(float, re.search(
-        r"analytical (\S+), numerical (\S+), error (\S+) >", message).groups())
+    analytic, numeric, error = map(
+        float, re.search(r"analytical (\S+), numerical (\S+), error (\S+) >", message).groups()
+    )
     assert analytic == pytest.approx(3 * x[1, 2], rel=1e-12)
     assert numeric == pytest.approx(2 * x[1, 2], rel=1e-8)
     assert error == pytest.approx(x[1, 2], rel=1e-3)
@@ -171,7 +173,7 @@ def test_forward_mode_without_jvp_says_so():
     with pytest.raises(NotImplementedError, match=r"Exp: forward mode needs a static jvp\(ctx, \*tangents\)"):
         jvp(lambda x: Exp.apply(x), (x,), (x,))
     with pytest.warns(UserWarning, match="Exp defines no jvp, so forward mode was not checked"):
-        assert gradcheck(lambda x: Exp.apply(x), x)      # jvp is optional: gradcheck skips forward mode
+        assert gradcheck(lambda x: Exp.apply(x), x)  # jvp is optional: gradcheck skips forward mode
 
 
 def test_bad_definitions_and_calls():
@@ -183,11 +185,12 @@ def test_bad_definitions_and_calls():
         @staticmethod
         def backward(ctx, g):
             return g, g
+
     with pytest.raises(TypeError, match=r"TwoGrads.backward returned 2 gradient\(s\) for 1 argument"):
         TwoGrads.apply(Tensor(np.ones(2), requires_grad=True)).sum().backward()
     with pytest.raises(TypeError, match="ScaleAdd.apply: arguments mix Values and Tensors"):
         ScaleAdd.apply(Value(1.0), 2.0, Tensor(np.ones(2)))
-    assert ScaleAdd.apply(1.0, 2.0, 3.0) == 5.0          # no node: plain forward, no graph
+    assert ScaleAdd.apply(1.0, 2.0, 3.0) == 5.0  # no node: plain forward, no graph
 
 
 def test_a_saved_output_makes_no_reference_cycle():

@@ -1,4 +1,5 @@
 """numerical_grad, gradcheck and gradgradcheck: accuracy, verdicts, messages and speed."""
+
 import time
 import warnings
 
@@ -36,7 +37,7 @@ class Scaled(Function):
     @staticmethod
     def backward(ctx, g):
         factor = np.full(g.shape, ctx.c)
-        factor[ctx.wrong_at] += 0.5                 # the bug
+        factor[ctx.wrong_at] += 0.5  # the bug
         return g * factor, None, None
 
     @staticmethod
@@ -54,16 +55,16 @@ def test_numerical_grad_methods_and_their_errors(data):
     forward = numerical_grad(sin_exp, x, eps=1e-7, method="forward")
     complex_step = numerical_grad(sin_exp, x, eps=1e-20, method="complex")
     assert central.shape == x.shape and central.dtype == np.float64
-    np.testing.assert_allclose(central, exact, rtol=1e-8, atol=1e-8)     # O(eps^2) + round-off
-    np.testing.assert_allclose(forward, exact, rtol=1e-5, atol=1e-5)     # O(eps)
-    np.testing.assert_allclose(complex_step, exact, rtol=4e-15, atol=4e-15)   # no subtraction
+    np.testing.assert_allclose(central, exact, rtol=1e-8, atol=1e-8)  # O(eps^2) + round-off
+    np.testing.assert_allclose(forward, exact, rtol=1e-5, atol=1e-5)  # O(eps)
+    np.testing.assert_allclose(complex_step, exact, rtol=4e-15, atol=4e-15)  # no subtraction
 
 
 def test_complex_step_has_no_round_off_where_differences_collapse():
     x = np.array([0.7])
     exact = sin_exp_grad(x)
     assert abs(numerical_grad(sin_exp, x, eps=1e-20, method="complex")[0] - exact[0]) < 1e-15
-    assert abs(numerical_grad(sin_exp, x, eps=1e-20, method="central")[0] - exact[0]) > 1   # 0 / eps
+    assert abs(numerical_grad(sin_exp, x, eps=1e-20, method="central")[0] - exact[0]) > 1  # 0 / eps
 
 
 def test_complex_step_through_elementwise_ops():
@@ -73,8 +74,8 @@ def test_complex_step_through_elementwise_ops():
     def f(x):
         smooth = (x.tanh() + x.sigmoid()) * x.sqrt() / x.cos() + x.log() ** 2 + (x @ m).exp()
         return smooth.sum() + x.logsumexp()
-    np.testing.assert_allclose(numerical_grad(f, x, eps=1e-20, method="complex"), grad(f)(x),
-                               rtol=1e-14, atol=1e-15)
+
+    np.testing.assert_allclose(numerical_grad(f, x, eps=1e-20, method="complex"), grad(f)(x), rtol=1e-14, atol=1e-15)
 
 
 def test_numerical_grad_return_types():
@@ -86,7 +87,7 @@ def test_numerical_grad_return_types():
     labels = np.array([1, 0])
     gx, glabels = numerical_grad(lambda x, y: x[np.arange(2), y].sum(), np.ones((2, 2)), labels)
     np.testing.assert_allclose(gx, [[0, 1], [1, 0]], atol=1e-9)
-    assert glabels is None                                  # integer inputs are constants
+    assert glabels is None  # integer inputs are constants
 
 
 def test_numerical_grad_leaves_inputs_untouched_and_runs_float64():
@@ -136,7 +137,7 @@ def test_gradcheck_checks_the_whole_jacobian_of_a_vector_function():
     x = np.linspace(0.5, 1.5, 4)
     y = np.ones(3)
     with pytest.raises(GradcheckError, match=r"input 1 at element \(2,\) \(output element \(2,\)\)"):
-        gradcheck(lambda x, y: (x[:3] * Scaled.apply(y, 3.0, 2)), x, y)
+        gradcheck(lambda x, y: x[:3] * Scaled.apply(y, 3.0, 2), x, y)
 
 
 def test_gradcheck_returns_false_instead_of_raising():
@@ -158,6 +159,7 @@ def test_gradcheck_checks_forward_mode_separately():
         @staticmethod
         def jvp(ctx, t):
             return t * 4
+
     with pytest.raises(GradcheckError, match="forward-mode mismatch for input 0"):
         gradcheck(lambda x: WrongJvp.apply(x), np.ones(2))
     assert gradcheck(lambda x: WrongJvp.apply(x), np.ones(2), check_forward=False)
@@ -181,12 +183,17 @@ def mlp_problem(batch=4):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 784))
     labels = rng.integers(0, 10, batch)
-    params = [rng.standard_normal((32, 784)) * 0.05, rng.standard_normal(32) * 0.1,
-              rng.standard_normal((10, 32)) * 0.2, rng.standard_normal(10) * 0.1]
+    params = [
+        rng.standard_normal((32, 784)) * 0.05,
+        rng.standard_normal(32) * 0.1,
+        rng.standard_normal((10, 32)) * 0.2,
+        rng.standard_normal(10) * 0.1,
+    ]
 
     def loss(w1, b1, w2, b2):
         h = (x @ w1.T + b1).relu()
         return (h @ w2.T + b2).log_softmax()[np.arange(batch), labels].sum()
+
     return loss, params
 
 
@@ -202,8 +209,11 @@ def test_fast_mode_checks_a_784_32_10_mlp_in_under_50_ms():
 
 def test_fast_mode_catches_a_wrong_entry():
     x = np.linspace(0.5, 1.5, 30)
-    with pytest.raises(GradcheckError, match=r"gradcheck \(fast mode\): reverse-mode mismatch for "
-                                             r"input 0 along a random direction"):
+    with pytest.raises(
+        GradcheckError,
+        match=r"gradcheck \(fast mode\): reverse-mode mismatch for "
+        r"input 0 along a random direction",
+    ):
         gradcheck(lambda x: Scaled.apply(x, 2.0, 17).sum(), x, fast_mode=True)
 
 
@@ -218,19 +228,23 @@ def test_fast_mode_agrees_with_full_mode_on_correct_functions(data):
 
 
 # kinks -------------------------------------------------------------------------------
-@pytest.mark.parametrize("f, x", [
-    (lambda x: x.relu().sum(), np.array([0.0, 1.0, -2.0])),
-    (lambda x: x.abs(), np.array([1.0, 3e-7])),     # at 0 itself central differences agree
-    (lambda x: x.max(), np.array([1.0, 1.0, 1.0, 0.5])),       # three-way tie: 1/3 each
-    (lambda x: x.clip(-1.0, 1.0).sum(), np.array([1.0, 0.2])),
-], ids=["relu", "abs", "max ties", "clip"])
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (lambda x: x.relu().sum(), np.array([0.0, 1.0, -2.0])),
+        (lambda x: x.abs(), np.array([1.0, 3e-7])),  # at 0 itself central differences agree
+        (lambda x: x.max(), np.array([1.0, 1.0, 1.0, 0.5])),  # three-way tie: 1/3 each
+        (lambda x: x.clip(-1.0, 1.0).sum(), np.array([1.0, 0.2])),
+    ],
+    ids=["relu", "abs", "max ties", "clip"],
+)
 def test_kinks_are_reported_as_kinks(f, x):
     with pytest.raises(GradcheckError, match="nondiff_check=True tells"):
         gradcheck(f, x)
     with pytest.warns(UserWarning, match="at a kink, accepted"):
         assert gradcheck(f, x, nondiff_check=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")        # a random direction may or may not see the kink
+        warnings.simplefilter("ignore")  # a random direction may or may not see the kink
         assert gradcheck(f, x, nondiff_check=True, fast_mode=True)
 
 
@@ -253,10 +267,11 @@ def test_a_wrong_derivative_at_a_kink_is_still_an_error():
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
             return g * np.where(x.data > 0, 1.0, np.where(x.data == 0, 2.0, 0.0))
-    with pytest.raises(GradcheckError,
-                       match=r"at element \(0,\).*analytical 2.*left 0, right (1|0\.99999).*\(a kink\)"):
-        gradcheck(lambda x: BadRelu.apply(x).sum(), np.array([0.0, 1.0]), nondiff_check=True,
-                  check_forward=False)
+
+    with pytest.raises(
+        GradcheckError, match=r"at element \(0,\).*analytical 2.*left 0, right (1|0\.99999).*\(a kink\)"
+    ):
+        gradcheck(lambda x: BadRelu.apply(x).sum(), np.array([0.0, 1.0]), nondiff_check=True, check_forward=False)
 
 
 # gradgradcheck -------------------------------------------------------------------------
@@ -278,11 +293,12 @@ def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
-            return g * Tensor(3 * x.data ** 2)
+            return g * Tensor(3 * x.data**2)
 
         @staticmethod
         def jvp(ctx, t):
             return t * 3 * ctx.saved_tensors[0].data ** 2
+
     f = lambda x: DetachedCube.apply(x).sum()
     assert gradcheck(f, np.array([0.5, 1.5]))
     with pytest.raises(GradcheckError, match="gradgradcheck: the gradient with respect to input 0"):

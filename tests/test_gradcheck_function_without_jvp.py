@@ -1,5 +1,6 @@
 """gradcheck of a correct custom Function without a jvp passes, skipping forward mode with a warning
 (the README calls jvp optional); a wrong backward still fails."""
+
 import numpy as np
 import pytest
 
@@ -10,26 +11,29 @@ class Cube(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * 3 * x ** 2
+        return g * 3 * x**2
 
 
 class WrongCube(Cube):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * 2 * x ** 2
+        return g * 2 * x**2
 
 
 @pytest.mark.parametrize("fast_mode", [False, True])
 @pytest.mark.parametrize("x", [np.array([0.5, -1.5, 2.0]), Value(0.7)])
 def test_a_correct_function_without_jvp_passes_and_says_forward_mode_was_skipped(fast_mode, x):
-    with pytest.warns(UserWarning, match=r"gradcheck: Cube defines no jvp, so forward mode was not checked "
-                                         r"\(reverse mode was\)"):
+    with pytest.warns(
+        UserWarning,
+        match=r"gradcheck: Cube defines no jvp, so forward mode was not checked "
+        r"\(reverse mode was\)",
+    ):
         assert gradcheck(lambda t: Cube.apply(t) * 2.0, x, fast_mode=fast_mode) is True
 
 

@@ -1,4 +1,5 @@
 """nn.GCNConv: the propagation rule D^-1/2 (A + I) D^-1/2 x W^T + b and its gradients."""
+
 import numpy as np
 import pytest
 from conftest import central_difference
@@ -13,20 +14,20 @@ from nn.graph import normalized_adjacency
 def gcn_numpy(x, A, W, b):
     A_hat = A + np.eye(len(A))
     d = A_hat.sum(axis=1)
-    return np.diag(d ** -0.5) @ A_hat @ np.diag(d ** -0.5) @ x @ W.T + b
+    return np.diag(d**-0.5) @ A_hat @ np.diag(d**-0.5) @ x @ W.T + b
 
 
 def test_path_graph_by_hand():
     # 0 - 1 - 2: degrees with self-loops 2, 3, 2
     A = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
-    expected = np.array([[1 / 2, 1 / np.sqrt(6), 0],
-                         [1 / np.sqrt(6), 1 / 3, 1 / np.sqrt(6)],
-                         [0, 1 / np.sqrt(6), 1 / 2]])
+    expected = np.array(
+        [[1 / 2, 1 / np.sqrt(6), 0], [1 / np.sqrt(6), 1 / 3, 1 / np.sqrt(6)], [0, 1 / np.sqrt(6), 1 / 2]]
+    )
     np.testing.assert_allclose(normalized_adjacency(A), expected, rtol=1e-15)
     layer = nn.GCNConv(2, 1, rng=0)
     layer.weight.data = np.array([[1.0, -1.0]])
     layer.bias.data = np.array([0.5])
-    x = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])          # x W^T = (1, -1, 0)
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])  # x W^T = (1, -1, 0)
     np.testing.assert_allclose(layer(x, A).data[:, 0], expected @ [1.0, -1.0, 0.0] + 0.5, rtol=1e-15)
 
 
@@ -36,12 +37,13 @@ def test_existing_self_loops_count_once_and_no_bias():
     layer = nn.GCNConv(3, 2, bias=False, rng=1)
     assert layer.bias is None and set(layer.state_dict()) == {"weight"}
     x = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_allclose(layer(x, A).data, gcn_numpy(x, np.array([[0, 1], [1, 0]]), layer.weight.data, 0),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        layer(x, A).data, gcn_numpy(x, np.array([[0, 1], [1, 0]]), layer.weight.data, 0), rtol=1e-14
+    )
 
 
 @settings(max_examples=20)
-@given(n_nodes=st.integers(1, 7), n_in=st.integers(1, 4), n_out=st.integers(1, 3), seed=st.integers(0, 2 ** 16))
+@given(n_nodes=st.integers(1, 7), n_in=st.integers(1, 4), n_out=st.integers(1, 3), seed=st.integers(0, 2**16))
 def test_formula_and_gradients_against_central_differences(n_nodes, n_in, n_out, seed):
     rng = np.random.default_rng(seed)
     upper = np.triu(rng.random((n_nodes, n_nodes)) < 0.4, 1)
@@ -49,13 +51,15 @@ def test_formula_and_gradients_against_central_differences(n_nodes, n_in, n_out,
     layer = nn.GCNConv(n_in, n_out, rng=seed)
     layer.bias.data = rng.normal(size=n_out)
     x = Tensor(rng.normal(size=(n_nodes, n_in)), requires_grad=True)
-    mix = rng.normal(size=(n_nodes, n_out))                   # a random linear read-out of the output
+    mix = rng.normal(size=(n_nodes, n_out))  # a random linear read-out of the output
     out = layer(x, A)
-    np.testing.assert_allclose(out.data, gcn_numpy(x.data, A, layer.weight.data, layer.bias.data),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out.data, gcn_numpy(x.data, A, layer.weight.data, layer.bias.data), rtol=1e-12, atol=1e-12
+    )
     (out * mix).sum().backward()
-    numeric = central_difference(lambda x, W, b: float((gcn_numpy(x, A, W, b) * mix).sum()),
-                                 [x.data, layer.weight.data, layer.bias.data])
+    numeric = central_difference(
+        lambda x, W, b: float((gcn_numpy(x, A, W, b) * mix).sum()), [x.data, layer.weight.data, layer.bias.data]
+    )
     for grad, expected in zip((x.grad, layer.weight.grad, layer.bias.grad), numeric):
         np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-7)
 

@@ -1,4 +1,5 @@
 """Higher-order derivatives: recorded backward passes, grad of grad, hessians, for every op."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,7 +15,7 @@ IDS = [f"{'Value' if c in VALUE_CASES else 'Tensor'} {c.name}" for c in CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-@settings(max_examples=8, deadline=None)       # each example differentiates a whole backward pass
+@settings(max_examples=8, deadline=None)  # each example differentiates a whole backward pass
 @given(data=st.data())
 def test_every_op_passes_gradgradcheck(case, data):
     """Second derivatives of every op (its vjp rule run on nodes) against differences of its gradient."""
@@ -35,8 +36,9 @@ def test_hessian_of_quadratic_form(n, data):
 def test_hessian_of_sum_tanh(data):
     x = array(data.draw, data.draw(st.integers(1, 6)), -3, 3)
     th = np.tanh(x)
-    np.testing.assert_allclose(hessian(lambda x: x.tanh().sum())(x), np.diag(-2 * th * (1 - th ** 2)),
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        hessian(lambda x: x.tanh().sum())(x), np.diag(-2 * th * (1 - th**2)), rtol=1e-13, atol=1e-15
+    )
 
 
 @SETTINGS
@@ -44,8 +46,10 @@ def test_hessian_of_sum_tanh(data):
 def test_third_derivative_of_sin_is_minus_cos(x):
     d3 = grad(grad(grad(lambda v: v.sin())))
     assert d3(Value(x)) == pytest.approx(-np.cos(x), rel=1e-13, abs=1e-15)
-    def derivative(f):                  # of an elementwise f: the gradient of its sum
+
+    def derivative(f):  # of an elementwise f: the gradient of its sum
         return grad(lambda t: f(t).sum())
+
     d3_tensor = derivative(derivative(derivative(lambda t: t.sin())))
     np.testing.assert_allclose(d3_tensor(np.array([x, x / 2])), -np.cos([x, x / 2]), rtol=1e-13, atol=1e-15)
     assert isinstance(d3(x), float) and d3(x) == pytest.approx(-np.cos(x), rel=1e-13, abs=1e-15)
@@ -55,7 +59,7 @@ def test_third_derivative_of_sin_is_minus_cos(x):
 @given(x=floats(-2, 2))
 def test_backward_with_create_graph_records_the_backward_pass(x):
     v = Value(x)
-    (v ** 3 + v.sin()).backward(create_graph=True)
+    (v**3 + v.sin()).backward(create_graph=True)
     first = v.grad
     assert isinstance(first, Value) and first.data == pytest.approx(3 * x * x + np.cos(x), rel=1e-14)
     v.zero_grad()
@@ -63,7 +67,7 @@ def test_backward_with_create_graph_records_the_backward_pass(x):
     assert v.grad == pytest.approx(6 * x - np.sin(x), rel=1e-13, abs=1e-14)
 
     t = Tensor(np.array([x, 1.0]), requires_grad=True)
-    (t ** 3).sum().backward(create_graph=True)
+    (t**3).sum().backward(create_graph=True)
     first = t.grad
     t.zero_grad()
     first.sum().backward()
@@ -86,7 +90,7 @@ def test_closures_over_outer_variables():
 
 
 def test_hessian_blocks_and_types():
-    f = lambda x, y: (x * x * y).sum() + (y ** 3).sum()
+    f = lambda x, y: (x * x * y).sum() + (y**3).sum()
     x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     (hxx, hxy), (hyx, hyy) = hessian(f, (0, 1))(x, y)
     np.testing.assert_allclose(hxx, np.diag(2 * y), rtol=1e-15)
@@ -106,7 +110,7 @@ def test_jacobian_of_jacobian_is_the_second_derivative_tensor(shape, data):
     assert second.shape == shape * 3
     s = x.sum()
     expected = np.zeros(shape * 3)
-    for i in np.ndindex(shape):         # d2/dx_j dx_k of sin(x_i) * s
+    for i in np.ndindex(shape):  # d2/dx_j dx_k of sin(x_i) * s
         for j in np.ndindex(shape):
             for k in np.ndindex(shape):
                 value = -np.sin(x[i]) * s * (i == j) * (i == k)

@@ -1,5 +1,6 @@
 """autograd's modules import one another without a circle: each loads alone in a fresh interpreter,
 and the graph of imports between them (module level and inside functions) has no cycle."""
+
 import ast
 import pathlib
 import subprocess
@@ -19,7 +20,8 @@ def test_each_module_imports_alone_in_a_fresh_interpreter(module):
         "import importlib, sys, types\n"
         f"package = types.ModuleType('autograd'); package.__path__ = [{str(PACKAGE)!r}]\n"
         "sys.modules['autograd'] = package\n"
-        f"importlib.import_module('autograd.{module}')\n")
+        f"importlib.import_module('autograd.{module}')\n"
+    )
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert run.returncode == 0, f"importing autograd.{module} alone failed:\n{run.stderr}"
 
@@ -43,13 +45,12 @@ def _imported_siblings(path):
         if isinstance(statement, ast.ImportFrom):
             if statement.level == 1 and statement.module:
                 found.add(statement.module.split(".")[0])
-            elif statement.level == 1:                      # from . import engine
+            elif statement.level == 1:  # from . import engine
                 found.update(alias.name for alias in statement.names)
             elif statement.level == 0 and (statement.module or "").startswith("autograd."):
                 found.add(statement.module.split(".")[1])
         elif isinstance(statement, ast.Import):
-            found.update(alias.name.split(".")[1] for alias in statement.names
-                         if alias.name.startswith("autograd."))
+            found.update(alias.name.split(".")[1] for alias in statement.names if alias.name.startswith("autograd."))
     return found & set(MODULES)
 
 
@@ -59,7 +60,7 @@ def test_no_import_cycle_between_autograd_modules():
 
     def visit(module):
         if module in on_path:
-            cycle = on_path[on_path.index(module):] + [module]
+            cycle = on_path[on_path.index(module) :] + [module]
             raise AssertionError(f"import cycle in autograd: {' -> '.join(cycle)}")
         if module in done:
             return
@@ -81,6 +82,8 @@ def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
 
 def test_the_cycle_check_ignores_imports_for_type_checkers_only(tmp_path):
     source = tmp_path / "sample.py"
-    source.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .node import Node\n"
-                      "else:\n    from . import mode\n")
+    source.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .node import Node\n"
+        "else:\n    from . import mode\n"
+    )
     assert _imported_siblings(source) == {"mode"}

@@ -1,4 +1,5 @@
 """Forward mode: jvp's per-op tangent rules agree with the reverse-mode rules, op by op."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -39,11 +40,12 @@ def test_jvp_matches_reverse_mode(case, data):
     expected = sum(contract(j, v) for j, v in zip(jacobian(f, argnums)(*args), vs))
     np.testing.assert_allclose(t, expected, rtol=1e-12, atol=1e-12)
 
-    w = array(data.draw, np.shape(out))          # weights make the scalar depend on every output
+    w = array(data.draw, np.shape(out))  # weights make the scalar depend on every output
 
     def scalar(*xs):
         y = f(*xs)
         return y * float(w) if isinstance(y, Value) else (y * w).sum()
+
     _, t = jvp(scalar, tuple(args), tuple(vs))
     expected = sum(float(np.sum(np.multiply(g, v))) for g, v in zip(grad(scalar, argnums)(*args), vs))
     assert t == pytest.approx(expected, rel=1e-12, abs=1e-12)
@@ -78,8 +80,9 @@ def test_jvp_runs_no_backward_pass_and_records_no_graph():
         y = x.tanh()
         seen.append(y)
         return y.sum()
+
     _, t = jvp(f, (np.ones(3),), (np.ones(3),))
-    assert not seen[0].requires_grad and seen[0]._op is None       # nothing recorded
+    assert not seen[0].requires_grad and seen[0]._op is None  # nothing recorded
     assert t == pytest.approx(3 * (1 - np.tanh(1.0) ** 2), rel=1e-15)
 
 
@@ -87,16 +90,17 @@ def test_jvp_bare_arguments_and_constant_output():
     out, t = jvp(lambda x: x * 2, 1.5, 1.0)
     assert out == 3.0 and t == 2.0
     w = Tensor(np.ones(2))
-    out, t = jvp(lambda x: w * 3, (np.ones(2),), (np.ones(2),))   # f ignores x
+    out, t = jvp(lambda x: w * 3, (np.ones(2),), (np.ones(2),))  # f ignores x
     np.testing.assert_array_equal(t, [0.0, 0.0])
 
 
 def test_forward_over_reverse_gives_hessian_vector_products():
     x = np.array([0.5, -0.3, 1.1])
     v = np.array([1.0, 2.0, -1.0])
-    f = lambda x: (x.tanh() * x[::-1]).sum() + x[[0, 0, 2]].exp().sum()    # scatter's jvp too
+    f = lambda x: (x.tanh() * x[::-1]).sum() + x[[0, 0, 2]].exp().sum()  # scatter's jvp too
     _, hv = jvp(grad(f), (x,), (v,))
     from autograd import hessian
+
     np.testing.assert_allclose(hv, hessian(f)(x) @ v, rtol=1e-12, atol=1e-14)
 
 
@@ -116,4 +120,4 @@ def test_value_tangents_at_singular_points_follow_ieee():
     with np.errstate(all="ignore"):
         assert jvp(lambda v: v.log(), (Value(0.0),), (1.0,)) == (-np.inf, np.inf)
         out, t = jvp(lambda a, b: a / b, (Value(1.0), Value(0.0)), (1.0, 1.0))
-    assert out == np.inf and t == -np.inf          # the tangent of a forward Python refused too
+    assert out == np.inf and t == -np.inf  # the tangent of a forward Python refused too

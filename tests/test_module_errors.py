@@ -1,5 +1,6 @@
 """Module.__call__ re-raises the exception its forward raised (same object, type and traceback),
 with a note naming the module; Sequential indexing and slicing as PyTorch's."""
+
 import json
 import sys
 import traceback
@@ -16,7 +17,7 @@ class Picky(nn.Module):
         self.error = error
 
     def forward(self, x):
-        raise self.error                        # the user's line
+        raise self.error  # the user's line
 
 
 class Outer(nn.Module):
@@ -27,14 +28,22 @@ class Outer(nn.Module):
         return self.inner(x)
 
 
-@pytest.mark.parametrize("error", [IndexOutOfRange("take: index 7 is out of range for axis 0 with size 3"),
-                                   json.JSONDecodeError("Expecting value", "{", 1),
-                                   ValueError("plain"), TypeError("typed"), KeyError("k"), ZeroDivisionError()])
+@pytest.mark.parametrize(
+    "error",
+    [
+        IndexOutOfRange("take: index 7 is out of range for axis 0 with size 3"),
+        json.JSONDecodeError("Expecting value", "{", 1),
+        ValueError("plain"),
+        TypeError("typed"),
+        KeyError("k"),
+        ZeroDivisionError(),
+    ],
+)
 def test_forward_errors_keep_their_type_object_and_traceback(error):
     with pytest.raises(type(error)) as caught:
         Outer(error)(np.ones(2))
     assert caught.value is error and type(caught.value) is type(error)
-    assert str(caught.value) == str(error)                  # the message is the user's own
+    assert str(caught.value) == str(error)  # the message is the user's own
     frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
     assert frames[-1] == "forward" and "__call__" in frames
     lines = [frame.line for frame in traceback.extract_tb(caught.value.__traceback__)]
@@ -53,6 +62,7 @@ def test_an_engine_error_inside_a_layer_keeps_its_type_and_names_the_layer():
     class Indexing(nn.Module):
         def forward(self, x):
             return x[5]
+
     with pytest.raises(IndexOutOfRange):
         Indexing()(Tensor(np.ones(3)))
 
@@ -75,7 +85,7 @@ def test_sequential_slices_are_sequentials_that_keep_the_names():
     assert type(head) is nn.Sequential and list(head) == [first, act] and len(head) == 2
     assert list(head.state_dict()) == ["0.weight", "0.bias"]
     tail = model[1:]
-    assert list(tail) == [act, last] and list(tail.state_dict()) == ["2.weight", "2.bias"]     # PyTorch's keys
+    assert list(tail) == [act, last] and list(tail.state_dict()) == ["2.weight", "2.bias"]  # PyTorch's keys
     x = np.random.default_rng(0).normal(size=(4, 2))
     np.testing.assert_array_equal(tail(head(x)).data, model(x).data)
     assert list(model[::-1]) == [last, act, first] and len(model[5:]) == 0

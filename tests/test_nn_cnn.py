@@ -1,4 +1,5 @@
 """The CNN modules: PyTorch's initialisation, names, state_dict layout with buffers, train/eval, reprs."""
+
 import math
 import re
 
@@ -12,10 +13,10 @@ from nn.functional import batch_norm, cross_entropy
 
 def test_conv_initialisation_is_pytorchs_kaiming_uniform_with_a_sqrt5():
     conv = nn.Conv2d(8, 12, (3, 5), groups=2, rng=0)
-    bound = 1 / math.sqrt(8 // 2 * 3 * 5)        # gain sqrt(2 / (1 + 5)) * sqrt(3 / fan_in)
+    bound = 1 / math.sqrt(8 // 2 * 3 * 5)  # gain sqrt(2 / (1 + 5)) * sqrt(3 / fan_in)
     assert conv.weight.shape == (12, 4, 3, 5) and conv.bias.shape == (12,)
     assert bound * 0.95 < np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
-    np.testing.assert_allclose(conv.weight.data.var(), bound ** 2 / 3, rtol=0.15)
+    np.testing.assert_allclose(conv.weight.data.var(), bound**2 / 3, rtol=0.15)
     conv1 = nn.Conv1d(3, 4, 5, bias=False, rng=0, dtype=np.float32)
     assert conv1.weight.shape == (4, 3, 5) and conv1.weight.dtype == np.float32 and conv1.bias is None
     assert np.abs(conv1.weight.data).max() <= 1 / math.sqrt(15)
@@ -37,26 +38,28 @@ def test_conv_modules_compute_their_functions():
     assert nn.Flatten()(np.zeros((2, 3, 4, 5))).shape == (2, 60)
     assert nn.Flatten(0, 1)(np.zeros((2, 3, 4))).shape == (6, 4)
     for layer in (nn.MaxPool2d(2, dtype=np.float32), nn.AvgPool2d(2, dtype=np.float32), nn.Flatten(dtype=np.float32)):
-        assert layer(np.ones((1, 1, 2, 2))).dtype == np.float32     # arrays become the layer's dtype, as Linear's
+        assert layer(np.ones((1, 1, 2, 2))).dtype == np.float32  # arrays become the layer's dtype, as Linear's
 
 
 def test_batch_norm_buffers_are_in_the_state_dict_but_not_parameters():
-    model = nn.Sequential(nn.Conv2d(1, 3, 3, rng=0), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
-                          nn.LayerNorm(12), nn.Linear(12, 2, rng=0))
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, rng=0), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.LayerNorm(12), nn.Linear(12, 2, rng=0)
+    )
     names = [n for n, _ in model.named_parameters()]
     assert names == ["0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "5.weight", "5.bias"]
     state = model.state_dict()
     assert set(state) == set(names) | {"1.running_mean", "1.running_var", "1.num_batches_tracked"}
     assert [n for n, _ in model.named_buffers()] == ["1.running_mean", "1.running_var", "1.num_batches_tracked"]
     x = np.random.default_rng(1).normal(size=(4, 1, 4, 4))
-    model(x)                                         # training: the running statistics move
+    model(x)  # training: the running statistics move
     assert int(model[1].num_batches_tracked) == 1 and np.all(model[1].running_mean != 0)
-    assert np.all(state["1.running_mean"] == 0)      # the state dict holds copies
-    other = nn.Sequential(nn.Conv2d(1, 3, 3, rng=5), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
-                          nn.LayerNorm(12), nn.Linear(12, 2, rng=5))
+    assert np.all(state["1.running_mean"] == 0)  # the state dict holds copies
+    other = nn.Sequential(
+        nn.Conv2d(1, 3, 3, rng=5), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.LayerNorm(12), nn.Linear(12, 2, rng=5)
+    )
     running_mean = other[1].running_mean
     other.load_state_dict(model.state_dict())
-    assert other[1].running_mean is running_mean     # loaded in place
+    assert other[1].running_mean is running_mean  # loaded in place
     np.testing.assert_array_equal(running_mean, model[1].running_mean)
     model.eval(), other.eval()
     np.testing.assert_array_equal(model(x).data, other(x).data)
@@ -79,7 +82,7 @@ def test_batch_norm_trains_on_batch_statistics_and_evaluates_on_running_ones():
     bn.eval()
     expected = (x - bn.running_mean) / np.sqrt(bn.running_var + 1e-5) * bn.weight.data + bn.bias.data
     np.testing.assert_allclose(bn(x).data, expected, rtol=1e-12)
-    assert int(bn.num_batches_tracked) == 1              # eval does not count batches
+    assert int(bn.num_batches_tracked) == 1  # eval does not count batches
     cumulative = nn.BatchNorm1d(2, momentum=None)
     batches = [rng.normal(size=(4, 2, 5)) for _ in range(3)]
     for b in batches:
@@ -90,7 +93,9 @@ def test_batch_norm_trains_on_batch_statistics_and_evaluates_on_running_ones():
 def test_normalisation_modules_check_their_inputs():
     with pytest.raises(ValueError, match=r"BatchNorm1d: expected a 2-D or 3-D input, got shape \(2, 3, 4, 5\)"):
         nn.BatchNorm1d(3)(np.zeros((2, 3, 4, 5)))
-    with pytest.raises(ValueError, match=r"BatchNorm2d: the input of shape \(2, 3, 4, 5\) has 3 channels, expected num_features=4"):
+    with pytest.raises(
+        ValueError, match=r"BatchNorm2d: the input of shape \(2, 3, 4, 5\) has 3 channels, expected num_features=4"
+    ):
         nn.BatchNorm2d(4)(np.zeros((2, 3, 4, 5)))
     # the function names itself; the module adds its own name as a note, keeping the exception
     with pytest.raises(ValueError, match=r"layer_norm: .*\(2, 3\) does not end in normalized_shape \(4,\)") as e:
@@ -116,7 +121,10 @@ def test_layer_norm_module_normalises_each_sample():
 
 def test_reprs():
     assert repr(nn.Conv2d(1, 6, 5, padding=2)) == "Conv2d(1, 6, kernel_size=(5, 5), stride=1, padding=2)"
-    assert repr(nn.Conv1d(2, 4, 3, groups=2, bias=False)) == "Conv1d(2, 4, kernel_size=(3,), stride=1, groups=2, bias=False)"
+    assert (
+        repr(nn.Conv1d(2, 4, 3, groups=2, bias=False))
+        == "Conv1d(2, 4, kernel_size=(3,), stride=1, groups=2, bias=False)"
+    )
     assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
     assert repr(nn.AvgPool2d(3, 1, 1)) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
     assert repr(nn.BatchNorm2d(6)) == "BatchNorm2d(6, eps=1e-05, momentum=0.1)"
@@ -125,8 +133,14 @@ def test_reprs():
 
 
 def test_a_training_step_draws_one_box_per_layer_and_keeps_float32():
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=0, dtype=np.float32), nn.BatchNorm2d(4, dtype=np.float32),
-                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3, rng=0, dtype=np.float32))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, rng=0, dtype=np.float32),
+        nn.BatchNorm2d(4, dtype=np.float32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16, 3, rng=0, dtype=np.float32),
+    )
     x = np.random.default_rng(4).normal(size=(5, 1, 4, 4)).astype(np.float32)
     loss = cross_entropy(model(x), np.array([0, 1, 2, 0, 1]))
     loss.backward()

@@ -1,4 +1,5 @@
 """nn.functional: activations and losses against central differences and the notes' closed forms."""
+
 import math
 
 import numpy as np
@@ -34,11 +35,22 @@ def sample(shape, seed, scale=2.0, kinks=()):
 
 
 ACTIVATIONS = [
-    (F.sigmoid, ()), (F.tanh, ()), (F.relu, (0,)), (F.leaky_relu, (0,)), (F.elu, (0,)),
-    (F.softplus, ()), (F.silu, ()), (lambda x: F.silu(x, beta=2.5), ()), (F.gelu, ()),
-    (lambda x: F.gelu(x, approximate="tanh"), ()), (lambda x: F.gelu(x, approximate="sigmoid"), ()),
-    (F.hard_sigmoid, (-2, 2)), (F.hard_tanh, (-1, 1)), (erf, ()),
-    (lambda x: F.softmax(x, axis=-1), ()), (lambda x: F.softmax(x, axis=0, beta=3.0), ()),
+    (F.sigmoid, ()),
+    (F.tanh, ()),
+    (F.relu, (0,)),
+    (F.leaky_relu, (0,)),
+    (F.elu, (0,)),
+    (F.softplus, ()),
+    (F.silu, ()),
+    (lambda x: F.silu(x, beta=2.5), ()),
+    (F.gelu, ()),
+    (lambda x: F.gelu(x, approximate="tanh"), ()),
+    (lambda x: F.gelu(x, approximate="sigmoid"), ()),
+    (F.hard_sigmoid, (-2, 2)),
+    (F.hard_tanh, (-1, 1)),
+    (erf, ()),
+    (lambda x: F.softmax(x, axis=-1), ()),
+    (lambda x: F.softmax(x, axis=0, beta=3.0), ()),
     (F.log_softmax, ()),
 ]
 
@@ -52,10 +64,20 @@ def test_activation_gradients_match_central_differences(fn, kinks, shape, seed):
 @given(shape=shapes, seed=seeds)
 def test_activation_modules_compute_their_functions(shape, seed):
     x = Tensor(sample(shape, seed))
-    pairs = [(nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh), (nn.ReLU(), F.relu),
-             (nn.LeakyReLU(), F.leaky_relu), (nn.ELU(), F.elu), (nn.Softplus(), F.softplus),
-             (nn.SiLU(), F.silu), (nn.GELU(), F.gelu), (nn.HardSigmoid(), F.hard_sigmoid),
-             (nn.HardTanh(), F.hard_tanh), (nn.Softmax(), F.softmax), (nn.LogSoftmax(), F.log_softmax)]
+    pairs = [
+        (nn.Sigmoid(), F.sigmoid),
+        (nn.Tanh(), F.tanh),
+        (nn.ReLU(), F.relu),
+        (nn.LeakyReLU(), F.leaky_relu),
+        (nn.ELU(), F.elu),
+        (nn.Softplus(), F.softplus),
+        (nn.SiLU(), F.silu),
+        (nn.GELU(), F.gelu),
+        (nn.HardSigmoid(), F.hard_sigmoid),
+        (nn.HardTanh(), F.hard_tanh),
+        (nn.Softmax(), F.softmax),
+        (nn.LogSoftmax(), F.log_softmax),
+    ]
     for module, fn in pairs:
         np.testing.assert_array_equal(module(x).data, fn(x).data, err_msg=type(module).__name__)
     np.testing.assert_array_equal(nn.GELU("tanh")(x).data, F.gelu(x, approximate="tanh").data)
@@ -84,12 +106,12 @@ def test_definitions_follow_the_notes():
 
 
 def test_derivatives_at_the_notable_points():
-    assert grad_at(F.sigmoid, [0.0])[0] == 0.25                       # the logistic's largest slope
+    assert grad_at(F.sigmoid, [0.0])[0] == 0.25  # the logistic's largest slope
     assert np.all(grad_at(F.sigmoid, np.linspace(-9, 9, 101)) <= 0.25)
-    np.testing.assert_array_equal(grad_at(F.relu, [-1.0, 0.0, 1.0]), [0, 0, 1])   # relu'(0) = 0
+    np.testing.assert_array_equal(grad_at(F.relu, [-1.0, 0.0, 1.0]), [0, 0, 1])  # relu'(0) = 0
     np.testing.assert_allclose(grad_at(F.leaky_relu, [-1.0, 0.0, 1.0]), [0.01, 0.01, 1])
     np.testing.assert_allclose(grad_at(F.elu, [-1.0, 0.0, 1.0]), [math.exp(-1), 1, 1])
-    np.testing.assert_array_equal(grad_at(F.hard_sigmoid, [-3.0, -1.9, 0.0, 1.9, 3.0]), [0, .25, .25, .25, 0])
+    np.testing.assert_array_equal(grad_at(F.hard_sigmoid, [-3.0, -1.9, 0.0, 1.9, 3.0]), [0, 0.25, 0.25, 0.25, 0])
     np.testing.assert_array_equal(grad_at(F.hard_tanh, [-2.0, -0.5, 0.5, 2.0]), [0, 1, 1, 0])
     x = np.linspace(-4, 4, 9)
     np.testing.assert_allclose(grad_at(erf, x), 2 / math.sqrt(math.pi) * np.exp(-x * x), rtol=1e-15)
@@ -109,8 +131,8 @@ def test_softplus_and_logits_loss_stay_finite_for_huge_inputs():
     y = np.array([0.0, 1.0, 1.0, 0.0])
     loss = F.binary_cross_entropy_with_logits(z, y, reduction="sum")
     loss.backward()
-    assert loss.item() == 2e4                       # the two confident mistakes cost |z| each
-    np.testing.assert_array_equal(z.grad, [0, 0, -1, 1])    # sigmoid(z) - y
+    assert loss.item() == 2e4  # the two confident mistakes cost |z| each
+    np.testing.assert_array_equal(z.grad, [0, 0, -1, 1])  # sigmoid(z) - y
 
 
 def test_swish_limits():
@@ -231,11 +253,16 @@ def test_cross_entropy_with_labels_one_hot_and_probabilities(reduction, batch, c
     for target in (labels, Tensor(labels), one_hot, Tensor(one_hot)):
         loss = F.cross_entropy(z, target, reduction=reduction)
         assert loss.shape == ()
-        np.testing.assert_allclose(loss.item(), expected, rtol=1e-12, atol=1e-14)   # a loss near 0 is a difference of O(1) terms
+        np.testing.assert_allclose(
+            loss.item(), expected, rtol=1e-12, atol=1e-14
+        )  # a loss near 0 is a difference of O(1) terms
     np.testing.assert_allclose(F.nll_loss(log_p, labels, reduction=reduction).item(), expected, rtol=1e-12)
     probs = np.random.default_rng(seed).dirichlet(np.ones(classes), size=batch)
-    np.testing.assert_allclose(F.cross_entropy(z, probs, reduction=reduction).item(),
-                               reduce_np(-(probs * log_p).sum(axis=1), reduction), rtol=1e-12)
+    np.testing.assert_allclose(
+        F.cross_entropy(z, probs, reduction=reduction).item(),
+        reduce_np(-(probs * log_p).sum(axis=1), reduction),
+        rtol=1e-12,
+    )
     assert_input_grads(lambda t: F.cross_entropy(t, labels, reduction=reduction), z)
     assert_input_grads(lambda t, p: F.cross_entropy(t, p, reduction=reduction), z, probs)
     assert_input_grads(lambda t: F.nll_loss(t, labels, reduction=reduction), log_p)
@@ -290,7 +317,7 @@ def test_cross_entropy_is_the_composite_and_its_gradient_the_notes_delta(batch, 
     loss.backward()
     one_hot = np.eye(classes)[labels]
     np.testing.assert_allclose(x.grad, (np.exp(np_log_softmax(z)) - one_hot) / batch, rtol=1e-12, atol=1e-15)
-    assert loss._op is SoftmaxCrossEntropy and loss._parents[0] is x     # one node, no mean after it
+    assert loss._op is SoftmaxCrossEntropy and loss._parents[0] is x  # one node, no mean after it
 
 
 @given(batch=st.integers(1, 5), classes=st.integers(1, 5), seed=seeds)
@@ -310,8 +337,9 @@ def test_softmax_cross_entropy_reductions_and_target_gradient(batch, classes, se
         assert loss.shape == ()
         np.testing.assert_allclose(loss.item(), scale * per_row.sum(), rtol=1e-12, atol=1e-14)
         loss.backward()
-        np.testing.assert_allclose(x.grad, scale * (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t),
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            x.grad, scale * (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t), rtol=1e-12, atol=1e-15
+        )
         # log p near 0 is a difference of terms up to |log p|'s largest: rounding is absolute
         np.testing.assert_allclose(w.grad, -scale * log_p, rtol=1e-12, atol=1e-14 * np.abs(log_p).max())
     for reduce in (True, False):
@@ -349,7 +377,7 @@ def test_cross_entropy_with_minus_infinity_logits():
     """An -inf logit adds nothing where the target is 0 (no nan, not even a warning), and
     where the target puts mass on it the loss is +inf, as -log 0 is."""
     z = np.array([[0.0, -np.inf, 1.0], [2.0, 0.5, -np.inf]])
-    log_p = z - np.log([[1 + np.e], [np.exp(2) + np.exp(0.5)]])       # -inf where z is
+    log_p = z - np.log([[1 + np.e], [np.exp(2) + np.exp(0.5)]])  # -inf where z is
     quiet = dict(over="raise", invalid="raise", divide="raise")
     for target in ([0, 1], np.eye(3)[[2, 0]], np.array([[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])):
         t = np.eye(3)[target] if isinstance(target, list) else target
@@ -369,7 +397,7 @@ def test_cross_entropy_with_minus_infinity_logits():
         loss.backward()
     assert loss.item() == np.inf
     np.testing.assert_allclose(x.grad, (np.exp(log_p) - on_minus_inf) / 2, rtol=1e-14, atol=1e-16)
-    np.testing.assert_allclose(t.grad, -log_p / 2, rtol=1e-14)      # +inf at the -inf logits
+    np.testing.assert_allclose(t.grad, -log_p / 2, rtol=1e-14)  # +inf at the -inf logits
     assert F.cross_entropy(z, np.array([1, 2])).item() == np.inf
 
 
@@ -421,8 +449,9 @@ def test_binary_cross_entropy_multi_label(reduction, shape, seed):
     expected = reduce_np(-(y * np.log(p) + (1 - y) * np.log(1 - p)), reduction)
     np.testing.assert_allclose(F.binary_cross_entropy(p, y, reduction=reduction).item(), expected, rtol=1e-12)
     z = np.log(p / (1 - p))
-    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(z, Tensor(y), reduction=reduction).item(),
-                               expected, rtol=1e-10)
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(z, Tensor(y), reduction=reduction).item(), expected, rtol=1e-10
+    )
     assert_input_grads(lambda t: F.binary_cross_entropy(t, y, reduction=reduction), p)
     assert_input_grads(lambda t, u: F.binary_cross_entropy_with_logits(t, u, reduction=reduction), z, y)
 
@@ -441,8 +470,12 @@ def test_binary_cross_entropy_is_finite_at_zero_and_one():
 def test_losses_keep_float32():
     z = Tensor(np.zeros((4, 3), dtype=np.float32), requires_grad=True)
     y = np.array([0, 1, 2, 0])
-    for loss in (F.cross_entropy(z, y), F.nll_loss(z, y), F.mse_loss(z, np.ones((4, 3), np.float32)),
-                 F.binary_cross_entropy_with_logits(z, np.ones((4, 3), np.float32))):
+    for loss in (
+        F.cross_entropy(z, y),
+        F.nll_loss(z, y),
+        F.mse_loss(z, np.ones((4, 3), np.float32)),
+        F.binary_cross_entropy_with_logits(z, np.ones((4, 3), np.float32)),
+    ):
         assert loss.dtype == np.float32
         z.grad = None
         loss.backward()
@@ -454,7 +487,7 @@ def test_l2_penalty_counts_weights_not_biases():
     lam, n = 0.3, 50
     weights = [model[0].weight.data, model[2].weight.data]
     penalty = nn.l2_penalty(model, lam, n)
-    np.testing.assert_allclose(penalty.item(), lam / (2 * n) * sum((w ** 2).sum() for w in weights))
+    np.testing.assert_allclose(penalty.item(), lam / (2 * n) * sum((w**2).sum() for w in weights))
     penalty.backward()
     np.testing.assert_allclose(model[0].weight.grad, lam / n * weights[0])
     assert model[0].bias.grad is None and model[2].bias.grad is None
@@ -465,6 +498,7 @@ def test_l2_penalty_counts_weights_not_biases():
 def test_prelu_and_leaky_relu_take_the_negative_slope_at_zero():
     """The kink takes the left side (as relu'(0) = 0): slope a at 0 for both."""
     import nn as _nn
+
     for make in (lambda x: _nn.PReLU(init=0.25)(x), lambda x: _nn.functional.leaky_relu(x, 0.25)):
         x = Tensor(np.array([0.0]), requires_grad=True)
         make(x).sum().backward()

@@ -1,4 +1,5 @@
 """nn modules and layers: parameter bookkeeping, state, scopes, layer maths and their gradients."""
+
 import pickle
 
 import numpy as np
@@ -44,8 +45,7 @@ def test_parameter_owns_a_copy_and_accepts_new_data_of_its_shape():
 def test_names_follow_pytorch():
     assert [n for n, _ in TwoLayer().named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight"]
     mlp = nn.MLP([2, 3, 3, 1])
-    assert [n for n, _ in mlp.named_parameters()] == [
-        "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    assert [n for n, _ in mlp.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
     assert [type(m).__name__ for m in mlp] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
     nested = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Linear(2, 1)))
     assert [n for n, _ in nested.named_parameters()] == ["0.weight", "0.bias", "1.1.weight", "1.1.bias"]
@@ -77,12 +77,12 @@ def test_state_dict_is_a_copy_and_round_trips():
         p.data = p.data + 1.0
     state = model.state_dict()
     assert list(state) == ["fc1.weight", "fc1.bias", "fc2.weight"]
-    model.fc1.weight.data += 5.0          # later updates must not reach the saved state
+    model.fc1.weight.data += 5.0  # later updates must not reach the saved state
     assert not np.allclose(state["fc1.weight"], model.fc1.weight.data)
     other.load_state_dict(state)
     for key, value in other.state_dict().items():
         np.testing.assert_array_equal(value, state[key])
-    other.fc1.weight.data += 1.0          # nor may the loaded parameters alias the dict
+    other.fc1.weight.data += 1.0  # nor may the loaded parameters alias the dict
     np.testing.assert_array_equal(model.state_dict()["fc2.weight"], state["fc2.weight"])
     assert not np.allclose(other.fc1.weight.data, state["fc1.weight"])
 
@@ -104,7 +104,7 @@ def test_nodes_record_the_module_that_made_them():
     model = TwoLayer()
     out = model(np.ones((1, 3)))
     assert out._scope == ("TwoLayer", "fc2:Linear")
-    tanh_node = out._parents[0]          # out = linear(tanh(...), W): its first input
+    tanh_node = out._parents[0]  # out = linear(tanh(...), W): its first input
     assert tanh_node.op_name == "tanh" and tanh_node._scope == ("TwoLayer", "act:Tanh")
     assert nn.MLP([2, 1])(np.ones((1, 2)))._scope == ("MLP", "0:Linear")
     assert model.fc1.weight.label == "weight"
@@ -199,11 +199,13 @@ def test_prelu_layer_learns_its_slope():
 def test_rbf_layer(seed, batch, n_in, centers):
     layer = nn.RBF(n_in, centers, rng=seed)
     assert [(n, p.shape) for n, p in layer.named_parameters()] == [
-        ("centers", (centers, n_in)), ("beta", (centers,)), ("weight", (centers,))]
+        ("centers", (centers, n_in)),
+        ("beta", (centers,)),
+        ("weight", (centers,)),
+    ]
     x = np.random.default_rng(seed).normal(size=(batch, n_in))
     c, beta, w = layer.centers.data, layer.beta.data, layer.weight.data
-    expected = np.array([sum(w[i] * np.exp(-beta[i] * np.sum((row - c[i]) ** 2)) for i in range(centers))
-                         for row in x])
+    expected = np.array([sum(w[i] * np.exp(-beta[i] * np.sum((row - c[i]) ** 2)) for i in range(centers)) for row in x])
     out = layer(x)
     assert out.shape == (batch,)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
@@ -217,7 +219,7 @@ def test_save_writes_exactly_the_path_and_loads_back(tmp_path):
     model = TwoLayer()
     path = tmp_path / "weights.bin"
     nn.save(model, path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.bin"]    # no .npz added, no temp left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.bin"]  # no .npz added, no temp left
     state = nn.load_state(path)
     assert set(state) == {"fc1.weight", "fc1.bias", "fc2.weight"}
     fresh = TwoLayer()
@@ -225,13 +227,13 @@ def test_save_writes_exactly_the_path_and_loads_back(tmp_path):
         p.data = p.data * 0
     fresh.load_state_dict(state)
     np.testing.assert_array_equal(fresh(np.ones((1, 3))).data, model(np.ones((1, 3))).data)
-    nn.save(fresh, path)                  # replacing an existing file
+    nn.save(fresh, path)  # replacing an existing file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.bin"]
 
 
 def test_save_leaves_no_temporary_file_when_it_fails(tmp_path):
     with pytest.raises(ValueError):
-        nn.save({"bad": np.array([object()])}, tmp_path / "m.npz")    # object arrays would need pickle
+        nn.save({"bad": np.array([object()])}, tmp_path / "m.npz")  # object arrays would need pickle
     assert list(tmp_path.iterdir()) == []
 
 
@@ -239,8 +241,12 @@ def test_load_state_refuses_damaged_or_pickled_files(tmp_path):
     good = tmp_path / "good.npz"
     nn.save(TwoLayer(), good)
     raw = good.read_bytes()
-    cases = {"truncated.npz": raw[: len(raw) // 2], "corrupt.npz": raw[:40] + b"\x00" * 64 + raw[104:],
-             "junk.npz": b"not an archive at all", "empty.npz": b""}
+    cases = {
+        "truncated.npz": raw[: len(raw) // 2],
+        "corrupt.npz": raw[:40] + b"\x00" * 64 + raw[104:],
+        "junk.npz": b"not an archive at all",
+        "empty.npz": b"",
+    }
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
     np.save(tmp_path / "single.npy", np.zeros(3))
@@ -284,14 +290,13 @@ def test_scalar_mlp_matches_the_tensor_mlp_with_the_same_weights():
     np.testing.assert_allclose([v.data for v in out], tensor(np.array([x])).data[0], rtol=1e-13)
     sum(v * v for v in out).backward()
     (tensor(np.array([x])) ** 2).sum().backward()
-    np.testing.assert_allclose([w.grad for w in scalar.layers[0].neurons[1].w], tensor[0].weight.grad[1],
-                               rtol=1e-12)
+    np.testing.assert_allclose([w.grad for w in scalar.layers[0].neurons[1].w], tensor[0].weight.grad[1], rtol=1e-12)
     assert out[0]._scope == ("MLP", "layers.1:Layer", "neurons.0:Neuron")
 
 
 def test_scalar_mlp_trains_with_the_optimisers_and_saves(tmp_path):
     model = nn.scalar.MLP([2, 8, 1], rng=1)
-    data = [([0, 0], -1.0), ([0, 1], 1.0), ([1, 0], 1.0), ([1, 1], -1.0)]     # XOR
+    data = [([0, 0], -1.0), ([0, 1], 1.0), ([1, 0], 1.0), ([1, 1], -1.0)]  # XOR
     opt = nn.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     for _ in range(100):
         loss = sum((model(x) - y) ** 2 for x, y in data)
@@ -309,13 +314,16 @@ def test_scalar_mlp_trains_with_the_optimisers_and_saves(tmp_path):
         model([1, 2, 3])
 
 
-@pytest.mark.parametrize("make, error, words", [
-    (lambda: nn.Linear(0, 2), ValueError, "Linear: in_features must be a positive int, got 0"),
-    (lambda: nn.Linear(3, -1), ValueError, "Linear: out_features must be a positive int"),
-    (lambda: nn.Linear("a", 2), ValueError, "Linear: in_features"),
-    (lambda: nn.MLP(3), TypeError, "MLP: sizes must be a list"),
-    (lambda: nn.MLP([3, 2], activation="nope"), ValueError, "MLP: unknown activation 'nope'"),
-])
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: nn.Linear(0, 2), ValueError, "Linear: in_features must be a positive int, got 0"),
+        (lambda: nn.Linear(3, -1), ValueError, "Linear: out_features must be a positive int"),
+        (lambda: nn.Linear("a", 2), ValueError, "Linear: in_features"),
+        (lambda: nn.MLP(3), TypeError, "MLP: sizes must be a list"),
+        (lambda: nn.MLP([3, 2], activation="nope"), ValueError, "MLP: unknown activation 'nope'"),
+    ],
+)
 def test_bad_layer_arguments_are_named(make, error, words):
     with pytest.raises(error, match=words):
         make()

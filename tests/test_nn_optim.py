@@ -1,4 +1,5 @@
 """nn.optim and nn.init: update rules against hand-written sequences, schedules, clipping, initialisers."""
+
 import math
 
 import numpy as np
@@ -18,6 +19,7 @@ def quadratic_setup(dtype=np.float64):
         p.grad = None
         (Tensor(c) * p * p * 0.5).sum().backward()
         return p.grad.copy()
+
     return p, backward
 
 
@@ -40,11 +42,16 @@ def test_sgd_plain_momentum_nesterov_and_weight_decay():
         g = g + wd * w
         s["v"] = g if "v" not in s else mu * s["v"] + g
         return w - 0.1 * (g + mu * s["v"] if nesterov else s["v"])
+
     run(lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9), momentum)
-    run(lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
-        lambda w, g, s: momentum(w, g, s, nesterov=True))
-    run(lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.5, weight_decay=0.01),
-        lambda w, g, s: momentum(w, g, s, mu=0.5, wd=0.01))
+    run(
+        lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        lambda w, g, s: momentum(w, g, s, nesterov=True),
+    )
+    run(
+        lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.5, weight_decay=0.01),
+        lambda w, g, s: momentum(w, g, s, mu=0.5, wd=0.01),
+    )
 
 
 def test_adam_matches_the_bias_corrected_rule():
@@ -55,6 +62,7 @@ def test_adam_matches_the_bias_corrected_rule():
         s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
         m_hat, v_hat = s["m"] / (1 - b1 ** s["t"]), s["v"] / (1 - b2 ** s["t"])
         return w - lr * m_hat / (np.sqrt(v_hat) + eps)
+
     run(lambda ps: nn.optim.Adam(ps, lr=0.01, weight_decay=0.1), adam)
 
 
@@ -70,12 +78,18 @@ def test_rmsprop_matches_its_rule():
     def rmsprop(w, g, s, lr=0.01, alpha=0.99, eps=1e-8):
         s["v"] = alpha * s.get("v", 0) + (1 - alpha) * g * g
         return w - lr * g / (np.sqrt(s["v"]) + eps)
+
     run(lambda ps: nn.optim.RMSprop(ps, lr=0.01), rmsprop)
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
-    lambda ps: nn.optim.Adam(ps, weight_decay=0.01), lambda ps: nn.optim.RMSprop(ps)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+        lambda ps: nn.optim.Adam(ps, weight_decay=0.01),
+        lambda ps: nn.optim.RMSprop(ps),
+    ],
+)
 def test_updates_keep_float32_skip_missing_grads_and_mark_stale_graphs(make):
     p, backward = quadratic_setup(np.float32)
     idle = nn.Parameter(np.ones(2, dtype=np.float32))
@@ -87,8 +101,8 @@ def test_updates_keep_float32_skip_missing_grads_and_mark_stale_graphs(make):
     own.grad = np.ones(2)
     opt.step()
     assert p.data.dtype == np.float32 and p.data[0] != 1.0
-    np.testing.assert_array_equal(idle.data, [1.0, 1.0])        # grad None: untouched
-    np.testing.assert_array_equal(caller, [1.0, 2.0])           # the caller's array is not updated
+    np.testing.assert_array_equal(idle.data, [1.0, 1.0])  # grad None: untouched
+    np.testing.assert_array_equal(caller, [1.0, 2.0])  # the caller's array is not updated
     with pytest.raises(RuntimeError, match="modified"):
         stale.backward()
     opt.zero_grad()
@@ -130,7 +144,7 @@ def test_schedulers_follow_pytorch():
     decay = nn.optim.ExponentialLR(opt, gamma=0.9)
     for _ in range(3):
         decay.step()
-    assert math.isclose(opt.lr, 0.1 * 0.9 ** 3)
+    assert math.isclose(opt.lr, 0.1 * 0.9**3)
 
 
 def test_clip_grad_norm_scales_to_the_limit_and_returns_the_norm():
@@ -139,13 +153,13 @@ def test_clip_grad_norm_scales_to_the_limit_and_returns_the_norm():
     assert nn.clip_grad_norm_([a, b, idle], max_norm=1.0) == 5.0
     np.testing.assert_allclose(np.concatenate([a.grad, b.grad]), [0.6, 0.0, 0.8], rtol=1e-5)
     assert idle.grad is None
-    assert math.isclose(nn.clip_grad_norm_(a, max_norm=10.0), 0.6, rel_tol=1e-5)   # a single tensor
-    np.testing.assert_allclose(a.grad, [0.6, 0.0], rtol=1e-5)     # below the limit: unchanged
+    assert math.isclose(nn.clip_grad_norm_(a, max_norm=10.0), 0.6, rel_tol=1e-5)  # a single tensor
+    np.testing.assert_allclose(a.grad, [0.6, 0.0], rtol=1e-5)  # below the limit: unchanged
 
 
 # nn.init -----------------------------------------------------------------------------
 def big_weight(dtype=np.float64):
-    return nn.Parameter(np.zeros((400, 300), dtype=dtype))     # fan_in 300, fan_out 400
+    return nn.Parameter(np.zeros((400, 300), dtype=dtype))  # fan_in 300, fan_out 400
 
 
 def test_xavier_initialisers():
@@ -168,13 +182,13 @@ def test_kaiming_initialisers_use_fan_in():
 
 def test_uniform_zeros_seeds_dtype_and_errors():
     w = init.uniform_(big_weight(np.float32), rng=3)
-    assert w.dtype == np.float32 and 0 < w.data.min() and w.data.max() < 1      # 西瓜书's (0, 1)
+    assert w.dtype == np.float32 and 0 < w.data.min() and w.data.max() < 1  # 西瓜书's (0, 1)
     np.testing.assert_array_equal(w.data, init.uniform_(big_weight(np.float32), rng=3).data)
     assert init.zeros_(w) is w and not w.data.any()
     layer = nn.Linear(3, 2)
     version = layer.weight._version
     init.xavier_uniform_(layer.weight, rng=np.random.default_rng(0))
-    assert layer.weight._version > version                   # a stale graph will notice
+    assert layer.weight._version > version  # a stale graph will notice
     with pytest.raises(ValueError, match=r"xavier_uniform_: .* shape \(2,\)"):
         init.xavier_uniform_(layer.bias)
     with pytest.raises(ValueError, match="mode"):

@@ -1,4 +1,5 @@
 """nn.RNN, nn.LSTM, nn.GRU, their cells and nn.Embedding against PyTorch's equations written in NumPy."""
+
 import numpy as np
 import pytest
 from conftest import central_difference
@@ -73,9 +74,10 @@ def run(model, x, h0=None, c0=None):
 
 # Forward: every module against the reference --------------------------------------------------
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
-@pytest.mark.parametrize("num_layers, batch_first, bias, given_state",
-                         [(1, False, True, False), (3, False, True, True), (2, True, True, True),
-                          (2, False, False, False)])
+@pytest.mark.parametrize(
+    "num_layers, batch_first, bias, given_state",
+    [(1, False, True, False), (3, False, True, True), (2, True, True, True), (2, False, False, False)],
+)
 def test_layers_follow_pytorch_equations(kind, num_layers, batch_first, bias, given_state):
     rng = np.random.default_rng(1)
     T, N, I, H = 6, 3, 4, 5
@@ -99,7 +101,7 @@ def test_relu_rnn_follows_its_equation():
     expected = reference("RNN", model, x, nonlinearity="relu")
     np.testing.assert_allclose(out.data, expected[0], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(h_n.data, expected[1], rtol=1e-12, atol=1e-14)
-    assert (out.data == 0).any()            # some units are off: the relu branch is exercised
+    assert (out.data == 0).any()  # some units are off: the relu branch is exercised
 
 
 def test_initialisation_is_pytorchs_uniform():
@@ -107,7 +109,7 @@ def test_initialisation_is_pytorchs_uniform():
     bound = 1 / np.sqrt(25)
     values = np.concatenate([p.data.ravel() for p in model.parameters()])
     assert np.abs(values).max() <= bound and np.abs(values).max() > 0.95 * bound
-    assert abs(values.mean()) < 0.02 * bound * 10        # centred
+    assert abs(values.mean()) < 0.02 * bound * 10  # centred
     assert np.std(values) == pytest.approx(bound / np.sqrt(3), rel=0.05)
 
 
@@ -116,8 +118,16 @@ sizes = st.integers(1, 3)
 
 
 @settings(max_examples=12, deadline=None)
-@given(kind=st.sampled_from(["RNN", "LSTM", "GRU"]), T=sizes, N=sizes, I=sizes, H=sizes,
-       num_layers=st.integers(1, 2), batch_first=st.booleans(), seed=st.integers(0, 1000))
+@given(
+    kind=st.sampled_from(["RNN", "LSTM", "GRU"]),
+    T=sizes,
+    N=sizes,
+    I=sizes,
+    H=sizes,
+    num_layers=st.integers(1, 2),
+    batch_first=st.booleans(),
+    seed=st.integers(0, 1000),
+)
 def test_gradients_match_central_differences(kind, T, N, I, H, num_layers, batch_first, seed):
     rng = np.random.default_rng(seed)
     model = LAYERS[kind](I, H, num_layers=num_layers, batch_first=batch_first, rng=seed)
@@ -146,13 +156,12 @@ def test_forward_mode_matches_central_differences(kind):
     rng = np.random.default_rng(5)
     model = LAYERS[kind](2, 3, num_layers=2, rng=6)
     x, dx = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2, 2))
-    f = lambda t: run(model, t)[0]          # noqa: E731
+    f = lambda t: run(model, t)[0]  # noqa: E731
     value, tangent = jvp(f, (x,), (dx,))
     eps = 1e-6
     numeric = (f(Tensor(x + eps * dx)).data - f(Tensor(x - eps * dx)).data) / (2 * eps)
     np.testing.assert_allclose(value.data, f(Tensor(x)).data)
-    np.testing.assert_allclose(tangent.data if isinstance(tangent, Tensor) else tangent, numeric,
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(tangent.data if isinstance(tangent, Tensor) else tangent, numeric, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
@@ -169,8 +178,9 @@ def test_cells_unrolled_by_hand_equal_the_layers(kind):
     layer = LAYERS[kind](3, 4, num_layers=2, rng=9)
     cells = [CELLS[kind](3 if k == 0 else 4, 4, rng=k) for k in range(2)]
     for k, cell in enumerate(cells):
-        cell.load_state_dict({name: layer.state_dict()[f"{name}_l{k}"]
-                              for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+        cell.load_state_dict(
+            {name: layer.state_dict()[f"{name}_l{k}"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        )
     rng = np.random.default_rng(10)
     x, h0, c0 = rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 2, 4)), rng.normal(size=(2, 2, 4))
     out, h_n, c_n = run(layer, x, h0, c0)
@@ -224,10 +234,16 @@ def test_state_dict_has_pytorchs_names_and_shapes(kind):
     G = GATES[kind]
     expected = {}
     for k, n_in in enumerate((7, 5)):
-        expected.update({f"weight_ih_l{k}": (G * 5, n_in), f"weight_hh_l{k}": (G * 5, 5),
-                         f"bias_ih_l{k}": (G * 5,), f"bias_hh_l{k}": (G * 5,)})
+        expected.update(
+            {
+                f"weight_ih_l{k}": (G * 5, n_in),
+                f"weight_hh_l{k}": (G * 5, 5),
+                f"bias_ih_l{k}": (G * 5,),
+                f"bias_hh_l{k}": (G * 5,),
+            }
+        )
     state = model.state_dict()
-    assert list(state) == list(expected)                  # PyTorch's order too
+    assert list(state) == list(expected)  # PyTorch's order too
     assert {k: v.shape for k, v in state.items()} == expected
     other = LAYERS[kind](7, 5, num_layers=2, rng=1).load_state_dict(state)
     x = np.random.default_rng(0).normal(size=(3, 2, 7))
@@ -285,13 +301,15 @@ def test_trace_replays_an_lstm_training_step_bit_for_bit():
     head = nn.Linear(4, 2, rng=1, dtype=np.float32)
     params = model.parameters() + head.parameters()
 
-    def loss(x, onehot):       # one-hot targets: an input of the trace (labels would be frozen in it)
+    def loss(x, onehot):  # one-hot targets: an input of the trace (labels would be frozen in it)
         out, (h_n, c_n) = model(x)
         return F.cross_entropy(head(h_n[-1]), onehot) + (out * out).mean()
 
     rng = np.random.default_rng(2)
-    batches = [(rng.normal(size=(5, 6, 3)).astype(np.float32),
-                np.eye(2, dtype=np.float32)[rng.integers(0, 2, size=5)]) for _ in range(3)]
+    batches = [
+        (rng.normal(size=(5, 6, 3)).astype(np.float32), np.eye(2, dtype=np.float32)[rng.integers(0, 2, size=5)])
+        for _ in range(3)
+    ]
     step = trace(loss, *batches[0])
     for x, labels in batches[1:]:
         traced = step(x, labels)
@@ -304,7 +322,7 @@ def test_trace_replays_an_lstm_training_step_bit_for_bit():
         for p, g in zip(params, traced_grads):
             assert np.array_equal(p.grad, g), "a traced gradient differs from eager execution"
         for p in params:
-            p.data = p.data - np.float32(0.1) * p.grad      # an SGD step between calls
+            p.data = p.data - np.float32(0.1) * p.grad  # an SGD step between calls
             p.zero_grad()
 
 
@@ -325,7 +343,7 @@ def test_detached_state_stops_the_gradient_at_the_chunk():
     first, h = model(x[:4])
     second, _ = model(x[4:], h.detach())
     whole, _ = model(x)
-    np.testing.assert_allclose(second.data, whole.data[4:], rtol=1e-13)   # the same forward pass
+    np.testing.assert_allclose(second.data, whole.data[4:], rtol=1e-13)  # the same forward pass
     inputs = Tensor(x, requires_grad=True)
     out, _ = model(inputs[:4])
     out2, _ = model(inputs[4:], _.detach())
@@ -359,7 +377,9 @@ def test_bad_arguments_are_named():
         nn.RNN(3, 2, nonlinearity="sigmoid")
     with pytest.raises(TypeError, match=r"LSTM: hx must be a pair \(h_0, c_0\)"):
         nn.LSTM(3, 2)(np.zeros((2, 1, 3)), np.zeros((1, 1, 2)))
-    with pytest.raises(IndexOutOfRange, match=r"Embedding: index 6 is out of range for 6 embeddings \(indices of shape \(2,\)\)"):
+    with pytest.raises(
+        IndexOutOfRange, match=r"Embedding: index 6 is out of range for 6 embeddings \(indices of shape \(2,\)\)"
+    ):
         nn.Embedding(6, 2)(np.array([0, 6]))
     with pytest.raises(IndexOutOfRange, match="Embedding: index -1 is out of range"):
         nn.Embedding(6, 2)([-1])

@@ -1,4 +1,5 @@
 """nn.ElmanRNN: the recurrence, back-propagation through time, and learning parity."""
+
 import itertools
 
 import numpy as np
@@ -43,9 +44,9 @@ def test_bad_shapes_are_named():
 
 
 def test_learns_the_parity_of_four_bits():
-    bits = np.array(list(itertools.product([0, 1], repeat=4)), dtype=float)     # all 16 sequences
+    bits = np.array(list(itertools.product([0, 1], repeat=4)), dtype=float)  # all 16 sequences
     parity = bits.sum(axis=1) % 2
-    x = (2 * bits - 1).T[:, :, None]                                              # (T=4, 16, 1), +-1
+    x = (2 * bits - 1).T[:, :, None]  # (T=4, 16, 1), +-1
     rnn, head = nn.ElmanRNN(1, 16, rng=0), nn.Linear(16, 1, rng=0)
     opt = nn.optim.Adam(rnn.parameters() + head.parameters(), lr=0.05)
     for _ in range(150):

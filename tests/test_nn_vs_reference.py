@@ -1,4 +1,5 @@
 """Autodiff through nn against the hand-derived backpropagation of nn.reference."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -27,9 +28,14 @@ def softmax_nll(a, y):
 
 
 # (output activation, reference loss, the same loss written with nn.functional)
-PAIRINGS = [("identity", "quadratic", quadratic), ("sigmoid", "quadratic", quadratic),
-            ("softmax", "quadratic", quadratic), ("tanh", "quadratic", quadratic),
-            ("sigmoid", "cross_entropy", binary_ce), ("softmax", "nll", softmax_nll)]
+PAIRINGS = [
+    ("identity", "quadratic", quadratic),
+    ("sigmoid", "quadratic", quadratic),
+    ("softmax", "quadratic", quadratic),
+    ("tanh", "quadratic", quadratic),
+    ("sigmoid", "cross_entropy", binary_ce),
+    ("softmax", "nll", softmax_nll),
+]
 
 
 def random_problem(rng, sizes, output, loss):
@@ -57,8 +63,15 @@ def test_mlp_gradients_equal_reference_backprop(activation, output, loss_name, l
     x, y = random_problem(rng, sizes, output, loss_name)
     loss_fn(model(x), Tensor(y)).backward()
     layers = [m for m in model if isinstance(m, nn.Linear)]
-    dWs, dbs = reference.backprop([l.weight.data for l in layers], [l.bias.data for l in layers], x, y,
-                                  activation=activation, output_activation=output, loss=loss_name)
+    dWs, dbs = reference.backprop(
+        [l.weight.data for l in layers],
+        [l.bias.data for l in layers],
+        x,
+        y,
+        activation=activation,
+        output_activation=output,
+        loss=loss_name,
+    )
     for layer, dW, db in zip(layers, dWs, dbs):
         np.testing.assert_allclose(layer.weight.grad, dW, rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(layer.bias.grad, db, rtol=1e-10, atol=1e-10)
@@ -70,8 +83,15 @@ def test_softmax_cross_entropy_on_logits_equals_softmax_nll():
     x, y = rng.normal(size=(6, 3)), rng.integers(0, 4, size=6)
     F.cross_entropy(model(x), y).backward()
     layers = [model[0], model[2]]
-    dWs, _ = reference.backprop([l.weight.data for l in layers], [l.bias.data for l in layers], x,
-                                np.eye(4)[y], activation="tanh", output_activation="softmax", loss="nll")
+    dWs, _ = reference.backprop(
+        [l.weight.data for l in layers],
+        [l.bias.data for l in layers],
+        x,
+        np.eye(4)[y],
+        activation="tanh",
+        output_activation="softmax",
+        loss="nll",
+    )
     for layer, dW in zip(layers, dWs):
         np.testing.assert_allclose(layer.weight.grad, dW, rtol=1e-10, atol=1e-12)
 
@@ -106,8 +126,17 @@ def test_watermelon_bp_equals_autodiff_with_sgd(mode, seed):
     eta = 0.5
     net = WatermelonNet(params)
     batch = 1 if mode == "standard" else len(X)
-    history = nn.fit(net, quadratic, nn.optim.SGD(net.parameters(), lr=eta), (X, Y), epochs=10,
-                     batch_size=batch, shuffle=False, metrics=(), progress=False)
+    history = nn.fit(
+        net,
+        quadratic,
+        nn.optim.SGD(net.parameters(), lr=eta),
+        (X, Y),
+        epochs=10,
+        batch_size=batch,
+        shuffle=False,
+        metrics=(),
+        progress=False,
+    )
     step = reference.bp_standard_step if mode == "standard" else reference.bp_accumulated_step
     for _ in range(10):
         params = step(params, X, Y, eta)

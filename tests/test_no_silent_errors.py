@@ -3,6 +3,7 @@
 Each test failed before the fix. The `numerics` ones assert values at inf/nan or exact
 bits; CI runs them a second time under another OpenBLAS kernel.
 """
+
 import functools
 import math
 import os
@@ -23,6 +24,7 @@ numerics = pytest.mark.numerics
 
 
 # 1. cross_entropy: integer probabilities are refused; infinities follow IEEE, not BLAS ------
+
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint8, np.bool_])
 def test_cross_entropy_refuses_integer_class_probabilities(dtype):
@@ -88,14 +90,16 @@ def test_cross_entropy_is_bit_identical_under_every_openblas_kernel():
     outputs = {}
     for kernel in _kernels():
         env = dict(os.environ, OPENBLAS_CORETYPE=kernel)
-        run = subprocess.run([sys.executable, "-c", _KERNEL_PROBE], cwd=root, env=env,
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-c", _KERNEL_PROBE], cwd=root, env=env, capture_output=True, text=True, timeout=120
+        )
         assert run.returncode == 0, run.stderr
         outputs[kernel] = run.stdout
     assert len(set(outputs.values())) == 1, f"results differ between kernels: {sorted(outputs)}"
 
 
 # 3. np.array(t) and np.copy(t) copy -----------------------------------------------------
+
 
 def test_numpy_copies_of_a_tensor_do_not_alias_its_data():
     t = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
@@ -113,6 +117,7 @@ def test_numpy_copies_of_a_tensor_do_not_alias_its_data():
 
 # 4. x ** c at x = 0: every order exact -----------------------------------------------------
 
+
 def _nth_derivative(f, n):
     for _ in range(n):
         f = grad(f)
@@ -122,27 +127,27 @@ def _nth_derivative(f, n):
 @pytest.mark.parametrize("c", [0, 1, 2, 3, 4])
 def test_every_derivative_of_a_power_at_zero_is_exact(c):
     for order in range(1, c + 3):
-        expected = float(math.factorial(c)) if order == c else 0.0     # x**c = c! x**c / c!
-        assert float(_nth_derivative(lambda x: x ** c, order)(0.0)) == expected, (c, order)
-        f = lambda x: (x ** float(c)).sum()                     # noqa: E731
+        expected = float(math.factorial(c)) if order == c else 0.0  # x**c = c! x**c / c!
+        assert float(_nth_derivative(lambda x: x**c, order)(0.0)) == expected, (c, order)
+        f = lambda x: (x ** float(c)).sum()  # noqa: E731
         for _ in range(order - 1):
-            f = lambda x, f=f: grad(f)(x).sum()                  # noqa: E731
+            f = lambda x, f=f: grad(f)(x).sum()  # noqa: E731
         np.testing.assert_array_equal(grad(f)(np.zeros(2)), [expected, expected])
 
 
 @pytest.mark.parametrize("c", [0, 1, 2])
 def test_power_at_zero_for_values_forward_mode_and_create_graph(c):
     x = Value(0.0)
-    y = x ** c
+    y = x**c
     y.backward(create_graph=True)
     first = x.grad
     assert float(first) == (1.0 if c == 1 else 0.0)
     x.grad = 0.0
     first.backward()
     assert x.grad == (2.0 if c == 2 else 0.0)
-    _, tangent = jvp(lambda t: t ** c, (np.zeros(3),), (np.ones(3),))
+    _, tangent = jvp(lambda t: t**c, (np.zeros(3),), (np.ones(3),))
     np.testing.assert_array_equal(tangent, np.full(3, 1.0 if c == 1 else 0.0))
-    _, tangent = jvp(grad(lambda t: (t ** c).sum()), (np.zeros(3),), (np.ones(3),))
+    _, tangent = jvp(grad(lambda t: (t**c).sum()), (np.zeros(3),), (np.ones(3),))
     np.testing.assert_array_equal(tangent, np.full(3, 2.0 if c == 2 else 0.0))
 
 
@@ -150,17 +155,18 @@ def test_derivative_of_zero_to_a_differentiable_power():
     a = Tensor(np.zeros(4), requires_grad=True)
     b = Tensor(np.array([0.0, 1.0, 2.0, -1.0]), requires_grad=True)
     with np.errstate(divide="ignore"):
-        (a ** b).sum().backward()
+        (a**b).sum().backward()
     np.testing.assert_array_equal(a.grad, [0.0, 1.0, 0.0, -np.inf])
     np.testing.assert_array_equal(b.grad, [0.0, 0.0, 0.0, -np.inf])
     a, b = Value(0.0), Value(2.0)
-    (a ** b).backward()
+    (a**b).backward()
     assert (a.grad, b.grad) == (0.0, 0.0)
-    _, tangent = jvp(lambda a, b: a ** b, (np.zeros(2), np.array([0.0, 3.0])), (np.ones(2), np.ones(2)))
+    _, tangent = jvp(lambda a, b: a**b, (np.zeros(2), np.array([0.0, 3.0])), (np.ones(2), np.ones(2)))
     np.testing.assert_array_equal(tangent, [0.0, 0.0])
 
 
 # 5. binary_cross_entropy learns from confident wrong predictions -----------------------------
+
 
 def test_binary_cross_entropy_gradient_is_large_where_the_prediction_is_confidently_wrong():
     p = Tensor(np.array([1e-9, 0.5, 1.0, 0.0, 1.0 - 1e-9]), requires_grad=True)
@@ -188,13 +194,14 @@ def test_binary_cross_entropy_matches_central_differences(shape, data):
     gradcheck(lambda p, y: F.binary_cross_entropy(p, y, reduction="sum"), p, y)
     p_t, y_t = Tensor(p, requires_grad=True), Tensor(y, requires_grad=True)
     F.binary_cross_entropy(p_t, y_t, reduction="sum").backward()
-    np.testing.assert_allclose(p_t.grad, (p - y) / (p * (1 - p)), rtol=1e-12)     # closed form
+    np.testing.assert_allclose(p_t.grad, (p - y) / (p * (1 - p)), rtol=1e-12)  # closed form
     np.testing.assert_allclose(y_t.grad, np.log(1 - p) - np.log(p), rtol=1e-12)
     _, forward = jvp(lambda p: F.binary_cross_entropy(p, y, reduction="sum"), (p,), (np.ones(shape),))
-    np.testing.assert_allclose(forward, p_t.grad.sum(), rtol=1e-12)            # forward mode agrees
+    np.testing.assert_allclose(forward, p_t.grad.sum(), rtol=1e-12)  # forward mode agrees
 
 
 # 6. requires_grad on integer data ----------------------------------------------------------
+
 
 def test_setting_requires_grad_on_integer_data_raises_the_constructors_error():
     with pytest.raises(TypeError) as from_constructor:
@@ -212,20 +219,26 @@ def test_setting_requires_grad_on_integer_data_raises_the_constructors_error():
 
 # 7. complex step refuses non-holomorphic abs ----------------------------------------------
 
-@pytest.mark.parametrize("f, name", [
-    (lambda x: x.abs().sum(), "abs"),
-    (lambda x: F.softplus(x).sum(), "softplus"),
-    (lambda x: F.binary_cross_entropy_with_logits(x, np.ones(2)), "binary_cross_entropy_with_logits"),
-])
+
+@pytest.mark.parametrize(
+    "f, name",
+    [
+        (lambda x: x.abs().sum(), "abs"),
+        (lambda x: F.softplus(x).sum(), "softplus"),
+        (lambda x: F.binary_cross_entropy_with_logits(x, np.ones(2)), "binary_cross_entropy_with_logits"),
+    ],
+)
 def test_complex_step_through_abs_raises_naming_the_op(f, name):
     with pytest.raises(TypeError, match=name):
         numerical_grad(f, np.array([-0.3, 0.7]), method="complex")
-    np.testing.assert_allclose(numerical_grad(lambda x: (x * x).sum(), np.array([-0.3]), method="complex"),
-                               [-0.6], rtol=1e-12)
-    assert Tensor(np.array([3 + 4j])).abs().item() == 5.0     # complex data can still be computed with
+    np.testing.assert_allclose(
+        numerical_grad(lambda x: (x * x).sum(), np.array([-0.3]), method="complex"), [-0.6], rtol=1e-12
+    )
+    assert Tensor(np.array([3 + 4j])).abs().item() == 5.0  # complex data can still be computed with
 
 
 # 10. fit's threshold, float16 mean, complex inputs, bad tangents and seeds -----------------
+
 
 def _two_blobs():
     rng = np.random.default_rng(0)
@@ -236,32 +249,51 @@ def _two_blobs():
 def test_fit_accuracy_does_not_depend_on_how_the_loss_is_wrapped():
     X, y = _two_blobs()
     histories = []
-    for loss in (F.binary_cross_entropy_with_logits,
-                 lambda out, t: F.binary_cross_entropy_with_logits(out, t),
-                 functools.partial(F.binary_cross_entropy_with_logits, reduction="mean")):
+    for loss in (
+        F.binary_cross_entropy_with_logits,
+        lambda out, t: F.binary_cross_entropy_with_logits(out, t),
+        functools.partial(F.binary_cross_entropy_with_logits, reduction="mean"),
+    ):
         model = nn.MLP([2, 4, 1], rng=0)
-        histories.append(nn.fit(model, loss, nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=5,
-                                progress=False, shuffle=False))
+        histories.append(
+            nn.fit(
+                model, loss, nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=5, progress=False, shuffle=False
+            )
+        )
     assert histories[0]["accuracy"] == histories[1]["accuracy"] == histories[2]["accuracy"]
     assert histories[0]["accuracy"][-1] == 1.0
     model = nn.MLP([2, 4, 1], rng=0)
-    explicit = nn.fit(model, lambda o, t: F.binary_cross_entropy_with_logits(o, t),
-                      nn.optim.SGD(model.parameters(), lr=0.5), (X, y), epochs=5, progress=False,
-                      shuffle=False, threshold=0.0)
+    explicit = nn.fit(
+        model,
+        lambda o, t: F.binary_cross_entropy_with_logits(o, t),
+        nn.optim.SGD(model.parameters(), lr=0.5),
+        (X, y),
+        epochs=5,
+        progress=False,
+        shuffle=False,
+        threshold=0.0,
+    )
     assert explicit["accuracy"] == histories[0]["accuracy"]
 
 
 def test_fit_reports_no_accuracy_for_a_regression_and_asks_when_outputs_are_ambiguous():
     X, _ = _two_blobs()
     model = nn.MLP([2, 4, 1], rng=0)
-    history = nn.fit(model, F.mse_loss, nn.optim.SGD(model.parameters(), lr=0.01), (X, X[:, :1] * 0.3),
-                     epochs=1, progress=False)
+    history = nn.fit(
+        model, F.mse_loss, nn.optim.SGD(model.parameters(), lr=0.01), (X, X[:, :1] * 0.3), epochs=1, progress=False
+    )
     assert set(history) == {"loss", "val_loss"}
     # hard_sigmoid's outputs lie in [0, 1] but are not a sigmoid's: probabilities or logits?
     squashed = nn.Sequential(nn.Linear(2, 1, rng=0), nn.HardSigmoid())
     with pytest.raises(ValueError, match="fit: cannot tell whether .* threshold="):
-        nn.fit(squashed, F.mse_loss, nn.optim.SGD(squashed.parameters(), lr=0.1), (X, np.ones((80, 1))),
-               epochs=1, progress=False)
+        nn.fit(
+            squashed,
+            F.mse_loss,
+            nn.optim.SGD(squashed.parameters(), lr=0.1),
+            (X, np.ones((80, 1))),
+            epochs=1,
+            progress=False,
+        )
 
 
 @numerics
@@ -305,6 +337,7 @@ def test_value_backward_refuses_a_text_seed():
 
 # 2. trace keeps integer inputs live, refuses random ops, fills inputs' gradients ------------
 
+
 def _grads(model):
     return [p.grad.copy() for p in model.parameters()]
 
@@ -312,13 +345,16 @@ def _grads(model):
 @numerics
 def test_trace_replays_each_calls_labels_bit_for_bit():
     from autograd import trace
+
     model = nn.MLP([3, 5, 4], rng=0)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(6, 3))
     batches = [np.array([0, 1, 2, 3, 0, 1]), np.array([3, 3, 2, 1, 0, 0]), np.array([2, 0, 1, 1, 3, 2])]
-    for loss in (lambda x, y: F.cross_entropy(model(x), y),
-                 lambda x, y: F.nll_loss(F.log_softmax(model(x)), y),
-                 lambda x, y: (model(x)[np.arange(6), y]).sum()):
+    for loss in (
+        lambda x, y: F.cross_entropy(model(x), y),
+        lambda x, y: F.nll_loss(F.log_softmax(model(x)), y),
+        lambda x, y: (model(x)[np.arange(6), y]).sum(),
+    ):
         step = trace(loss, X, batches[0])
         for labels in batches:
             model.zero_grad()
@@ -337,10 +373,11 @@ def test_trace_replays_each_calls_labels_bit_for_bit():
 
 def test_trace_refuses_random_ops_and_inputs_read_outside_the_graph():
     from autograd import trace
+
     X = np.ones((4, 3))
     with pytest.raises(ValueError, match="trace: Dropout draws random numbers"):
         trace(lambda x: nn.Dropout(0.5, rng=0)(x).sum(), X)
-    dropout = nn.Dropout(0.5, rng=0).eval()                 # identity in eval(): traceable
+    dropout = nn.Dropout(0.5, rng=0).eval()  # identity in eval(): traceable
     assert trace(lambda x: dropout(x).sum(), X)(X).item() == 12.0
     with pytest.raises(ValueError, match=r"trace: input 1 \(shape \(2,\), int64\) reaches no op"):
         trace(lambda x, k: x.sum() * float(k.data[0]), X, np.array([2, 3]))
@@ -348,13 +385,14 @@ def test_trace_refuses_random_ops_and_inputs_read_outside_the_graph():
 
 def test_trace_fills_the_gradients_of_inputs_that_require_grad():
     from autograd import trace
+
     w = Tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True)
     f = trace(lambda x: ((x @ w) ** 2).sum(), Tensor(np.ones((3, 2)), requires_grad=True))
     for data in (np.arange(6.0).reshape(3, 2), np.full((3, 2), -1.5)):
         x = Tensor(data, requires_grad=True)
         f(x)
-        f(x)                                                # accumulates, as backward() twice
+        f(x)  # accumulates, as backward() twice
         expected = 2 * (2 * (data @ w.data) @ w.data.T)
         np.testing.assert_array_equal(x.grad, expected)
     plain = np.ones((3, 2))
-    assert f(plain).item() == ((plain @ w.data) ** 2).sum()   # an array input gets no gradient
+    assert f(plain).item() == ((plain @ w.data) ** 2).sum()  # an array input gets no gradient

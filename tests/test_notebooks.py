@@ -4,6 +4,7 @@ Each notebook asserts numbers from the course in its cells, so running it is
 the check. Needs the `notebooks` extra (nbclient, nbformat, ipykernel), which
 `make setup` installs.
 """
+
 import pathlib
 
 import pytest
@@ -23,8 +24,13 @@ def read(path):
 
 def test_the_course_has_its_notebooks_in_order():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_neuron_and_activations.ipynb", "02_worked_example.ipynb", "03_backprop_by_hand.ipynb",
-        "04_digits.ipynb", "05_phenomena.ipynb", "06_three_ways.ipynb"]
+        "01_neuron_and_activations.ipynb",
+        "02_worked_example.ipynb",
+        "03_backprop_by_hand.ipynb",
+        "04_digits.ipynb",
+        "05_phenomena.ipynb",
+        "06_three_ways.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -44,7 +50,6 @@ def test_notebook_runs(path):
     except ImportError:
         pytest.fail(f"the notebook tests need nbclient, which is not installed: {INSTALL}")
     notebook = read(path)
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors

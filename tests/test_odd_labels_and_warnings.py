@@ -1,5 +1,6 @@
 """draw_graph and explain with labels holding control characters, graph-valued gradients and
 array exponents; the backward pass gives IEEE inf/nan without NumPy RuntimeWarnings."""
+
 import shutil
 import warnings
 import xml.etree.ElementTree as ET
@@ -14,13 +15,20 @@ ODD = "a\x00b\x01c\x1b[31md\re\x7ff\ufffe\ud800g\th\nnext line"
 
 def svg_of(dot):
     if shutil.which("dot") is None:
-        pytest.fail("this test needs the Graphviz dot program: install Graphviz (apt-get install graphviz, "
-                    "brew install graphviz)")
+        pytest.fail(
+            "this test needs the Graphviz dot program: install Graphviz (apt-get install graphviz, "
+            "brew install graphviz)"
+        )
     return dot.pipe(format="svg")
 
 
-@pytest.mark.parametrize("make", [lambda label: Value(2.0, label=label),
-                                  lambda label: Tensor(np.array([2.0, 3.0]), requires_grad=True, label=label)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda label: Value(2.0, label=label),
+        lambda label: Tensor(np.array([2.0, 3.0]), requires_grad=True, label=label),
+    ],
+)
 def test_control_characters_make_valid_dot_and_well_formed_svg(make):
     leaf = make(ODD)
     root = (leaf * leaf).sum() if isinstance(leaf, Tensor) else leaf * leaf
@@ -29,7 +37,7 @@ def test_control_characters_make_valid_dot_and_well_formed_svg(make):
     for direction in ("forward", "backward"):
         dot = draw_graph(root, direction=direction)
         assert "\x00" not in dot.source and "\x1b" not in dot.source
-        svg = ET.fromstring(svg_of(dot))            # raises on XML that is not well-formed
+        svg = ET.fromstring(svg_of(dot))  # raises on XML that is not well-formed
         texts = [t.text for t in svg.iter() if t.tag.endswith("text") and t.text]
         # the characters are shown as escapes; the newline still breaks the line, the tab stays
         assert "a\\x00b\\x01c\\x1b[31md\\re\\x7ff\\ufffe\\ud800g\th" in texts, texts
@@ -64,11 +72,12 @@ def test_explain_of_an_array_exponent():
     x = Tensor(np.array([1.5, 2.0]), requires_grad=True, label="x")
     result = explain((x ** np.array([2.0, 3.0])).sum(), x)
     assert result.rows[0].formula == "x ** [2, 3]"
-    np.testing.assert_allclose(result.total, [2 * 1.5, 3 * 2.0 ** 2])
+    np.testing.assert_allclose(result.total, [2 * 1.5, 3 * 2.0**2])
 
 
-@pytest.mark.parametrize("make", [lambda: Tensor(np.array([3.0, 4.0]), requires_grad=True, label="x"),
-                                  lambda: Value(3.0, label="x")])
+@pytest.mark.parametrize(
+    "make", [lambda: Tensor(np.array([3.0, 4.0]), requires_grad=True, label="x"), lambda: Value(3.0, label="x")]
+)
 def test_draw_graph_after_create_graph(make):
     x = make()
     y = (x * x).sum() if isinstance(x, Tensor) else x * x
@@ -76,14 +85,14 @@ def test_draw_graph_after_create_graph(make):
     source = draw_graph(y).source
     expected = "grad [6, 8]" if isinstance(x, Tensor) else "grad 6"
     assert expected in source
-    draw_graph(x.grad)                               # the gradient's own graph draws too
+    draw_graph(x.grad)  # the gradient's own graph draws too
 
 
 BACKWARD_CASES = [
-    (lambda x: x.sqrt(), [np.inf, 0.5]),                        # 0.5 / sqrt(0)
-    (lambda x: x ** 0.5, [np.inf, 0.5]),
-    (lambda x: (x * 1e200) * (x * 1e200), [0.0, np.inf]),      # 2e400 x overflows
-    (lambda x: x.log() * 0.0, [np.nan, 0.0]),                   # 0 * (1 / 0)
+    (lambda x: x.sqrt(), [np.inf, 0.5]),  # 0.5 / sqrt(0)
+    (lambda x: x**0.5, [np.inf, 0.5]),
+    (lambda x: (x * 1e200) * (x * 1e200), [0.0, np.inf]),  # 2e400 x overflows
+    (lambda x: x.log() * 0.0, [np.nan, 0.0]),  # 0 * (1 / 0)
 ]
 
 
@@ -91,11 +100,11 @@ BACKWARD_CASES = [
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_backward_gives_ieee_results_without_warnings(fn, expected, create_graph):
     x = Tensor(np.array([0.0, 1.0]), requires_grad=True)
-    with np.errstate(all="ignore"):                             # the forward pass warns as NumPy does
+    with np.errstate(all="ignore"):  # the forward pass warns as NumPy does
         y = fn(x).sum()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         y.backward(create_graph=create_graph)
     grad = x.grad.data if create_graph else x.grad
     np.testing.assert_array_equal(grad, expected)
-    assert np.geterr()["divide"] == "warn"                      # the caller's settings are back
+    assert np.geterr()["divide"] == "warn"  # the caller's settings are back

@@ -139,6 +139,7 @@ def check_against_fd(Ws, bs, x, y, hidden, output, loss):
 
 # --- gradients against finite differences -----------------------------------
 
+
 @pytest.mark.parametrize("output,loss", PAIRINGS)
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_every_activation_and_pairing(hidden, output, loss):
@@ -196,6 +197,7 @@ def test_linear_alias_and_input_not_modified():
 
 
 # --- forward and the error terms --------------------------------------------
+
 
 def test_forward_shapes_and_values():
     Ws, bs, x, _ = make_problem(1, [3, 5, 4, 2], batch=6, output="softmax", loss="nll")
@@ -273,6 +275,7 @@ def test_saturated_sigmoid_outputs_do_not_overflow():
 
 # --- errors -------------------------------------------------------------------
 
+
 def _good():
     return make_problem(0, [3, 4, 2], batch=5, output="sigmoid", loss="quadratic")
 
@@ -339,6 +342,7 @@ def test_rejects_bad_pairings():
 
 # --- 西瓜书 standard and accumulated BP ----------------------------------------
 
+
 def wm_error_plain(p, X, Y):
     """E = (1/m) sum_k 1/2 sum_j (y_hat_j - y_j)^2, written out independently."""
     b = _sig(X @ p["v"] - p["gamma"])
@@ -374,8 +378,13 @@ def test_watermelon_init():
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), d=st.integers(1, 4), q=st.integers(1, 5), l=st.integers(1, 3),
-       eta=st.floats(0.01, 2.0))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    d=st.integers(1, 4),
+    q=st.integers(1, 5),
+    l=st.integers(1, 3),
+    eta=st.floats(0.01, 2.0),
+)
 def test_standard_step_is_minus_eta_grad_of_Ek(seed, d, q, l, eta):
     rng = np.random.default_rng(seed)
     p = init_watermelon_params(d, q, l, seed=seed)
@@ -387,8 +396,14 @@ def test_standard_step_is_minus_eta_grad_of_Ek(seed, d, q, l, eta):
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 6), d=st.integers(1, 4), q=st.integers(1, 5),
-       l=st.integers(1, 3), eta=st.floats(0.01, 2.0))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    m=st.integers(1, 6),
+    d=st.integers(1, 4),
+    q=st.integers(1, 5),
+    l=st.integers(1, 3),
+    eta=st.floats(0.01, 2.0),
+)
 def test_accumulated_step_is_minus_eta_grad_of_E(seed, m, d, q, l, eta):
     rng = np.random.default_rng(seed)
     p = init_watermelon_params(d, q, l, seed=seed)

@@ -1,6 +1,7 @@
 """Safe files: nn.load_state refuses damaged, foreign and pickled files with a ValueError (and
 never unpickles), load_state_dict names every missing, extra and misshapen key, and nn.save
 replaces a model file atomically: a save that fails half-way leaves the old file as it was."""
+
 import os
 
 import numpy as np
@@ -30,7 +31,7 @@ def assert_refused(path, *words):
 
 def test_save_writes_exactly_the_path_and_loads_back_bit_for_bit(tmp_path):
     model = nn.MLP([3, 4, 2], rng=0, dtype=np.float32)
-    path = tmp_path / "weights"                       # no suffix, and none is added
+    path = tmp_path / "weights"  # no suffix, and none is added
     nn.save(model, path)
     assert os.listdir(tmp_path) == ["weights"]
     state = nn.load_state(path)
@@ -49,12 +50,12 @@ def test_a_file_cut_short_anywhere_is_refused(saved):
 def test_a_flipped_byte_in_an_array_is_refused_naming_its_key(saved, model):
     path, data = saved
     for name, array in model.state_dict().items():
-        start = data.index(array.tobytes())         # stored uncompressed: the values are in the file
+        start = data.index(array.tobytes())  # stored uncompressed: the values are in the file
         for offset in (start, start + array.nbytes - 1):
             damaged = bytearray(data)
             damaged[offset] ^= 0xFF
             path.write_bytes(bytes(damaged))
-            assert_refused(path, f"{name}.npy")     # zip's CRC-32 of that member
+            assert_refused(path, f"{name}.npy")  # zip's CRC-32 of that member
 
 
 @pytest.mark.parametrize("content", [b"", b"not an archive at all", b"PK\x03\x04" + b"\x00" * 40])
@@ -95,7 +96,7 @@ def test_a_pickled_object_is_refused_and_never_unpickled(model, tmp_path):
     state = model.state_dict()
     state["0.weight"] = np.array([Planted(str(mark))], dtype=object)
     path = tmp_path / "model.npz"
-    np.savez(path, **state)                            # np.savez pickles object arrays
+    np.savez(path, **state)  # np.savez pickles object arrays
     assert_refused(path, "pickle")
     assert not mark.exists(), "load_state unpickled the planted object"
 
@@ -109,8 +110,11 @@ def test_load_state_dict_names_every_missing_extra_and_misshapen_key(model):
     with pytest.raises(ValueError, match=r"load_state_dict \(MLP\)") as info:
         model.load_state_dict(state)
     message = str(info.value)
-    for part in ("missing keys ['0.bias', '2.weight']", "unexpected keys ['9.weight']",
-                 r"2.bias has shape (5,), expected (2,)"):
+    for part in (
+        "missing keys ['0.bias', '2.weight']",
+        "unexpected keys ['9.weight']",
+        r"2.bias has shape (5,), expected (2,)",
+    ):
         assert part in message
     assert all(np.array_equal(model.state_dict()[k], v) for k, v in before.items()), "model was changed"
 
@@ -136,7 +140,7 @@ def test_a_save_that_fails_half_way_leaves_the_old_file_and_no_temporary(model, 
 
     def writer(fh, array, *args, **kwargs):
         if written:
-            raise crash("the disk filled up")          # after the first array is written
+            raise crash("the disk filled up")  # after the first array is written
         written.append(array.shape)
         real_writer(fh, array, *args, **kwargs)
 

@@ -6,6 +6,7 @@ ValueError/TypeError/RuntimeError/FloatingPointError whose message names the
 operation. Any other exception fails the test, and no input array is ever
 changed by the forward or the backward pass.
 """
+
 import contextlib
 import copy
 import math
@@ -22,12 +23,13 @@ import nn
 from autograd import Tensor, Value, broadcast_to, concatenate, matmul, maximum, minimum, stack, where
 from nn import functional as F
 
-pytestmark = pytest.mark.numerics     # values at inf/nan and exact bits: CI reruns them under a second BLAS kernel
+pytestmark = pytest.mark.numerics  # values at inf/nan and exact bits: CI reruns them under a second BLAS kernel
 
 ALLOWED = (ValueError, TypeError, RuntimeError, FloatingPointError)
 
 
 # The pool of arguments ---------------------------------------------------------
+
 
 def _read_only(a):
     a.flags.writeable = False
@@ -66,7 +68,7 @@ OTHERS = {
     "nan": lambda: math.nan,
     "inf": lambda: math.inf,
     "huge_float": lambda: 1e308,
-    "huge_int": lambda: 10 ** 400,
+    "huge_int": lambda: 10**400,
     "bool_scalar": lambda: True,
     "complex_scalar": lambda: 1 + 2j,
     "numpy_float32": lambda: np.float32(2.0),
@@ -89,7 +91,7 @@ def make_tensor(kind):
 def operand(kind):
     """A fresh argument: "tensor:<ARRAYS key>", "value:<float>", "float:<float>", an ARRAYS or OTHERS key."""
     if not isinstance(kind, str):
-        return kind                     # an argument made by hypothesis
+        return kind  # an argument made by hypothesis
     prefix, _, rest = kind.partition(":")
     if rest:
         return {"tensor": make_tensor, "value": lambda r: Value(float(r)), "float": float}[prefix](rest)
@@ -100,6 +102,7 @@ OPERANDS = sorted(["tensor:" + k for k in ARRAYS] + list(ARRAYS) + list(OTHERS))
 
 
 # Snapshots: nothing the caller passed may change ------------------------------
+
 
 def _snapshot(x):
     if isinstance(x, Tensor):
@@ -135,15 +138,16 @@ def _assert_same_array(a, before):
 
 # The check --------------------------------------------------------------------
 
+
 def _raw(x):
     if isinstance(x, Tensor):
         return x._data
     if isinstance(x, Value):
-        return np.float64(x._data)        # a NumPy scalar: float64 arithmetic, like the Value's
+        return np.float64(x._data)  # a NumPy scalar: float64 arithmetic, like the Value's
     if isinstance(x, (list, tuple)):
         return type(x)(_raw(i) for i in x)
     if isinstance(x, np.ndarray) and x.dtype == object and all(isinstance(v, Value) for v in x.flat):
-        return np.array([v._data for v in x.flat]).reshape(x.shape)   # ndarray + Value: Values
+        return np.array([v._data for v in x.flat]).reshape(x.shape)  # ndarray + Value: Values
     return x
 
 
@@ -170,15 +174,16 @@ def _reference(ref, args):
     with ieee_quiet(complex_casts="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            weak = any(isinstance(a, Tensor) for a in args)     # an operation on a tensor
+            weak = any(isinstance(a, Tensor) for a in args)  # an operation on a tensor
             return np.asarray(ref(*[_weak(a) if weak else _raw(a) for a in args]))
-        except Exception:      # noqa: BLE001 - NumPy refusing is information, not a failure
+        except Exception:  # noqa: BLE001 - NumPy refusing is information, not a failure
             return None
 
 
 def _tolerance(dtype):
-    return {"f": {2: 1e-2, 4: 2e-6}.get(dtype.itemsize, 1e-12),
-            "c": 1e-6 if dtype.itemsize == 8 else 1e-12}.get(dtype.kind, 0.0)
+    return {"f": {2: 1e-2, 4: 2e-6}.get(dtype.itemsize, 1e-12), "c": 1e-6 if dtype.itemsize == 8 else 1e-12}.get(
+        dtype.kind, 0.0
+    )
 
 
 def _input_rounding(args):
@@ -198,13 +203,14 @@ def assert_close(got, expected, what, slack=1, magnitude=0.0):
     if expected.dtype.kind in "fc":
         rtol = slack * max(_tolerance(got.dtype), _tolerance(expected.dtype))
         with ieee_quiet():
-            np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * max(magnitude, 1e-300),
-                                       equal_nan=True, err_msg=what)
+            np.testing.assert_allclose(
+                got, expected, rtol=rtol, atol=rtol * max(magnitude, 1e-300), equal_nan=True, err_msg=what
+            )
     else:
         np.testing.assert_array_equal(got, expected, err_msg=what)
 
 
-EXPLICIT_CASTS = ("astype", "astype(dtype)", "Tensor(dtype)")    # complex -> real is asked for here
+EXPLICIT_CASTS = ("astype", "astype(dtype)", "Tensor(dtype)")  # complex -> real is asked for here
 
 
 def check_call(name, fn, args, ref=None, derivative=None, words=(), magnitude=0.0):
@@ -225,13 +231,15 @@ def check_call(name, fn, args, ref=None, derivative=None, words=(), magnitude=0.
             # a Module adds its name as a note (the exception itself is kept, as PyTorch users expect)
             message = "\n".join([str(exc), *getattr(exc, "__notes__", ())])
             assert words is None or any(w in message for w in (name, *words)), (
-                f"{name}: {type(exc).__name__} does not name the operation: {message!r}")
+                f"{name}: {type(exc).__name__} does not name the operation: {message!r}"
+            )
             for s in snaps:
                 _assert_unchanged(s)
             return None
     if expected is not None and isinstance(out, (Tensor, Value, np.ndarray, float, int, bool, complex)):
-        assert_close(_raw(out), expected, f"{name}: result differs from NumPy", slack=_input_rounding(args),
-                     magnitude=magnitude)
+        assert_close(
+            _raw(out), expected, f"{name}: result differs from NumPy", slack=_input_rounding(args), magnitude=magnitude
+        )
         if expected.dtype in (np.float32, np.float64) and isinstance(out, Tensor):
             assert out.dtype == expected.dtype, f"{name}: dtype {out.dtype}, NumPy gives {expected.dtype}"
     if isinstance(out, (Tensor, Value)) and out.requires_grad and not out.is_leaf:
@@ -254,18 +262,20 @@ def _check_backward(name, out, args, derivative):
             out.backward(seed)
         except ALLOWED as exc:
             assert name in str(exc) or "complex gradient" in str(exc), (
-                f"{name}: backward's {type(exc).__name__} does not name it: {exc}")
+                f"{name}: backward's {type(exc).__name__} does not name it: {exc}"
+            )
             return
     flat = [t for a in args for t in (a if isinstance(a, list) else [a])]
     for leaf in flat:
         if isinstance(leaf, Tensor) and leaf.requires_grad:
             assert leaf.grad is not None, f"{name}: backward left an input's grad None"
             assert leaf.grad.shape == leaf.shape and leaf.grad.dtype == leaf.dtype, (
-                f"{name}: grad {leaf.grad.shape} {leaf.grad.dtype} for input {leaf.shape} {leaf.dtype}")
+                f"{name}: grad {leaf.grad.shape} {leaf.grad.dtype} for input {leaf.shape} {leaf.dtype}"
+            )
         elif isinstance(leaf, Value):
             assert type(leaf.grad) is float, f"{name}: a Value's grad is {type(leaf.grad).__name__}"
     if derivative is None or np.isnan(out._data).any():
-        return          # where the function itself is nan, its derivative is anyone's guess
+        return  # where the function itself is nan, its derivative is anyone's guess
     with ieee_quiet():
         raw = [_float64(a) for a in args]
         expected = derivative(*raw)
@@ -274,11 +284,17 @@ def _check_backward(name, out, args, derivative):
         if want is not None and isinstance(arg, (Tensor, Value)) and arg.requires_grad:
             with ieee_quiet():
                 want = np.broadcast_to(np.asarray(want, dtype=np.asarray(arg._data).dtype), np.shape(arg._data))
-            assert_close(arg.grad, want, f"{name}: gradient of argument {i} differs from the closed form",
-                         slack=100, magnitude=max(finite, default=1.0))
+            assert_close(
+                arg.grad,
+                want,
+                f"{name}: gradient of argument {i} differs from the closed form",
+                slack=100,
+                magnitude=max(finite, default=1.0),
+            )
 
 
 # The operations ---------------------------------------------------------------
+
 
 def _floating(x):
     """Integers and booleans as the float type NumPy's exp gives them."""
@@ -301,7 +317,7 @@ def _logsumexp(x, axis=None, keepdims=False):
 
 def _log_softmax(x, axis=-1):
     x = _floating(x)
-    if x.size and x.dtype.kind == "f":         # shifted: equal large entries give exactly -log n
+    if x.size and x.dtype.kind == "f":  # shifted: equal large entries give exactly -log n
         peak = np.max(x, axis=axis, keepdims=True)
         x = x - np.where(np.isfinite(peak), peak, 0)
     return x - _logsumexp(x, axis, keepdims=True)
@@ -345,16 +361,56 @@ OTHER_METHODS = {
 }
 
 # Parameters passed where an axis, a shape, an index, a bound or a dtype is expected.
-PARAMS = [0, 1, -1, 2, -3, 5, (0, 1), (1, 0), (0, 0), (), None, 1.5, "axis", True, [0, 1], [[0, 1]],
-          np.array([0, 2]), np.array([True, False, True]), np.array([5]), np.array(1.5), slice(None),
-          slice(None, None, -1), Ellipsis, (Ellipsis, None), (None, 0), np.int64(1), (0, 0, 0),
-          (3, 4), (4, 3), (12,), (-1,), (2, -1), (-1, -1), (2, 6), math.nan, math.inf, {}, "float32",
-          np.float32, object, 1 + 2j]
+PARAMS = [
+    0,
+    1,
+    -1,
+    2,
+    -3,
+    5,
+    (0, 1),
+    (1, 0),
+    (0, 0),
+    (),
+    None,
+    1.5,
+    "axis",
+    True,
+    [0, 1],
+    [[0, 1]],
+    np.array([0, 2]),
+    np.array([True, False, True]),
+    np.array([5]),
+    np.array(1.5),
+    slice(None),
+    slice(None, None, -1),
+    Ellipsis,
+    (Ellipsis, None),
+    (None, 0),
+    np.int64(1),
+    (0, 0, 0),
+    (3, 4),
+    (4, 3),
+    (12,),
+    (-1,),
+    (2, -1),
+    (-1, -1),
+    (2, 6),
+    math.nan,
+    math.inf,
+    {},
+    "float32",
+    np.float32,
+    object,
+    1 + 2j,
+]
 
 # name: (call with a tensor and a parameter, NumPy reference, extra words its errors may use)
 WITH_PARAM = {
-    **{f"{name}(axis)": (lambda t, p, f=f: f(t, axis=p), lambda x, p, r=r: r(x, axis=p), (name,))
-       for name, (f, r) in REDUCTIONS.items()},
+    **{
+        f"{name}(axis)": (lambda t, p, f=f: f(t, axis=p), lambda x, p, r=r: r(x, axis=p), (name,))
+        for name, (f, r) in REDUCTIONS.items()
+    },
     "softmax(axis)": (lambda t, p: t.softmax(p), lambda x, p: np.exp(_log_softmax(x, p)), ("softmax",)),
     "log_softmax(axis)": (lambda t, p: t.log_softmax(p), _log_softmax, ("log_softmax",)),
     "reshape": (lambda t, p: t.reshape(p), lambda x, p: np.reshape(x, p), ()),
@@ -365,8 +421,11 @@ WITH_PARAM = {
     "astype(dtype)": (lambda t, p: t.astype(p), lambda x, p: x.astype(p), ("astype",)),
     "broadcast_to": (broadcast_to, np.broadcast_to, ()),
     "Tensor(dtype)": (lambda t, p: Tensor(t.data, dtype=p), lambda x, p: np.asarray(x, dtype=p), ("Tensor",)),
-    "concatenate(axis)": (lambda t, p: concatenate([t, t], axis=p), lambda x, p: np.concatenate([x, x], axis=p),
-                          ("concatenate",)),
+    "concatenate(axis)": (
+        lambda t, p: concatenate([t, t], axis=p),
+        lambda x, p: np.concatenate([x, x], axis=p),
+        ("concatenate",),
+    ),
     "stack(axis)": (lambda t, p: stack([t, t], axis=p), lambda x, p: np.stack([x, x], axis=p), ("stack",)),
 }
 
@@ -380,7 +439,7 @@ BINARY = {
     "/": (operator.truediv, np.true_divide, ("divide",)),
     "**": (operator.pow, np.power, ("pow",)),
     "@": (operator.matmul, np.matmul, ("matmul",)),
-    "<": (operator.lt, np.less, ("less", "greater", ">")),      # reflected, a < b is b > a
+    "<": (operator.lt, np.less, ("less", "greater", ">")),  # reflected, a < b is b > a
     ">=": (operator.ge, np.greater_equal, ("greater", "less", "<=")),
     "maximum": (maximum, np.maximum, ()),
     "minimum": (minimum, np.minimum, ()),
@@ -408,8 +467,9 @@ def _magnitude(name):
 
 def check_method(name, kind):
     method, ref = {**OTHER_METHODS, **{k: v[:2] for k, v in REDUCTIONS.items()}}[name]
-    check_call(name, method, [make_tensor(kind)], ref, words=("tensor",) if name == "len" else (),
-               magnitude=_magnitude(name))
+    check_call(
+        name, method, [make_tensor(kind)], ref, words=("tensor",) if name == "len" else (), magnitude=_magnitude(name)
+    )
 
 
 def check_with_param(name, kind, param):
@@ -430,7 +490,7 @@ def _backward_with(t, grad):
 
 
 def _set_data(t, new):
-    t = Tensor(t.data.copy(), requires_grad=t.requires_grad)    # the caller's tensor stays as it was
+    t = Tensor(t.data.copy(), requires_grad=t.requires_grad)  # the caller's tensor stays as it was
     t.data = new
     return t.data
 
@@ -475,11 +535,13 @@ def check_of_operand(name, other):
 
 # Values: the same elementwise functions and operators on Python floats -------------
 
-VALUE_DATA = [0.0, -0.0, 0.5, 1.0, -1.0, 2.0, -8.0, 1e308, -1e308, 710.0, -710.0, 5e-324,
-              math.nan, math.inf, -math.inf]
+VALUE_DATA = [0.0, -0.0, 0.5, 1.0, -1.0, 2.0, -8.0, 1e308, -1e308, 710.0, -710.0, 5e-324, math.nan, math.inf, -math.inf]
 
-VALUE_UNARY = {name: (method if name in ("neg", "abs") else getattr(Value, name), ref, derivative)
-               for name, (method, ref, derivative) in ELEMENTWISE.items() if name != "clip"}
+VALUE_UNARY = {
+    name: (method if name in ("neg", "abs") else getattr(Value, name), ref, derivative)
+    for name, (method, ref, derivative) in ELEMENTWISE.items()
+    if name != "clip"
+}
 
 
 def _c99_pow(a, b):
@@ -529,7 +591,7 @@ def check_value_binary(name, x, other, flipped=False):
 VALUE_OPERANDS = [f"value:{y!r}" for y in VALUE_DATA] + [f"float:{y!r}" for y in VALUE_DATA] + OPERANDS
 
 
-ORDINARY = "float64"                     # the array kind other arguments keep in the short run
+ORDINARY = "float64"  # the array kind other arguments keep in the short run
 ORDINARY_PARAMS = [0, -1, None, ()]
 
 
@@ -558,7 +620,7 @@ def every_case(full=False):
         for name in VALUE_UNARY:
             yield check_value_unary, (name, x)
         for name in VALUE_BINARY:
-            for other in VALUE_OPERANDS if full or x == 2.0 else VALUE_OPERANDS[:len(VALUE_DATA)]:
+            for other in VALUE_OPERANDS if full or x == 2.0 else VALUE_OPERANDS[: len(VALUE_DATA)]:
                 yield check_value_binary, (name, x, other)
                 yield check_value_binary, (name, x, other, True)
     for other in OPERANDS + ["value:2.0", "float:nan"]:
@@ -571,7 +633,7 @@ def run_cases(cases):
     for check, args in cases:
         try:
             check(*args)
-        except Exception as exc:      # noqa: BLE001 - collected so one run lists them all
+        except Exception as exc:  # noqa: BLE001 - collected so one run lists them all
             failures.append(f"{check.__name__}{args}: {type(exc).__name__}: {str(exc)[:300]}")
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
 
@@ -631,8 +693,11 @@ NN_ACTIVATIONS = {
     "tanh": (F.tanh, np.tanh, lambda x: 1 - np.tanh(x) ** 2),
     "relu": (F.relu, lambda x: np.maximum(x, 0), lambda x: x > 0),
     "leaky_relu": (F.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x), lambda x: np.where(x > 0, 1, 0.01)),
-    "elu": (F.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
-            lambda x: np.where(x > 0, 1, np.exp(np.minimum(x, 0)))),
+    "elu": (
+        F.elu,
+        lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+        lambda x: np.where(x > 0, 1, np.exp(np.minimum(x, 0))),
+    ),
     "softplus": (F.softplus, _softplus, _sigmoid),
     "silu": (F.silu, _nn(lambda x: x * _sigmoid(x)), lambda x: _sigmoid(x) * (1 + x * _sigmoid(-x))),
     "gelu": (F.gelu, _gelu, _gelu_slope),
@@ -658,7 +723,7 @@ def _rows(x):
 def _cross_entropy(x, t):
     z = _rows(x)
     t = np.asarray(t)
-    if t.shape == np.shape(x):                               # class probabilities
+    if t.shape == np.shape(x):  # class probabilities
         return -(t.reshape(z.shape) * _log_softmax(z)).sum(axis=1).mean()
     return -_log_softmax(z)[np.arange(len(z)), t.reshape(-1)].mean()
 
@@ -679,11 +744,16 @@ NN_LOSSES = {
     "mse_loss": (F.mse_loss, lambda x, t: ((np.asarray(x) - t) ** 2).mean(), lambda x: np.ones(np.shape(x)) / 2),
     "cross_entropy": (F.cross_entropy, _cross_entropy, _labels_for),
     "nll_loss": (F.nll_loss, _nll_loss, _labels_for),
-    "binary_cross_entropy": (F.binary_cross_entropy, _binary_cross_entropy,
-                             lambda x: (np.arange(np.size(x)) % 2).reshape(np.shape(x))),
+    "binary_cross_entropy": (
+        F.binary_cross_entropy,
+        _binary_cross_entropy,
+        lambda x: (np.arange(np.size(x)) % 2).reshape(np.shape(x)),
+    ),
     "binary_cross_entropy_with_logits": (
-        F.binary_cross_entropy_with_logits, lambda x, t: (_softplus(x) - _real(x) * t).mean(),
-        lambda x: (np.arange(np.size(x)) % 2).reshape(np.shape(x))),
+        F.binary_cross_entropy_with_logits,
+        lambda x, t: (_softplus(x) - _real(x) * t).mean(),
+        lambda x: (np.arange(np.size(x)) % 2).reshape(np.shape(x)),
+    ),
 }
 
 LINEAR = nn.Linear(4, 3, rng=0)
@@ -698,8 +768,11 @@ def _mlp(x):
 
 # name: (layer, NumPy reference, derivative of the summed output w.r.t. the input)
 NN_LAYERS = {
-    "Linear": (LINEAR, lambda x: _floating(x) @ LINEAR.weight.data.T + LINEAR.bias.data,
-               lambda x: np.broadcast_to(LINEAR.weight.data.sum(axis=0), np.shape(x))),
+    "Linear": (
+        LINEAR,
+        lambda x: _floating(x) @ LINEAR.weight.data.T + LINEAR.bias.data,
+        lambda x: np.broadcast_to(LINEAR.weight.data.sum(axis=0), np.shape(x)),
+    ),
     "MLP": (MLP, _mlp, None),
     "Dropout(eval)": (DROPOUT, lambda x: x, np.ones_like),
 }
@@ -713,8 +786,9 @@ def _floating_input(x, finite=False):
 def check_nn_activation(name, kind):
     fn, ref, derivative = NN_ACTIVATIONS[name]
     x = operand(kind)
-    check_call(name, fn, [x], ref if _floating_input(x) else None, lambda x: (derivative(x),),
-               magnitude=1.0)      # elu's exp(x) - 1 near 0, softplus's log(1 + e): exact to eps, not relative
+    check_call(
+        name, fn, [x], ref if _floating_input(x) else None, lambda x: (derivative(x),), magnitude=1.0
+    )  # elu's exp(x) - 1 near 0, softplus's log(1 + e): exact to eps, not relative
 
 
 def check_nn_loss(name, kind, target_kind="fitting"):
@@ -722,19 +796,26 @@ def check_nn_loss(name, kind, target_kind="fitting"):
     x, labels = make_tensor(kind), name in ("cross_entropy", "nll_loss")
     target = fitting(x.data) if target_kind == "fitting" else operand(target_kind)
     if labels and isinstance(target, Tensor):
-        target = target.detach()        # class labels: no gradient goes to them
+        target = target.detach()  # class labels: no gradient goes to them
     data = np.abs(x.data[np.isfinite(x.data)]) if x.dtype.kind == "f" else np.zeros(0)
     # exact to eps times the largest input, not to eps relative: softplus is log(1 + exp(-|x|)),
     # cross_entropy logsumexp(z) - z_label (both reported)
-    check_call(name, fn, [x, target], ref if _floating_input(x, finite=labels) else None,
-               magnitude=data.max(initial=1.0))
+    check_call(
+        name, fn, [x, target], ref if _floating_input(x, finite=labels) else None, magnitude=data.max(initial=1.0)
+    )
 
 
 def check_nn_layer(name, kind):
     layer, ref, derivative = NN_LAYERS[name]
     x = operand(kind)
-    check_call(name, layer, [x], ref if _floating_input(x) else None,
-               derivative and (lambda x: (derivative(x),)), words=(name.split("(")[0],))
+    check_call(
+        name,
+        layer,
+        [x],
+        ref if _floating_input(x) else None,
+        derivative and (lambda x: (derivative(x),)),
+        words=(name.split("(")[0],),
+    )
 
 
 def nn_cases():
@@ -773,8 +854,9 @@ LAYOUTS = ["contiguous", "reversed", "strided", "fortran", "read_only"]
 @st.composite
 def odd_arrays(draw, shape=None):
     """Arrays of any dtype we meet (and some we refuse), any layout, NaN/inf/huge/subnormal values."""
-    dtype = draw(st.sampled_from([np.float64, np.float32, np.float16, np.int8, np.int64, np.uint8,
-                                  np.bool_, np.complex128]))
+    dtype = draw(
+        st.sampled_from([np.float64, np.float32, np.float16, np.int8, np.int64, np.uint8, np.bool_, np.complex128])
+    )
     shape = draw(array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)) if shape is None else shape
     arr = draw(arrays(dtype, shape))
     layout = draw(st.sampled_from(LAYOUTS))
@@ -793,8 +875,11 @@ AXES = st.one_of(st.sampled_from(PARAMS), st.integers(-4, 4), st.tuples(st.integ
 
 
 @settings(max_examples=200)
-@given(arr=odd_arrays(), name=st.sampled_from(sorted({**ELEMENTWISE, **OTHER_METHODS, **REDUCTIONS, **WITH_PARAM})),
-       param=AXES)
+@given(
+    arr=odd_arrays(),
+    name=st.sampled_from(sorted({**ELEMENTWISE, **OTHER_METHODS, **REDUCTIONS, **WITH_PARAM})),
+    param=AXES,
+)
 def test_generated_arrays_through_every_tensor_method(arr, name, param):
     if name in ELEMENTWISE:
         check_unary(name, arr)
@@ -805,10 +890,15 @@ def test_generated_arrays_through_every_tensor_method(arr, name, param):
 
 
 @settings(max_examples=200)
-@given(data=st.data(), name=st.sampled_from(sorted(BINARY)), flipped=st.booleans(),
-       shapes=st.one_of(mutually_broadcastable_shapes(num_shapes=2, min_side=0, max_side=3).map(
-                            lambda s: s.input_shapes),
-                        st.tuples(array_shapes(min_dims=0, max_side=3), array_shapes(min_dims=0, max_side=3))))
+@given(
+    data=st.data(),
+    name=st.sampled_from(sorted(BINARY)),
+    flipped=st.booleans(),
+    shapes=st.one_of(
+        mutually_broadcastable_shapes(num_shapes=2, min_side=0, max_side=3).map(lambda s: s.input_shapes),
+        st.tuples(array_shapes(min_dims=0, max_side=3), array_shapes(min_dims=0, max_side=3)),
+    ),
+)
 def test_generated_arrays_through_every_binary_operation(data, name, flipped, shapes):
     first, second = (data.draw(odd_arrays(shape)) for shape in shapes)
     if data.draw(st.booleans(), label="second is a tensor"):
@@ -820,9 +910,13 @@ ANY_FLOAT = st.one_of(st.floats(), st.sampled_from(VALUE_DATA), st.integers(-10,
 
 
 @settings(max_examples=300)
-@given(x=ANY_FLOAT, y=st.one_of(ANY_FLOAT, st.integers(-2 ** 53, 2 ** 53), st.sampled_from(OPERANDS)),
-       name=st.sampled_from(sorted({**VALUE_UNARY, **VALUE_BINARY})), as_value=st.booleans(),
-       flipped=st.booleans())
+@given(
+    x=ANY_FLOAT,
+    y=st.one_of(ANY_FLOAT, st.integers(-(2**53), 2**53), st.sampled_from(OPERANDS)),
+    name=st.sampled_from(sorted({**VALUE_UNARY, **VALUE_BINARY})),
+    as_value=st.booleans(),
+    flipped=st.booleans(),
+)
 def test_generated_floats_through_every_value_operation(x, y, name, as_value, flipped):
     if name in VALUE_UNARY:
         check_value_unary(name, x)

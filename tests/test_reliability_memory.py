@@ -3,6 +3,7 @@
 Resident memory is read from /proc/self/status (Linux); the peak is reset by
 writing 5 to /proc/self/clear_refs, so a block's peak growth can be measured.
 """
+
 import contextlib
 import gc
 import os
@@ -38,7 +39,7 @@ def peak_growth():
     """Yields a list that holds, after the block, the peak resident growth during it in MB."""
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")                    # reset VmHWM to the current resident size
+        f.write("5")  # reset VmHWM to the current resident size
     before, result = status_mb("VmRSS"), []
     yield result
     result.append(status_mb("VmHWM") - before)
@@ -57,6 +58,7 @@ def gc_disabled():
 
 # 10,000 training steps -------------------------------------------------------------
 
+
 @needs_proc
 def test_ten_thousand_sgd_steps_leave_resident_memory_flat():
     import nn
@@ -73,7 +75,7 @@ def test_ten_thousand_sgd_steps_leave_resident_memory_flat():
         opt.step()
         return loss.item()
 
-    first = [step() for _ in range(500)][0]           # warm-up: caches, allocator pools
+    first = [step() for _ in range(500)][0]  # warm-up: caches, allocator pools
     gc.collect()
     before = status_mb("VmRSS")
     for _ in range(10_000):
@@ -84,6 +86,7 @@ def test_ten_thousand_sgd_steps_leave_resident_memory_flat():
 
 
 # Freed by reference counting alone ---------------------------------------------------
+
 
 class Tracked:
     """Weak references to a computation's intermediate results (and their arrays)."""
@@ -116,6 +119,7 @@ def mlp_graph(keep):
 
 def tensor_op_zoo(keep):
     from autograd import concatenate, maximum, stack, where
+
     a, b = _leaf(3, 4), _leaf(4)
     parts = [keep(a[np.array([0, 0, 2])]), keep(a[1:, ::2].T.reshape(1, 4)), keep(a + b)]
     joined = keep(concatenate([parts[0], parts[1]], axis=0))
@@ -127,7 +131,7 @@ def tensor_op_zoo(keep):
 
 def value_expression(keep):
     a, b = Value(2.0), Value(-3.0)
-    c = keep(keep(a * b) + keep(keep(a ** 2) / b) - keep(keep(-a).exp()))
+    c = keep(keep(a * b) + keep(keep(a**2) / b) - keep(keep(-a).exp()))
     d = keep(keep(c.tanh()) * keep(c.sigmoid()) + keep(keep(a.relu()) ** b))
     d.backward()
     return d, a, b
@@ -143,9 +147,9 @@ def retained_twice(keep):
 
 def second_order(keep):
     x = _leaf(3)
-    y = keep(keep(keep(x ** 3).sin()).sum())
+    y = keep(keep(keep(x**3).sin()).sum())
     y.backward(create_graph=True)
-    keep(x.grad).sum().backward()        # x.grad is a graph node; zero_grad lets it go
+    keep(x.grad).sum().backward()  # x.grad is a graph node; zero_grad lets it go
     x.zero_grad()
     return y, x
 
@@ -189,12 +193,14 @@ def transforms(keep):
 
 def with_anomaly_checks(keep):
     from autograd import detect_anomaly
+
     with detect_anomaly():
         return mlp_graph(keep)
 
 
 def nn_training_step(keep):
     import nn
+
     model = keep(nn.MLP([4, 8, 2], rng=0))
     opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     logits = keep(model(Tensor(np.ones((5, 4)))))
@@ -202,16 +208,26 @@ def nn_training_step(keep):
     opt.zero_grad()
     loss.backward()
     opt.step()
-    return loss,
+    return (loss,)
 
 
-GRAPHS = [mlp_graph, tensor_op_zoo, value_expression, retained_twice, second_order,
-          never_differentiated, custom_function, transforms, with_anomaly_checks, nn_training_step]
+GRAPHS = [
+    mlp_graph,
+    tensor_op_zoo,
+    value_expression,
+    retained_twice,
+    second_order,
+    never_differentiated,
+    custom_function,
+    transforms,
+    with_anomaly_checks,
+    nn_training_step,
+]
 
 
 @pytest.mark.parametrize("build", GRAPHS, ids=[g.__name__ for g in GRAPHS])
 def test_a_graph_is_freed_when_its_last_reference_goes(build):
-    build(Tracked())                  # first calls import modules and fill caches: garbage of their own
+    build(Tracked())  # first calls import modules and fill caches: garbage of their own
     keep = Tracked()
     with gc_disabled():
         held = build(keep)

@@ -1,5 +1,6 @@
 """Threads: grad mode, anomaly checks and scopes belong to one thread, and two models trained in
 two threads at once end bit-identical to the same models trained one after the other."""
+
 import sys
 import threading
 
@@ -27,7 +28,7 @@ def run_in_lockstep(*steps_per_thread):
             for step in steps:
                 barrier.wait()
                 out.append(step())
-        except BaseException as exc:   # noqa: BLE001 - reported to the main thread
+        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
             barrier.abort()
 
@@ -58,6 +59,7 @@ def test_no_grad_in_one_thread_leaves_the_other_recording():
         def step():
             blocks[name] = manager
             manager.__enter__()
+
         return step
 
     def leave(name):
@@ -122,7 +124,7 @@ def train_scalar_model(seed, steps=60):
 @pytest.fixture
 def frequent_thread_switches():
     previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)             # the GIL changes hands every 10 us, not every 5 ms
+    sys.setswitchinterval(1e-5)  # the GIL changes hands every 10 us, not every 5 ms
     yield
     sys.setswitchinterval(previous)
 
@@ -143,6 +145,6 @@ def test_two_models_trained_at_once_match_training_them_in_turn(train, frequent_
     for t in threads:
         t.join(TIMEOUT)
     for (losses, params), (ref_losses, ref_params) in zip(at_once, one_after_the_other):
-        assert losses == ref_losses                      # bit-identical, not merely close
+        assert losses == ref_losses  # bit-identical, not merely close
         assert all(np.array_equal(p, q) for p, q in zip(params, ref_params))
-    assert one_after_the_other[0][0][-1] < one_after_the_other[0][0][0]     # they did train
+    assert one_after_the_other[0][0][-1] < one_after_the_other[0][0][0]  # they did train

@@ -1,5 +1,6 @@
 """nn.save as open() would write: the file's mode follows the umask (or the replaced file's mode),
 a name at the file system's length limit works, a missing directory is named in the error."""
+
 import errno
 import os
 import stat
@@ -18,6 +19,7 @@ def mode_of(path):
 def umask():
     def set_umask(value):
         previous.append(os.umask(value))
+
     previous = []
     yield set_umask
     if previous:
@@ -64,7 +66,7 @@ def test_a_name_at_the_length_limit_works(tmp_path):
     nn.save(model, path)
     np.testing.assert_array_equal(nn.load_state(path)["weight"], model.weight.data)
     assert os.listdir(tmp_path) == [path.name]
-    with pytest.raises(OSError) as too_long:            # one past it: the file system's own error
+    with pytest.raises(OSError) as too_long:  # one past it: the file system's own error
         nn.save(model, tmp_path / ("m" * (limit + 1)))
     assert too_long.value.errno == errno.ENAMETOOLONG
     assert os.listdir(tmp_path) == [path.name]

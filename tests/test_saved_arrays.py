@@ -1,4 +1,5 @@
 """What a pending graph saved: released after backward() (memory), never changed before it (issue 12 item 9)."""
+
 import gc
 
 import numpy as np
@@ -11,7 +12,7 @@ from autograd import Tensor, draw_graph, explain, linear
 from autograd.saved import RELEASE_MIN_SIZE, ReleasedData
 from nn.functional import cross_entropy
 
-BIG = (64, RELEASE_MIN_SIZE // 64)          # just big enough to be released
+BIG = (64, RELEASE_MIN_SIZE // 64)  # just big enough to be released
 
 
 def big(seed=0, shape=BIG):
@@ -24,14 +25,15 @@ def is_released(t):
 
 # Memory: what backward() releases ---------------------------------------------------
 
+
 def test_backward_releases_the_arrays_only_the_graph_holds():
     x = Tensor(big(), requires_grad=True, label="x")
-    kept = (x * 2).tanh()                   # the caller holds this one
+    kept = (x * 2).tanh()  # the caller holds this one
     loss = (kept * 3).sum()
     loss.backward()
     times_three, times_two = loss._parents[0], kept._parents[0]
     assert is_released(times_three) and is_released(times_two)
-    assert times_two.shape == BIG and times_two.dtype == np.float64    # the shape stays
+    assert times_two.shape == BIG and times_two.dtype == np.float64  # the shape stays
     assert type(kept.data) is np.ndarray and type(x.data) is np.ndarray and type(loss.data) is np.ndarray
     np.testing.assert_array_equal(kept.data, np.tanh(2 * x.data))
 
@@ -52,8 +54,11 @@ def test_a_released_node_refuses_to_give_values_and_draw_graph_shows_its_shape()
     loss = ((x * 2).tanh()).sum()
     loss.backward()
     inner = loss._parents[0]
-    with pytest.raises(RuntimeError, match=r"Tensor.data: the data of the tensor of shape \(64, 64\) \(made "
-                                           r"by 'tanh'\) was released by backward\(\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Tensor.data: the data of the tensor of shape \(64, 64\) \(made "
+        r"by 'tanh'\) was released by backward\(\)",
+    ):
         inner.data  # noqa: B018  (reading it raises)
     with pytest.raises(RuntimeError, match="released by backward"):
         explain(loss, x)
@@ -106,20 +111,21 @@ def test_a_training_loop_keeps_no_activation_of_the_last_step_alive():
         if node._op is not None and type(node._data) is np.ndarray:
             sizes.append(node._data.size)
         stack.extend(node._parents)
-    assert max(sizes) < RELEASE_MIN_SIZE            # the hidden layer's 64 x 128 went back
+    assert max(sizes) < RELEASE_MIN_SIZE  # the hidden layer's 64 x 128 went back
 
 
 # In-place writes into saved arrays ----------------------------------------------------
 
+
 def test_the_callers_array_is_read_only_while_a_graph_saved_it():
     buffer = big(2)
     w = Tensor(big(3), requires_grad=True)
-    loss = (Tensor(buffer) * w).sum()           # Tensor(buffer) shares the caller's array
+    loss = (Tensor(buffer) * w).sum()  # Tensor(buffer) shares the caller's array
     with pytest.raises(ValueError, match="read-only"):
         buffer[0, 0] = 5.0
     loss.backward()
     np.testing.assert_array_equal(w.grad, buffer)
-    buffer[0, 0] = 5.0                          # consumed: the caller's array is theirs again
+    buffer[0, 0] = 5.0  # consumed: the caller's array is theirs again
 
 
 def test_a_dropped_graph_gives_the_array_back():
@@ -149,12 +155,15 @@ def test_an_array_saved_by_two_pending_graphs_stays_locked_until_both_are_done()
     buffer[0, 0] = 5.0
 
 
-@pytest.mark.parametrize("write", [
-    lambda t: t.data.__setitem__((0, 0), 7.0),
-    lambda t: t.data.__iadd__(1.0),
-    lambda t: np.asarray(t).__setitem__(0, 0.0),
-    lambda t: t.numpy().fill(0.0),
-])
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda t: t.data.__setitem__((0, 0), 7.0),
+        lambda t: t.data.__iadd__(1.0),
+        lambda t: np.asarray(t).__setitem__(0, 0.0),
+        lambda t: t.numpy().fill(0.0),
+    ],
+)
 def test_a_write_through_data_before_backward_raises_naming_the_tensor(write):
     x = Tensor(big(4), requires_grad=True, label="x")
     loss = (x * x).sum()
@@ -180,10 +189,10 @@ def test_reading_data_before_backward_changes_nothing():
     snapshot = (x.data.sum(), hidden.data.max(), np.asarray(x).min())
     assert np.isfinite(snapshot).all()
     loss.backward()
-    expected = 2 * hidden.data * (1 - hidden.data ** 2)
+    expected = 2 * hidden.data * (1 - hidden.data**2)
     w = loss._parents[0]._parents[0]._parents[0]._parents[1]
     np.testing.assert_allclose(w.grad, expected.T @ x.data, rtol=1e-12)
-    x.data[0, 0] = 1.0                          # after backward: any write goes
+    x.data[0, 0] = 1.0  # after backward: any write goes
 
 
 def test_an_optimiser_step_after_backward_needs_no_copy_and_works():

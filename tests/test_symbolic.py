@@ -4,6 +4,7 @@ Every op Value has is checked at hypothesis-drawn points against backward(), cen
 and (after simplification) SymPy's own diff; the swell of a chain of shared products is checked
 against its exact size law.
 """
+
 import inspect
 import math
 
@@ -32,8 +33,8 @@ CASES = [
     ("mul", lambda a, b: a * b * a, (-3, 3)),
     ("div", lambda a, b: a / (b + a) + 1 / b, (0.3, 3)),
     ("neg", lambda a, b: -(a * b), (-3, 3)),
-    ("pow_const", lambda a, b: (a * b) ** 3 + a ** -1.5, (0.3, 3)),
-    ("pow", lambda a, b: a ** b + 2 ** a, (0.3, 3)),
+    ("pow_const", lambda a, b: (a * b) ** 3 + a**-1.5, (0.3, 3)),
+    ("pow", lambda a, b: a**b + 2**a, (0.3, 3)),
     ("exp", lambda a, b: (a * b).exp(), (-2, 2)),
     ("log", lambda a, b: (a * b).log(), (0.3, 3)),
     ("sqrt", lambda a, b: (a * b + a).sqrt(), (0.3, 3)),
@@ -45,7 +46,7 @@ CASES = [
     ("abs", lambda a, b: (a * b - a).abs() * b, (-3, 3)),
     ("weighted_sum", lambda a, b: Value.weighted_sum([a, b, 2.0], [b, a, a], 0.5), (-3, 3)),
 ]
-KINKED = {"relu": [(-1.1, 0.4), (-0.3, -2.0)], "abs": [(-1.1, 0.4), (-0.3, -2.0)]}   # points off the kink
+KINKED = {"relu": [(-1.1, 0.4), (-0.3, -2.0)], "abs": [(-1.1, 0.4), (-0.3, -2.0)]}  # points off the kink
 
 
 def leaves(a, b):
@@ -57,8 +58,11 @@ def op_classes(root):
 
 
 def test_every_op_value_has_is_covered():
-    value_ops = {obj for _, obj in inspect.getmembers(ops, inspect.isclass)
-                 if issubclass(obj, engine.Op) and obj.__module__ == ops.__name__} | {WeightedSum}
+    value_ops = {
+        obj
+        for _, obj in inspect.getmembers(ops, inspect.isclass)
+        if issubclass(obj, engine.Op) and obj.__module__ == ops.__name__
+    } | {WeightedSum}
     covered = set().union(*(op_classes(fn(*leaves(0.7, 1.3))) for _, fn, _ in CASES))
     assert value_ops <= covered, f"no symbolic test for {value_ops - covered}"
 
@@ -74,7 +78,7 @@ def test_derivative_equals_backward_and_central_differences(name, fn, interval, 
     f = fn(a, b)
     f.backward()
     point = {"a": a0, "b": b0}
-    assert expression(f).evaluate(point) == f.data          # the same float operations, in order
+    assert expression(f).evaluate(point) == f.data  # the same float operations, in order
     numeric = central_difference(lambda x, y: fn(*leaves(float(x), float(y))).data, [a0, b0])
     for leaf, fd in zip((a, b), numeric):
         for simplify in (False, True):
@@ -110,15 +114,19 @@ def test_worked_example_of_the_notes():
     assert str(e) == "1 / (exp(-(w * x + b)) + 1)" and e.size == 11
     assert e.evaluate({"x": 1, "w": 0, "b": 0}) == 0.5
     dw = symbolic_derivative(f, w)
-    assert str(dw) == ("(0 * (exp(-(w * x + b)) + 1) - 1 * (exp(-(w * x + b)) * -(1 * x + w * 0 + 0) + 0))"
-                       " / (exp(-(w * x + b)) + 1) ** 2")
+    assert str(dw) == (
+        "(0 * (exp(-(w * x + b)) + 1) - 1 * (exp(-(w * x + b)) * -(1 * x + w * 0 + 0) + 0))"
+        " / (exp(-(w * x + b)) + 1) ** 2"
+    )
     simple = symbolic_derivative(f, w, simplify=True)
     assert str(simple) == "-(exp(-(w * x + b)) * -x) / (exp(-(w * x + b)) + 1) ** 2"
     assert simple.size < dw.size
     for wrt in (w, b):
         assert symbolic_derivative(f, wrt, simplify=True).evaluate({"x": 1, "w": 0, "b": 0}) == 0.25
-    assert simple.latex() == (r"\frac{-\left(\exp\left(-\left(w \cdot x + b\right)\right) \cdot -x\right)}"
-                              r"{\left(\exp\left(-\left(w \cdot x + b\right)\right) + 1\right)^{2}}")
+    assert simple.latex() == (
+        r"\frac{-\left(\exp\left(-\left(w \cdot x + b\right)\right) \cdot -x\right)}"
+        r"{\left(\exp\left(-\left(w \cdot x + b\right)\right) + 1\right)^{2}}"
+    )
 
 
 def squaring_chain(n):
@@ -133,12 +141,12 @@ def squaring_chain(n):
 @pytest.mark.parametrize("n", range(0, 11))
 def test_size_law_of_a_chain_of_shared_products(n):
     x, u = squaring_chain(n)
-    assert len(engine.toposort(u)) == n + 1                          # the graph: linear in n
-    assert expression(u).size == 2 ** (n + 1) - 1                     # the tree: every copy written out
+    assert len(engine.toposort(u)) == n + 1  # the graph: linear in n
+    assert expression(u).size == 2 ** (n + 1) - 1  # the tree: every copy written out
     assert symbolic_derivative(u, x).size == (n + 1) * 2 ** (n + 1) - 1
     assert symbolic_derivative(u, x, simplify=True).size == max(1, n * 2 ** (n + 1) - 1)
     value = symbolic_derivative(u, x, simplify=True).evaluate({"x": 1.01})
-    assert value == pytest.approx(2 ** n * 1.01 ** (2 ** n - 1), rel=1e-12)
+    assert value == pytest.approx(2**n * 1.01 ** (2**n - 1), rel=1e-12)
 
 
 @pytest.mark.parametrize("n", range(1, 9))
@@ -150,22 +158,45 @@ def test_size_law_of_a_tanh_chain(n):
         w = Value(0.9, label=f"w{k}")
         w1 = w1 or w
         u = (w * (u or x) + Value(0.1, label=f"b{k}")).tanh()
-    assert len(engine.toposort(u)) == expression(u).size == 5 * n + 1        # nothing shared: graph = tree
-    assert symbolic_derivative(u, w1).size == 5 * n * n + 14 * n + 1           # quadratic
+    assert len(engine.toposort(u)) == expression(u).size == 5 * n + 1  # nothing shared: graph = tree
+    assert symbolic_derivative(u, w1).size == 5 * n * n + 14 * n + 1  # quadratic
     assert 2 * symbolic_derivative(u, w1, simplify=True).size == 5 * n * n + 21 * n - 2
 
 
-@pytest.mark.parametrize("text, simplified", [
-    ("x + 0", "x"), ("0 + x", "x"), ("x - 0", "x"), ("0 - x", "-x"), ("x * 1", "x"), ("1 * x", "x"),
-    ("x * 0", "0"), ("0 * x", "0"), ("-1 * x", "-x"), ("x / 1", "x"), ("0 / x", "0"),
-    ("x ** 1", "x"), ("x ** 0", "1"), ("-(-x)", "x"), ("(2 + 3) * x", "5 * x"),
-    ("exp(0) * x + (1 - 1)", "x"), ("2 ** 3 / 4", "2"), ("x + -x", "x - x"), ("x - -1 * x", "x + x"),
-])
+@pytest.mark.parametrize(
+    "text, simplified",
+    [
+        ("x + 0", "x"),
+        ("0 + x", "x"),
+        ("x - 0", "x"),
+        ("0 - x", "-x"),
+        ("x * 1", "x"),
+        ("1 * x", "x"),
+        ("x * 0", "0"),
+        ("0 * x", "0"),
+        ("-1 * x", "-x"),
+        ("x / 1", "x"),
+        ("0 / x", "0"),
+        ("x ** 1", "x"),
+        ("x ** 0", "1"),
+        ("-(-x)", "x"),
+        ("(2 + 3) * x", "5 * x"),
+        ("exp(0) * x + (1 - 1)", "x"),
+        ("2 ** 3 / 4", "2"),
+        ("x + -x", "x - x"),
+        ("x - -1 * x", "x + x"),
+    ],
+)
 def test_simplification_rules(text, simplified):
     namespace = {"x": Expression.variable("x"), "exp": lambda e: Expression("exp", (e,))}
-    e = eval(text.replace("0", "Expression.constant(0)").replace("1", "Expression.constant(1)")
-             .replace("2", "Expression.constant(2)").replace("3", "Expression.constant(3)")
-             .replace("4", "Expression.constant(4)"), {**namespace, "Expression": Expression})
+    e = eval(
+        text.replace("0", "Expression.constant(0)")
+        .replace("1", "Expression.constant(1)")
+        .replace("2", "Expression.constant(2)")
+        .replace("3", "Expression.constant(3)")
+        .replace("4", "Expression.constant(4)"),
+        {**namespace, "Expression": Expression},
+    )
     assert str(e.simplify()) == simplified
 
 
@@ -181,13 +212,13 @@ def test_second_derivative_equals_double_backward():
 def test_deep_chain_is_iterative():
     x = Value(0.5, label="x")
     u = x
-    for _ in range(3000):                   # three times Python's recursion limit
+    for _ in range(3000):  # three times Python's recursion limit
         u = u * 0.9999 + 0.0001
     d = symbolic_derivative(u, x, simplify=True)
-    assert d.evaluate({"x": 0.5}) == pytest.approx(0.9999 ** 3000, rel=1e-9)
-    assert d.size == 1                      # 1 * 0.9999 * 0.9999 ...: folded to one constant
+    assert d.evaluate({"x": 0.5}) == pytest.approx(0.9999**3000, rel=1e-9)
+    assert d.size == 1  # 1 * 0.9999 * 0.9999 ...: folded to one constant
     assert len(str(expression(u))) > 3000
-    assert symbolic_derivative(u, x).size > 3000 ** 2         # unsimplified, each u_k is copied
+    assert symbolic_derivative(u, x).size > 3000**2  # unsimplified, each u_k is copied
 
 
 def test_errors_name_the_operation():
@@ -209,7 +240,7 @@ def test_errors_name_the_operation():
     with pytest.raises(TypeError, match="Expression.evaluate: the value of 'x' must be a real number, got str"):
         expression(x * 2).evaluate({"x": "1.0"})
     with pytest.raises(ValueError, match="Expression.evaluate: integer too large"):
-        expression(x * 2).evaluate({"x": 10 ** 400})
+        expression(x * 2).evaluate({"x": 10**400})
     assert expression(x * 2).evaluate({"x": np.float32(1.5)}) == 3.0
 
 
@@ -221,17 +252,19 @@ def test_evaluate_follows_ieee_like_the_engine():
 
 def test_to_sympy_without_sympy_says_how_to_install(monkeypatch):
     import sys
-    monkeypatch.setitem(sys.modules, "sympy", None)        # as if it were not installed
+
+    monkeypatch.setitem(sys.modules, "sympy", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r'pip install "chainrule\[symbolic\]"'):
         expression(Value(1.0, label="x").exp()).to_sympy()
 
 
 def test_a_scalar_network_labelled_by_its_parameter_names():
     import nn
+
     model = nn.scalar.MLP([2, 3, 1], rng=0)
     out = model([0.5, -1.0])
     with pytest.raises(ValueError, match="model.named_parameters"):
-        expression(out)                      # each neuron calls its weights w.0, w.1, ...
+        expression(out)  # each neuron calls its weights w.0, w.1, ...
     for name, p in model.named_parameters():
         p.label = name
     out.backward()

@@ -2,6 +2,7 @@
 
 PyTorch is not a dependency: its documented behaviour is written out as expected values.
 """
+
 import operator
 import re
 from pathlib import Path
@@ -31,10 +32,20 @@ from autograd import (
 )
 
 SHAPES = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
-COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-               ">": operator.gt, ">=": operator.ge}
-IN_PLACE = {"+=": (operator.iadd, np.add), "-=": (operator.isub, np.subtract),
-            "*=": (operator.imul, np.multiply), "/=": (operator.itruediv, np.true_divide)}
+COMPARISONS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+IN_PLACE = {
+    "+=": (operator.iadd, np.add),
+    "-=": (operator.isub, np.subtract),
+    "*=": (operator.imul, np.multiply),
+    "/=": (operator.itruediv, np.true_divide),
+}
 
 
 def small_ints_as_floats(shape):
@@ -48,9 +59,11 @@ def nonzero(shape):
 
 # 1. Comparisons and truth values ----------------------------------------------
 
+
 @settings(max_examples=20)
-@given(st.sampled_from(sorted(COMPARISONS)), mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
-       st.data())
+@given(
+    st.sampled_from(sorted(COMPARISONS)), mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3), st.data()
+)
 def test_comparisons_are_elementwise_boolean_tensors_without_grad(symbol, shapes, data):
     a = data.draw(small_ints_as_floats(shapes.input_shapes[0]))
     b = data.draw(small_ints_as_floats(shapes.input_shapes[1]))
@@ -67,15 +80,15 @@ def test_comparisons_with_numbers_give_the_expected_masks():
     t = Tensor([1.0, 2.0, 3.0])
     assert (t == 2).data.tolist() == [False, True, False]
     assert (t != 2).data.tolist() == [True, False, True]
-    assert (2 == t).data.tolist() == [False, True, False]        # reflected
+    assert (2 == t).data.tolist() == [False, True, False]  # reflected
     assert (t >= 2).data.tolist() == [False, True, True]
     pred, labels = Tensor(np.array([0, 2, 1, 1])), np.array([0, 1, 1, 1])
-    assert (pred == labels).mean().item() == 0.75                  # accuracy, as in PyTorch
+    assert (pred == labels).mean().item() == 0.75  # accuracy, as in PyTorch
 
 
 def test_comparison_with_something_that_is_no_number_is_false_as_in_python():
     t = Tensor([1.0, 2.0])
-    assert (t == None) is False and (t != None) is True          # noqa: E711 - the point of the test
+    assert (t == None) is False and (t != None) is True  # noqa: E711 - the point of the test
     assert (t == "a") is False
 
 
@@ -93,14 +106,15 @@ def test_hash_stays_identity_so_tensors_are_dict_keys():
 
 def test_the_backward_pass_never_compares_nodes_with_eq():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    shared = x * 3.0                      # reused by several ops, each with equal data
+    shared = x * 3.0  # reused by several ops, each with equal data
     y = (shared * shared + shared * shared + x * x).sum()
     y.backward()
     np.testing.assert_allclose(x.grad, 36.0 * x.data + 2.0 * x.data)
 
 
-@pytest.mark.parametrize("data, expected", [(0.0, False), ([0.0], False), ([[2.0]], True),
-                                            (np.array([np.nan]), True), (np.int64(0), False)])
+@pytest.mark.parametrize(
+    "data, expected", [(0.0, False), ([0.0], False), ([[2.0]], True), (np.array([np.nan]), True), (np.int64(0), False)]
+)
 def test_bool_of_one_element(data, expected):
     assert bool(Tensor(data)) is expected
 
@@ -109,7 +123,7 @@ def test_float_and_int_of_one_element_truncate_as_pytorch():
     assert float(Tensor([2.5])) == 2.5 and type(float(Tensor(np.float32(1.5)))) is float
     assert int(Tensor(3.7)) == 3 and int(Tensor([[-3.7]])) == -3 and int(Tensor(np.array([7]))) == 7
     loss, best = Tensor(0.25, requires_grad=True) * 2, 1.0
-    assert (loss < best) and not (loss > best)           # `if loss < best:` works
+    assert (loss < best) and not (loss > best)  # `if loss < best:` works
 
 
 @pytest.mark.parametrize("convert", [bool, float, int])
@@ -150,6 +164,7 @@ def test_membership_is_any_element_equal():
 
 # 2. In-place operators ---------------------------------------------------------
 
+
 @st.composite
 def target_and_operand(draw):
     """Arrays a and b where b broadcasts to a's shape (leading axes dropped, some sides 1)."""
@@ -169,7 +184,7 @@ def test_in_place_operators_write_into_the_same_array_as_numpy(symbol, arrays_in
         t = Tensor(a.copy())
         array = t.data
         result = iop(t, other)
-        assert result is t and t.data is array                 # the same tensor, the same array
+        assert result is t and t.data is array  # the same tensor, the same array
         np.testing.assert_allclose(t.data, expected, rtol=1e-15)
 
 
@@ -177,7 +192,7 @@ def test_in_place_operators_write_into_the_same_array_as_numpy(symbol, arrays_in
 def test_in_place_keeps_float32(symbol):
     iop, _ = IN_PLACE[symbol]
     t = Tensor(np.full(3, 2.0, dtype=np.float32))
-    t = iop(t, np.full(3, 4.0))          # a float64 array: the result is stored as float32
+    t = iop(t, np.full(3, 4.0))  # a float64 array: the result is stored as float32
     t = iop(t, np.float64(2.0))
     assert t.dtype == np.float32
 
@@ -187,11 +202,11 @@ def test_sgd_step_in_no_grad_keeps_the_parameter():
     (w * w).sum().backward()
     before = w
     with no_grad():
-        w -= 0.1 * w.grad                # PyTorch's manual SGD step
+        w -= 0.1 * w.grad  # PyTorch's manual SGD step
     assert w is before and w.requires_grad and w.is_leaf
     np.testing.assert_allclose(w.data, [0.8, -1.6])
     w.grad = None
-    (w * w).sum().backward()             # the next step works: w is still the parameter
+    (w * w).sum().backward()  # the next step works: w is still the parameter
     np.testing.assert_allclose(w.grad, [1.6, -3.2])
 
 
@@ -199,8 +214,10 @@ def test_sgd_step_in_no_grad_keeps_the_parameter():
 def test_in_place_on_a_leaf_that_requires_grad_raises_pytorchs_error(symbol):
     iop, _ = IN_PLACE[symbol]
     w = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="w")
-    with pytest.raises(RuntimeError, match=re.escape(symbol) + ": a leaf Variable that requires grad "
-                                           "is being used in an in-place operation.*'w'"):
+    with pytest.raises(
+        RuntimeError,
+        match=re.escape(symbol) + ": a leaf Variable that requires grad is being used in an in-place operation.*'w'",
+    ):
         iop(w, 1.0)
     np.testing.assert_array_equal(w.data, [1.0, 2.0])
 
@@ -229,7 +246,7 @@ def test_in_place_through_a_view_makes_backward_refuse():
 def test_in_place_on_a_result_that_was_used_makes_its_users_refuse():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     h = x * 3.0
-    y = (h * h).sum()                    # saved h's old values
+    y = (h * h).sum()  # saved h's old values
     h += 1.0
     with pytest.raises(RuntimeError, match="modified"):
         y.backward()
@@ -255,8 +272,8 @@ def test_in_place_in_the_graph_is_differentiated(symbol, a):
 
     def f(x):
         h = x * 1.5
-        iop(h, x.sin() + 2.0)            # the result is not rebound: h itself must change
-        iop(h, h)                        # the tensor with itself
+        iop(h, x.sin() + 2.0)  # the result is not rebound: h itself must change
+        iop(h, h)  # the tensor with itself
         return h
 
     x = Tensor(a, requires_grad=True)
@@ -273,11 +290,11 @@ def test_in_place_in_the_graph_is_differentiated(symbol, a):
 def test_in_place_closed_forms():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     h = x * 2.0
-    h *= x                               # h = 2 x^2
+    h *= x  # h = 2 x^2
     h.sum().backward()
     np.testing.assert_allclose(x.grad, 4.0 * x.data)
     x.grad = None
-    total = Tensor(0.0)                  # accumulating losses, a common PyTorch idiom
+    total = Tensor(0.0)  # accumulating losses, a common PyTorch idiom
     for k in (1.0, 2.0, 3.0):
         total += (x * k).sum()
     assert total.requires_grad and total.item() == 36.0
@@ -290,8 +307,9 @@ def test_in_place_carries_forward_mode_tangents():
         h = x * 2.0
         h += x * x
         return h
+
     _, tangent = jvp(f, (np.array([1.0, 3.0]),), (np.array([1.0, 1.0]),))
-    np.testing.assert_allclose(tangent, [4.0, 8.0])        # 2 + 2x
+    np.testing.assert_allclose(tangent, [4.0, 8.0])  # 2 + 2x
 
 
 def test_in_place_errors_name_the_operator():
@@ -301,7 +319,7 @@ def test_in_place_errors_name_the_operator():
     ints = Tensor(np.array([1, 2]))
     with pytest.raises(TypeError, match="/=: .*int64 and int64 is float64"):
         ints /= 2
-    ints += 3                            # int stays int, as in PyTorch
+    ints += 3  # int stays int, as in PyTorch
     assert ints.data.tolist() == [4, 5] and ints.dtype == np.int64
     with pytest.raises(TypeError):
         t += "a"
@@ -324,11 +342,13 @@ def test_in_place_inside_a_traced_function_is_refused():
         h = x * w
         h += 1.0
         return h.sum()
+
     with pytest.raises(RuntimeError, match=r"\+=: in-place operators cannot be traced"):
         trace(step, np.ones(3))
 
 
 # 5. Conveniences -------------------------------------------------------------
+
 
 def test_requires_grad_underscore():
     t = Tensor(np.ones(2))
@@ -372,7 +392,7 @@ def test_argmax_errors():
         Tensor(np.zeros(0)).argmin()
     with pytest.raises(TypeError, match="argmax: axis"):
         t.argmax((0, 1))
-    assert Tensor(np.array([[1.0, 5.0], [7.0, 2.0]])).argmax().item() == 2      # flattened, as PyTorch
+    assert Tensor(np.array([[1.0, 5.0], [7.0, 2.0]])).argmax().item() == 2  # flattened, as PyTorch
 
 
 @pytest.mark.parametrize("axes, bad", [((5, 0), 5), ((0, 2), 2), ((-3, 0), -3)])
@@ -393,17 +413,34 @@ def test_integer_to_negative_integer_power_names_the_cause():
 # 7. dtype ---------------------------------------------------------------------
 
 SCALAR_OPERATIONS = {
-    "+": lambda t, s: t + s, "r+": lambda t, s: s + t, "-": lambda t, s: t - s, "r-": lambda t, s: s - t,
-    "*": lambda t, s: t * s, "r*": lambda t, s: s * t, "/": lambda t, s: t / s, "r/": lambda t, s: s / t,
-    "**": lambda t, s: t ** s, "r**": lambda t, s: s ** t, "maximum": maximum, "minimum": minimum,
+    "+": lambda t, s: t + s,
+    "r+": lambda t, s: s + t,
+    "-": lambda t, s: t - s,
+    "r-": lambda t, s: s - t,
+    "*": lambda t, s: t * s,
+    "r*": lambda t, s: s * t,
+    "/": lambda t, s: t / s,
+    "r/": lambda t, s: s / t,
+    "**": lambda t, s: t**s,
+    "r**": lambda t, s: s**t,
+    "maximum": maximum,
+    "minimum": minimum,
     "where": lambda t, s: where(np.array([True, False]), t, s),
-    "clip": lambda t, s: t.clip(s * 0.5, s), "+=": lambda t, s: operator.iadd(Tensor(t.data.copy()), s),
+    "clip": lambda t, s: t.clip(s * 0.5, s),
+    "+=": lambda t, s: operator.iadd(Tensor(t.data.copy()), s),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SCALAR_OPERATIONS))
-@pytest.mark.parametrize("dtype, scalar", [(np.float32, np.float64(2.0)), (np.float16, np.float32(2.0)),
-                                           (np.float32, np.int64(2)), (np.float64, np.float32(2.0))])
+@pytest.mark.parametrize(
+    "dtype, scalar",
+    [
+        (np.float32, np.float64(2.0)),
+        (np.float16, np.float32(2.0)),
+        (np.float32, np.int64(2)),
+        (np.float64, np.float32(2.0)),
+    ],
+)
 def test_a_numpy_scalar_does_not_promote_a_tensor(name, dtype, scalar):
     """PyTorch's rule: the tensor's dtype decides; the values are those of the Python number."""
     t = Tensor(np.array([1.5, 3.0], dtype=dtype))
@@ -414,8 +451,8 @@ def test_a_numpy_scalar_does_not_promote_a_tensor(name, dtype, scalar):
 
 def test_numpy_scalars_on_integer_tensors_follow_python_numbers():
     small = Tensor(np.array([1, 2], dtype=np.int8))
-    assert (small + np.int64(3)).dtype == np.int8                      # as small + 3
-    assert (small * np.float64(2.5)).dtype == np.float64               # as small * 2.5
+    assert (small + np.int64(3)).dtype == np.int8  # as small + 3
+    assert (small * np.float64(2.5)).dtype == np.float64  # as small * 2.5
     np.testing.assert_array_equal((small * np.float64(2.5)).data, [2.5, 5.0])
 
 
@@ -435,11 +472,12 @@ def test_float32_stays_float32_through_the_transforms():
     def f(a, b, c):
         seen.append((a.dtype, b.dtype, c.dtype))
         return (a * a * a * b * c).sum()
+
     half = np.float32(0.5)
     assert grad(f)(x, x, 0.5).dtype == np.float32
     value, (ga, gb) = value_and_grad(f, argnums=(0, 1))(x, x, half)
     assert ga.dtype == gb.dtype == np.float32 and isinstance(value, float)
-    np.testing.assert_allclose(ga, 3 * x ** 2 * x * 0.5)
+    np.testing.assert_allclose(ga, 3 * x**2 * x * 0.5)
     assert jacobian(lambda a: a * a)(x).dtype == np.float32
     assert jacobian(lambda a: a * a, mode="forward")(x).dtype == np.float32
     h = hessian(lambda a: (a * a * a).sum())(x)
@@ -454,13 +492,15 @@ def test_a_python_float_argument_takes_the_dtype_the_arrays_share():
     def f(*args):
         seen.append(args[-1].dtype)
         return sum(a.sum() for a in args)
+
     grad(f)(np.ones(2), 0.5)
     grad(f)(np.ones(2, np.float32), 0.5)
-    grad(f)(np.ones(2, np.float32), np.ones(2), 0.5)          # no one dtype: float64
+    grad(f)(np.ones(2, np.float32), np.ones(2), 0.5)  # no one dtype: float64
     assert seen == [np.float64, np.float32, np.float64]
 
 
 # 11. Indexing types and scalar networks -------------------------------------------
+
 
 @pytest.mark.parametrize("index", ["a", 1.5, (0, 1.5), np.array([0.0, 1.0]), [0.5]])
 def test_indexing_with_a_wrong_type_is_a_type_error(index):
@@ -489,6 +529,7 @@ def test_scalar_networks_take_numpy_scalars():
 
 
 # 12. Declared dependencies ------------------------------------------------------
+
 
 def test_numpy_requirement_is_the_one_the_float32_promises_hold_for():
     """NumPy 1's value-based casting made float32 losses float64; 2 is required and installed."""

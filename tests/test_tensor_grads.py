@@ -1,4 +1,5 @@
 """Every differentiable Tensor op: gradient == central differences on hypothesis inputs."""
+
 import numpy as np
 import pytest
 from conftest import central_difference
@@ -17,8 +18,9 @@ def floats(lo, hi):
 
 def away_from_zero(shape, lo=0.2, hi=2.0):
     """Values with |x| in [lo, hi]: keeps kinks (relu, abs, clip) and poles out of reach."""
-    return st.tuples(arrays(np.float64, shape, elements=floats(lo, hi)),
-                     arrays(np.bool_, shape)).map(lambda ab: np.where(ab[1], ab[0], -ab[0]))
+    return st.tuples(arrays(np.float64, shape, elements=floats(lo, hi)), arrays(np.bool_, shape)).map(
+        lambda ab: np.where(ab[1], ab[0], -ab[0])
+    )
 
 
 def check_grads(fn, *arrays_in, rtol=1e-6, atol=1e-8):
@@ -44,11 +46,13 @@ UNARY = {
     "sigmoid": (Tensor.sigmoid, away_from_zero),
     "relu": (Tensor.relu, away_from_zero),
     "neg": (Tensor.__neg__, away_from_zero),
-    "clip": (lambda t: t.clip(-1.0, 1.0),        # values kept off the bounds (kinks)
-             lambda s: away_from_zero(s).map(lambda x: np.where(np.abs(np.abs(x) - 1) < 0.05, x / 2, x))),
-    "square": (lambda t: t ** 2, away_from_zero),
+    "clip": (
+        lambda t: t.clip(-1.0, 1.0),  # values kept off the bounds (kinks)
+        lambda s: away_from_zero(s).map(lambda x: np.where(np.abs(np.abs(x) - 1) < 0.05, x / 2, x)),
+    ),
+    "square": (lambda t: t**2, away_from_zero),
     "cube_root_abs": (lambda t: t.abs() ** (1 / 3), away_from_zero),
-    "rpow": (lambda t: 2.0 ** t, away_from_zero),
+    "rpow": (lambda t: 2.0**t, away_from_zero),
     "rsub": (lambda t: 1.0 - t, away_from_zero),
     "rdiv": (lambda t: 1.0 / t, away_from_zero),
     "softmax": (lambda t: t.softmax(axis=-1) if t.ndim else t.exp(), away_from_zero),
@@ -95,7 +99,7 @@ def test_binary_ops_with_ndarray_and_number_operands(data):
     shape = data.draw(SHAPES)
     x = data.draw(away_from_zero(shape))
     c = data.draw(away_from_zero(shape))
-    check_grads(lambda t: (c - t) * 3.0 / (t * c + 5.0) + c ** 2 - 2.0 * t, x)
+    check_grads(lambda t: (c - t) * 3.0 / (t * c + 5.0) + c**2 - 2.0 * t, x)
 
 
 REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp"]
@@ -106,10 +110,16 @@ REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp"]
 def test_reductions(name, data):
     shape = data.draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
     # distinct values so max/min have no ties here (ties are tested on their own)
-    x = np.random.default_rng(data.draw(st.integers(0, 1000))).permutation(
-        np.linspace(-2, 2, int(np.prod(shape)))).reshape(shape)
-    axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1)
-                     | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple))
+    x = (
+        np.random.default_rng(data.draw(st.integers(0, 1000)))
+        .permutation(np.linspace(-2, 2, int(np.prod(shape))))
+        .reshape(shape)
+    )
+    axis = data.draw(
+        st.none()
+        | st.integers(-len(shape), len(shape) - 1)
+        | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple)
+    )
     keepdims = data.draw(st.booleans())
     check_grads(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), x)
 
@@ -126,8 +136,16 @@ def test_max_and_min_split_the_gradient_evenly_among_ties():
     assert a.grad[0] == b.grad[0] == 0.5
 
 
-MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
-                 ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((4, 3), (2, 3, 1))]
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((3,), (3, 2)),
+    ((2, 3), (3,)),
+    ((2, 3), (3, 4)),
+    ((2, 2, 3), (3, 4)),
+    ((3,), (2, 3, 4)),
+    ((2, 1, 2, 3), (3, 3, 2)),
+    ((4, 3), (2, 3, 1)),
+]
 
 
 @pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
@@ -171,7 +189,7 @@ INDICES = [
     (0,),
     (Ellipsis, 1),
     (None, slice(None, None, -1)),
-    (np.array([0, 2, 0, 0]),),                       # repeated integer indices accumulate
+    (np.array([0, 2, 0, 0]),),  # repeated integer indices accumulate
     (np.array([1, 1]), np.array([0, 0])),
     (np.array([[True, False, True], [False, True, True], [True, True, False]]),),
     (slice(None), np.array([2, 2, 1])),

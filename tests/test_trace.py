@@ -1,4 +1,5 @@
 """trace(): the static replay gives bit-identical results to eager execution."""
+
 import importlib
 import sys
 
@@ -9,7 +10,7 @@ from autograd import Tensor, linear, trace
 from autograd.tensor_ops import SoftmaxCrossEntropy
 from benchmarks.mlp import make_arrays, make_batch, sgd_update, tensor_loss, tensor_params
 
-pytestmark = pytest.mark.numerics     # values at inf/nan and exact bits: CI reruns them under a second BLAS kernel
+pytestmark = pytest.mark.numerics  # values at inf/nan and exact bits: CI reruns them under a second BLAS kernel
 
 
 def _mlp(dtype=np.float64, batch=8, seed=0):
@@ -108,15 +109,19 @@ def test_bad_functions_and_inputs_are_reported():
 def _identical(a, b):
     """Equal dtype, shape and values, NaN where NaN, and the same sign on every zero."""
     a, b = np.asarray(a), np.asarray(b)
-    return (a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-            and np.array_equal(np.signbit(a), np.signbit(b)))
+    return (
+        a.dtype == b.dtype
+        and a.shape == b.shape
+        and np.array_equal(a, b, equal_nan=True)
+        and np.array_equal(np.signbit(a), np.signbit(b))
+    )
 
 
 def _eager_and_traced(fn, make_params, inputs, steps=3):
     """Run fn eagerly and traced on fresh copies of the parameters; assert bit-identical results."""
     eager, traced = make_params(), make_params()
     step = trace(lambda *xs: fn(traced, *xs), *inputs[0])
-    assert step.fast_rules               # the rules here reproduced the ops' own at trace time
+    assert step.fast_rules  # the rules here reproduced the ops' own at trace time
     for xs in inputs[:steps]:
         for p in eager + traced:
             p.grad = None
@@ -134,7 +139,7 @@ def _eager_and_traced(fn, make_params, inputs, steps=3):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_benchmark_mlp_at_batch_16_matches_eager_bit_for_bit(dtype):
     rng = np.random.default_rng(3)
-    arrays = make_arrays(rng, dtype)                      # 784-256-128-10, as benchmarks/mlp.py
+    arrays = make_arrays(rng, dtype)  # 784-256-128-10, as benchmarks/mlp.py
     x, onehot = make_batch(rng, 16, dtype)
     eager, traced = tensor_params(arrays), tensor_params(arrays)
     step = trace(lambda xb, yb: tensor_loss(traced, xb, yb), x, onehot)
@@ -148,15 +153,17 @@ def test_benchmark_mlp_at_batch_16_matches_eager_bit_for_bit(dtype):
         for pe, pt in zip([p for pair in eager for p in pair], [p for pair in traced for p in pair]):
             assert pt.grad.dtype == dtype
             assert np.array_equal(pt.grad, pe.grad)
-            assert _identical(pt.grad, pe.grad)     # signs of zeros too
+            assert _identical(pt.grad, pe.grad)  # signs of zeros too
         sgd_update(eager)
         sgd_update(traced)
 
 
 def _params(*shapes, dtype=np.float64):
     """A function making fresh parameters of these shapes, the same values on every call."""
-    return lambda: [Tensor(np.random.default_rng(7 + i).normal(size=s).astype(dtype), requires_grad=True)
-                    for i, s in enumerate(shapes)]
+    return lambda: [
+        Tensor(np.random.default_rng(7 + i).normal(size=s).astype(dtype), requires_grad=True)
+        for i, s in enumerate(shapes)
+    ]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -165,9 +172,9 @@ def test_broadcasting_ops_fit_gradients_as_eager(dtype):
 
     def f(ps, x):
         w, b_row, b_col, s, m = ps
-        h = x * w + b_row                 # (5, 4) * (4,) + (1, 4)
-        h = h - b_col                     # - (5, 1)
-        h = h / s + s * h                 # a (,) parameter on both sides
+        h = x * w + b_row  # (5, 4) * (4,) + (1, 4)
+        h = h - b_col  # - (5, 1)
+        h = h / s + s * h  # a (,) parameter on both sides
         h = (h * m).relu() + h.exp() * 0.1 - (m - h).tanh()
         return h.logsumexp(axis=0).sum() + (h * h).mean()
 
@@ -186,7 +193,7 @@ def test_a_parameter_used_many_times_adds_its_gradients_in_eager_order():
         return (b * x).sum() + (w * 3.0).sum() + (a * a).sum()
 
     make = _params((3, 6))
-    _eager_and_traced(f, make, [(rng.normal(size=(3, 6)) * 10.0 ** k,) for k in range(-3, 4)], steps=7)
+    _eager_and_traced(f, make, [(rng.normal(size=(3, 6)) * 10.0**k,) for k in range(-3, 4)], steps=7)
 
 
 def test_ops_without_a_buffered_rule_and_non_finite_values_replay_identically():
@@ -194,17 +201,17 @@ def test_ops_without_a_buffered_rule_and_non_finite_values_replay_identically():
 
     def f(ps, x, y):
         w, v = ps
-        h = linear(x.reshape(2, 3, 4), w, v)         # 3-D input: the op's own vjp
+        h = linear(x.reshape(2, 3, 4), w, v)  # 3-D input: the op's own vjp
         h = (h / w.sum()).sigmoid() * (x @ w.T).reshape(2, 3, 5) / (v + 10.0)
-        z = h.reshape(6, 5) + y                                # y has -inf entries
+        z = h.reshape(6, 5) + y  # y has -inf entries
         return z.logsumexp(axis=1).sum() + z.max() + h.abs().sum()
 
     make = _params((5, 4), (5,))
     y = np.zeros((6, 5))
-    y[2] = -np.inf                                             # a whole row: logsumexp's fallback
+    y[2] = -np.inf  # a whole row: logsumexp's fallback
     y[4, 1] = -np.inf
     inputs = [(rng.normal(size=(6, 4)), y) for _ in range(3)]
-    with np.errstate(all="ignore"):                            # -inf - -inf, log 0: nan and -inf, as eager
+    with np.errstate(all="ignore"):  # -inf - -inf, log 0: nan and -inf, as eager
         _eager_and_traced(f, make, inputs)
 
 
@@ -213,7 +220,7 @@ def test_matmul_and_transposed_layouts_replay_identically():
 
     def f(ps, x):
         a, b = ps
-        h = (x.T @ a).tanh() @ b          # x.T: a transposed (F-ordered) operand
+        h = (x.T @ a).tanh() @ b  # x.T: a transposed (F-ordered) operand
         return (h.T * h.T).sum() + (x @ (a @ b)).sum(axis=0).sum()
 
     make = _params((6, 5), (5, 6))
@@ -230,14 +237,14 @@ def test_gradients_accumulate_across_calls_like_backward():
 
     step = trace(lambda x: f(traced, x), np.ones((2, 4)))
     held = []
-    for _ in range(4):                   # no zero_grad: .grad accumulates
+    for _ in range(4):  # no zero_grad: .grad accumulates
         x = rng.normal(size=(2, 4))
         f(eager, Tensor(x)).backward()
         step(x)
         held.append([p.grad.copy() for p in traced] + [p.grad for p in traced])
         for pe, pt in zip(eager, traced):
             assert np.array_equal(pt.grad, pe.grad)
-    for snapshot in held:                # a .grad array, once replaced, is never written again
+    for snapshot in held:  # a .grad array, once replaced, is never written again
         n = len(snapshot) // 2
         for copy, array in zip(snapshot[:n], snapshot[n:]):
             assert np.array_equal(copy, array)
@@ -250,13 +257,13 @@ def test_grad_arrays_still_held_are_never_overwritten():
     first = w.grad
     w.grad = None
     step(np.full(3, 2.0))
-    view = w.grad[1:]                    # only a view of the second .grad is kept
+    view = w.grad[1:]  # only a view of the second .grad is kept
     w.zero_grad()
     step(np.full(3, 3.0))
     transposed = w.grad.reshape(3, 1).T  # a view of a view
     w.grad = None
     step(np.full(3, 4.0))
-    step(np.full(3, 5.0))                # accumulates: 4 + 5, a new array
+    step(np.full(3, 5.0))  # accumulates: 4 + 5, a new array
     np.testing.assert_array_equal(first, [1.0, 1.0, 1.0])
     np.testing.assert_array_equal(view, [2.0, 2.0])
     np.testing.assert_array_equal(transposed, [[3.0, 3.0, 3.0]])
@@ -270,7 +277,7 @@ def test_dropped_grad_arrays_are_recycled():
     step(np.ones((4, 3)))
     address = w.grad.__array_interface__["data"][0]
     for k in range(3):
-        w.grad = None                    # nothing else holds it: the next call may reuse it
+        w.grad = None  # nothing else holds it: the next call may reuse it
         step(np.full((4, 3), float(k)))
         assert w.grad.__array_interface__["data"][0] == address
         np.testing.assert_array_equal(w.grad, np.full((3, 2), 4.0 * k))
@@ -279,11 +286,11 @@ def test_dropped_grad_arrays_are_recycled():
 def test_a_grad_that_is_not_a_matching_array_is_added_to_as_eager_does():
     w = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
     step = trace(lambda x: (x * w).sum(), np.ones(2, dtype=np.float32))
-    w.grad = 0.5                          # a Python float, as a user may set
+    w.grad = 0.5  # a Python float, as a user may set
     step(np.array([1.0, 2.0], dtype=np.float32))
     assert w.grad.dtype == np.float32
     np.testing.assert_array_equal(w.grad, [1.5, 2.5])
-    w.grad = np.zeros(2)                  # float64: the sum is float64, as with backward()
+    w.grad = np.zeros(2)  # float64: the sum is float64, as with backward()
     step(np.array([1.0, 2.0], dtype=np.float32))
     assert w.grad.dtype == np.float64
 
@@ -295,7 +302,7 @@ def test_results_are_fresh_arrays_and_parameters_updates_are_seen():
     second = step(np.array([3.0, 3.0]))
     np.testing.assert_array_equal(first.data, [1.0, 2.0])
     np.testing.assert_array_equal(second.data, [3.0, 6.0])
-    w.data = np.array([5.0, 5.0])         # a new array: read on the next call
+    w.data = np.array([5.0, 5.0])  # a new array: read on the next call
     np.testing.assert_array_equal(step(np.array([1.0, 1.0])).data, [5.0, 5.0])
 
 
@@ -303,7 +310,7 @@ def test_a_constant_whose_shape_changes_is_retraced_or_refused():
     c = Tensor(np.ones(3))
     w = Tensor(np.ones(1), requires_grad=True)
     step = trace(lambda x: (x * c * w).sum(), np.ones(3))
-    c._data = np.ones(4)                  # a constant may change shape: trace again
+    c._data = np.ones(4)  # a constant may change shape: trace again
     assert step(np.ones(4)).item() == 4.0
     strict = trace(lambda x: (x * c * w).sum(), np.ones(4), retrace=False)
     c._data = np.ones(2)
@@ -316,7 +323,7 @@ def test_a_tensor_computed_outside_the_function_is_refused_when_gradients_go_thr
     doubled = w * 2.0
     with pytest.raises(ValueError, match="outside the function"):
         trace(lambda x: (x * doubled).sum(), np.ones(3))
-    forward_only = trace(lambda x: x * doubled, np.ones(3))   # no backward: fine
+    forward_only = trace(lambda x: x * doubled, np.ones(3))  # no backward: fine
     np.testing.assert_array_equal(forward_only(np.ones(3)).data, [2.0, 2.0, 2.0])
 
 
@@ -350,53 +357,54 @@ def test_gradients_reaching_one_parameter_are_added_in_the_engines_order():
 def test_fused_softmax_cross_entropy_replays_identically(dtype):
     from autograd.engine import apply
     from nn import functional as F
+
     rng = np.random.default_rng(9)
 
     def mlp_loss(ps, x, onehot):
         w1, b1, w2, b2 = ps
         h = linear(linear(x, w1, b1).relu(), w2, b2)
-        return F.cross_entropy(h, onehot)                 # the op with (1/n, reduce)
+        return F.cross_entropy(h, onehot)  # the op with (1/n, reduce)
 
     make = _params((16, 12), (16,), (10, 16), (10,), dtype=dtype)
     onehot = np.eye(10, dtype=dtype)[rng.integers(0, 10, 8)]
     _eager_and_traced(mlp_loss, make, [(rng.normal(size=(8, 12)).astype(dtype), onehot) for _ in range(3)])
 
-    def per_row(ps, z, t):                                # (scale, not reduced), soft targets with a gradient
+    def per_row(ps, z, t):  # (scale, not reduced), soft targets with a gradient
         w, soft = ps
         logits = z * w
         logits = logits + Tensor(np.where(np.arange(5) == 2, -np.inf, 0.0).astype(dtype))  # an -inf logit
         return (apply(SoftmaxCrossEntropy, (0.5, False), logits, soft.exp() * t) * 3.0).sum()
 
     make = _params((4, 5), (4, 5), dtype=dtype)
-    _eager_and_traced(per_row, make, [(rng.normal(size=(4, 5)).astype(dtype), np.full((4, 5), 0.2, dtype))
-                                      for _ in range(3)])
+    _eager_and_traced(
+        per_row, make, [(rng.normal(size=(4, 5)).astype(dtype), np.full((4, 5), 0.2, dtype)) for _ in range(3)]
+    )
 
     onehot = np.eye(40, dtype=dtype)[rng.integers(0, 40, 6)]
     mask = Tensor(np.where((onehot == 0) & (rng.random((6, 40)) < 0.2), -np.inf, 0.0).astype(dtype))
 
-    def many_classes(ps, z, onehot):                      # rows of 32 classes or more reduce directly
+    def many_classes(ps, z, onehot):  # rows of 32 classes or more reduce directly
         (w,) = ps
-        return F.cross_entropy(z * w + mask, onehot, reduction="sum")    # -inf logits, target 0
+        return F.cross_entropy(z * w + mask, onehot, reduction="sum")  # -inf logits, target 0
 
     make = _params((6, 40), dtype=dtype)
-    _eager_and_traced(many_classes, make, [(rng.normal(size=(6, 40)).astype(dtype) * 30, onehot)
-                                           for _ in range(3)])
+    _eager_and_traced(many_classes, make, [(rng.normal(size=(6, 40)).astype(dtype) * 30, onehot) for _ in range(3)])
 
 
 def test_a_fast_rule_that_drifts_from_its_op_is_caught_at_trace_time(monkeypatch):
     module = importlib.import_module("autograd.trace")
     from autograd import ops
 
-    def drifted_exp(r, p, buf, o, srcs):        # as if ops.Exp had changed and the rule had not
+    def drifted_exp(r, p, buf, o, srcs):  # as if ops.Exp had changed and the rule had not
         v, (x,) = r.vals, srcs
-        return lambda: np.exp(v[x] * (1 + 2.0 ** -30), out=buf)
+        return lambda: np.exp(v[x] * (1 + 2.0**-30), out=buf)
 
     monkeypatch.setitem(module._FORWARD, ops.Exp, drifted_exp)
     rng = np.random.default_rng(10)
     make = _params((4,))
     eager, traced = make(), make()
     step = trace(lambda x: (x * traced[0]).exp().sum(), np.ones(4))
-    assert not step.fast_rules               # replays the ops' own rules instead
+    assert not step.fast_rules  # replays the ops' own rules instead
     x = rng.normal(size=4)
     (Tensor(x) * eager[0]).exp().sum().backward()
     step(x)
@@ -405,12 +413,13 @@ def test_a_fast_rule_that_drifts_from_its_op_is_caught_at_trace_time(monkeypatch
 
 def test_fused_softmax_cross_entropy_with_a_row_of_minus_inf_logits():
     from nn import functional as F
+
     rng = np.random.default_rng(11)
     rows = np.zeros((5, 6))
-    rows[1] = -np.inf                                     # a whole row: _row_shift leaves it unshifted
+    rows[1] = -np.inf  # a whole row: _row_shift leaves it unshifted
     mask = Tensor(rows)
     soft = np.full((5, 6), 1 / 6)
-    soft[1] = 0.0                                         # ... and no target weight there
+    soft[1] = 0.0  # ... and no target weight there
 
     def f(ps, z, t):
         (w,) = ps

@@ -1,4 +1,5 @@
 """grad, value_and_grad, vjp, jacobian: argument handling, return types and errors."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -27,14 +28,14 @@ def test_grad_matches_backward(data):
     assert type(gw) is np.ndarray and gw.shape == w.shape and gx.shape == x.shape
     np.testing.assert_array_equal(gw, tw.grad)
     np.testing.assert_array_equal(gx, tx.grad)
-    np.testing.assert_array_equal(grad(loss)(w, x), tw.grad)           # argnums=0
+    np.testing.assert_array_equal(grad(loss)(w, x), tw.grad)  # argnums=0
     np.testing.assert_array_equal(grad(loss, argnums=-1)(w, x), tx.grad)
 
 
 def test_input_kinds_and_return_types():
     f = lambda x: (x * x).sum() if isinstance(x, Tensor) else x * x
     assert grad(f)(3.0) == 6.0 and isinstance(grad(f)(3.0), float)
-    assert grad(f)(3) == 6.0 and isinstance(grad(f)(3), float)          # ints mean floats
+    assert grad(f)(3) == 6.0 and isinstance(grad(f)(3), float)  # ints mean floats
     assert grad(f)(Value(3.0)) == 6.0 and isinstance(grad(f)(Value(3.0)), float)
     g = grad(f)(np.array(3.0))
     assert isinstance(g, np.ndarray) and g.shape == ()
@@ -50,9 +51,10 @@ def test_other_arguments_reach_f_unchanged():
     def f(x, labels, n):
         seen.append((type(labels), n))
         return x.log_softmax()[np.arange(n), labels].sum()
+
     x = np.zeros((2, 3))
     g = grad(f)(x, np.array([0, 2]), 2)
-    assert seen == [(np.ndarray, 2)]       # integer arrays and ints are not data to compute with
+    assert seen == [(np.ndarray, 2)]  # integer arrays and ints are not data to compute with
     np.testing.assert_allclose(g, [[2 / 3, -1 / 3, -1 / 3], [-1 / 3, -1 / 3, 2 / 3]], rtol=1e-15)
 
 
@@ -64,13 +66,13 @@ def test_float_arrays_not_differentiated_still_reach_f_as_tensors():
 
 def test_the_callers_tensors_and_graph_are_left_alone():
     w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    h = w * 3                                   # the caller's own graph
+    h = w * 3  # the caller's own graph
     g = grad(lambda x: (x * h).sum())(np.array([1.0, 1.0]))
     np.testing.assert_array_equal(g, [3.0, 6.0])
-    g = grad(lambda h: (h * h).sum())(h)        # a non-leaf input: differentiated as a new leaf
+    g = grad(lambda h: (h * h).sum())(h)  # a non-leaf input: differentiated as a new leaf
     np.testing.assert_array_equal(g, [6.0, 12.0])
     assert w.grad is None
-    h.sum().backward()                          # still usable: nothing was consumed
+    h.sum().backward()  # still usable: nothing was consumed
     np.testing.assert_array_equal(w.grad, [3.0, 3.0])
 
 
@@ -88,7 +90,7 @@ def test_vjp():
     gx, gy = vjp_fn(np.array([1.0, 0.0]))
     np.testing.assert_array_equal(gx, [4.0, 0.0])
     np.testing.assert_array_equal(gy, [1.0, 0.0])
-    gx, gy = vjp_fn(np.array([0.0, 2.0]))                # callable again: the graph is kept
+    gx, gy = vjp_fn(np.array([0.0, 2.0]))  # callable again: the graph is kept
     np.testing.assert_array_equal(gx, [0.0, 10.0])
     out, vjp_fn = vjp(lambda a: a.sin(), Value(0.5))
     assert out == np.sin(0.5) and vjp_fn(2.0) == (2 * np.cos(0.5),)
@@ -134,8 +136,11 @@ def test_argument_errors():
         grad(lambda x: x * 2)(np.ones(3))
     with pytest.raises(TypeError, match="value_and_grad: f must return a Tensor or a Value, got float"):
         value_and_grad(lambda x: 1.0)(2.0)
-    with pytest.raises(TypeError, match=r"grad: argument 0 must hold real floating-point numbers"
-                                        r".*int64 \(shape \(2,\)\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"grad: argument 0 must hold real floating-point numbers"
+        r".*int64 \(shape \(2,\)\)",
+    ):
         grad(lambda x: x.sum())(Tensor(np.array([1, 2])))
     with pytest.raises(TypeError, match="grad: argument 0 must hold real floating-point numbers.*complex128"):
         grad(lambda x: x.sum())(np.array([1j]))

@@ -1,4 +1,5 @@
 """Value: every operator and method against central differences, plus the notes' closed forms."""
+
 import math
 
 import pytest
@@ -21,9 +22,9 @@ UNARY = {
     "relu": (lambda v: v.relu(), lambda x: max(x, 0.0), away),
     "abs": (lambda v: v.abs(), abs, away),
     "neg": (lambda v: -v, lambda x: -x, away),
-    "pow_number": (lambda v: v ** 3, lambda x: x ** 3, away),
-    "pow_fraction": (lambda v: v ** 0.5, math.sqrt, positive),
-    "rpow": (lambda v: 2 ** v, lambda x: 2 ** x, away),
+    "pow_number": (lambda v: v**3, lambda x: x**3, away),
+    "pow_fraction": (lambda v: v**0.5, math.sqrt, positive),
+    "rpow": (lambda v: 2**v, lambda x: 2**x, away),
     "rsub": (lambda v: 1 - v, lambda x: 1 - x, away),
     "rdiv": (lambda v: 2 / v, lambda x: 2 / x, away),
     "radd_rmul": (lambda v: 3 + 2 * v, lambda x: 3 + 2 * x, away),
@@ -67,7 +68,7 @@ def test_binary(name, a0, b0):
 
 def test_the_contract_example():
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c = a * b + a ** 2 / b - (-a).exp()
+    c = a * b + a**2 / b - (-a).exp()
     c.backward()
     assert c.data == pytest.approx(-6 + 4 / -3 - math.exp(-2))
     assert a.grad == pytest.approx(-3 + 2 * 2 / -3 + math.exp(-2))
@@ -95,7 +96,7 @@ def test_sigmoid_derivative_at_zero_and_tanh_identity():
 
 def test_gradient_of_sum_of_squares():
     x, y = Value(1.0), Value(2.0)
-    (x ** 2 + y ** 2).backward()
+    (x**2 + y**2).backward()
     assert (x.grad, y.grad) == (2.0, 4.0)
 
 
@@ -128,7 +129,7 @@ def test_hundred_thousand_node_chain_without_recursion():
     for _ in range(100_000):
         y = y * 1.00001 + 0.0
     y.backward()
-    assert x.grad == pytest.approx(1.00001 ** 100_000, rel=1e-9)
+    assert x.grad == pytest.approx(1.00001**100_000, rel=1e-9)
 
 
 def test_ieee_results_instead_of_python_exceptions():
@@ -177,8 +178,8 @@ def test_weighted_sum_is_one_node_with_the_right_gradients(n, data):
     assert len(z._parents) == 2 * n + 1
     z.tanh().backward()
     for i in range(n):
-        f_w = lambda v: math.tanh(sum(a * c for a, c in zip(ws[:i] + [v] + ws[i + 1:], xs)) + b0)
-        f_x = lambda v: math.tanh(sum(a * c for a, c in zip(ws, xs[:i] + [v] + xs[i + 1:])) + b0)
+        f_w = lambda v: math.tanh(sum(a * c for a, c in zip(ws[:i] + [v] + ws[i + 1 :], xs)) + b0)
+        f_x = lambda v: math.tanh(sum(a * c for a, c in zip(ws, xs[:i] + [v] + xs[i + 1 :])) + b0)
         assert w[i].grad == pytest.approx(central(f_w, ws[i]), rel=1e-6, abs=1e-9)
         assert x[i].grad == pytest.approx(central(f_x, xs[i]), rel=1e-6, abs=1e-9)
     assert b.grad == pytest.approx(1 - math.tanh(z.data) ** 2)

@@ -7,6 +7,7 @@ an op is not differentiable (relu and abs at 0, clip's bounds, ties of
 max/min/maximum/minimum) and of the edges of its domain, so the cases also
 serve the finite-difference checks; `test_jvp.py` tests ties on purpose.
 """
+
 from collections import namedtuple
 
 import numpy as np
@@ -30,7 +31,7 @@ def floats(lo, hi):
 def rng(draw):
     """Values come from a seeded generator: hypothesis draws the shapes, axes, indices and seeds
     (drawing every element through hypothesis would cost most of the tests' time)."""
-    return np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    return np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
 
 
 def array(draw, shape, lo=-2.0, hi=2.0):
@@ -64,6 +65,7 @@ def unary(name, fn, lo=-2.0, hi=2.0, kinked=False, as_value=False):
         shape = () if as_value else draw(SHAPES)
         x = grid(draw, shape) if kinked else array(draw, shape, lo, hi)
         return fn, [Value(float(x)) if as_value else x]
+
     return Case(name, build)
 
 
@@ -72,6 +74,7 @@ def binary(name, fn, left=None, right=None, as_value=False):
         sa, sb = ((), ()) if as_value else broadcast_pair(draw)
         xs = [(make or array)(draw, shape) for make, shape in ((left, sa), (right, sb))]
         return fn, [Value(float(x)) for x in xs] if as_value else xs
+
     return Case(name, build)
 
 
@@ -91,9 +94,9 @@ ELEMENTWISE = [
     ("neg", lambda x: -x, -2.0, 2.0, False),
     ("relu", lambda x: x.relu(), -2.0, 2.0, True),
     ("abs", lambda x: x.abs(), -2.0, 2.0, True),
-    ("pow 3", lambda x: x ** 3, -2.0, 2.0, False),
-    ("pow -1.5", lambda x: x ** -1.5, 0.2, 3.0, False),
-    ("rpow", lambda x: 2 ** x, -2.0, 2.0, False),
+    ("pow 3", lambda x: x**3, -2.0, 2.0, False),
+    ("pow -1.5", lambda x: x**-1.5, 0.2, 3.0, False),
+    ("rpow", lambda x: 2**x, -2.0, 2.0, False),
     ("numbers", lambda x: (1 - x) * 3 + 2 / (x + 5) - x / 4, -2.0, 2.0, False),
 ]
 BINARY = [
@@ -101,7 +104,7 @@ BINARY = [
     ("sub", lambda a, b: a - b, None, None),
     ("mul", lambda a, b: a * b, None, None),
     ("div", lambda a, b: a / b, None, nonzero),
-    ("pow", lambda a, b: a ** b, positive, None),
+    ("pow", lambda a, b: a**b, positive, None),
     ("with numbers", lambda a, b: (a + 1.5) * b - 2.0 / b, None, nonzero),
 ]
 
@@ -110,8 +113,9 @@ def reduction(name, method):
     def build(draw):
         shape = draw(NONEMPTY)
         axis, keepdims = axis_and_keepdims(draw, len(shape))
-        x = grid(draw, shape, unique=True)       # no ties
+        x = grid(draw, shape, unique=True)  # no ties
         return (lambda x: getattr(x, method)(axis=axis, keepdims=keepdims)), [x]
+
     return Case(name, build)
 
 
@@ -120,10 +124,11 @@ def normalizer(name, method):
         shape = draw(NONEMPTY)
         axis = draw(st.integers(-len(shape), len(shape) - 1))
         return (lambda x: getattr(x, method)(axis)), [array(draw, shape)]
+
     return Case(name, build)
 
 
-MATMUL_SHAPES = {            # (left shape, right shape) from sizes b, m, n, k
+MATMUL_SHAPES = {  # (left shape, right shape) from sizes b, m, n, k
     "1-D @ 1-D": lambda b, m, n, k: ((n,), (n,)),
     "1-D @ 2-D": lambda b, m, n, k: ((n,), (n, k)),
     "2-D @ 1-D": lambda b, m, n, k: ((m, n), (n,)),
@@ -139,6 +144,7 @@ def matmul_case(kind):
     def build(draw):
         sa, sb = MATMUL_SHAPES[kind](*draw(st.tuples(*[st.integers(1, 3)] * 4)))
         return (lambda a, b: a @ b), [array(draw, sa), array(draw, sb)]
+
     return Case(f"matmul {kind}", build)
 
 
@@ -154,7 +160,7 @@ def linear_case(draw):
 def weighted_sum_case(draw):
     n = draw(st.integers(1, 3))
     values = [Value(float(v)) for v in array(draw, 2 * n + 1)]
-    return (lambda *v: Value.weighted_sum(v[:n], v[n:2 * n], v[2 * n])), values
+    return (lambda *v: Value.weighted_sum(v[:n], v[n : 2 * n], v[2 * n])), values
 
 
 def reshape_case(draw):
@@ -178,8 +184,7 @@ def basic_index_case(draw):
 def integer_index_case(draw):
     """Repeated integer indices must add up their gradients."""
     shape = draw(NONEMPTY)
-    index = draw(hnp.arrays(np.intp, draw(st.integers(1, 5)),
-                            elements=st.integers(-shape[0], shape[0] - 1)))
+    index = draw(hnp.arrays(np.intp, draw(st.integers(1, 5)), elements=st.integers(-shape[0], shape[0] - 1)))
     return (lambda x: x[index]), [array(draw, shape)]
 
 
@@ -193,7 +198,7 @@ def concatenate_case(draw):
     shape = draw(NONEMPTY)
     axis = draw(st.integers(0, len(shape) - 1))
     sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
-    xs = [array(draw, shape[:axis] + (n,) + shape[axis + 1:]) for n in sizes]
+    xs = [array(draw, shape[:axis] + (n,) + shape[axis + 1 :]) for n in sizes]
     return (lambda *ts: concatenate(ts, axis)), xs
 
 
@@ -212,8 +217,7 @@ def where_case(draw):
 
 def broadcast_to_case(draw):
     shape = draw(SHAPES)
-    target = draw(hnp.broadcastable_shapes(shape, max_dims=4, max_side=3)
-                  .map(lambda s: np.broadcast_shapes(s, shape)))
+    target = draw(hnp.broadcastable_shapes(shape, max_dims=4, max_side=3).map(lambda s: np.broadcast_shapes(s, shape)))
     return (lambda x: broadcast_to(x, target)), [array(draw, shape)]
 
 

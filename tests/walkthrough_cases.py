@@ -1,4 +1,5 @@
 """Graphs the walkthrough tests share (the unit tests and the browser tests)."""
+
 import numpy as np
 
 import nn
