@@ -28,6 +28,7 @@ import numpy as np
 from .draw import printable
 from .graph_reading import (
     check_root,
+    check_scalar_root,
     format_number,
     graph_nodes,
     is_tensor,
@@ -133,13 +134,8 @@ def explain(root, wrt, max_paths=MAX_PATHS):
     that requires grad (a leaf like w, or an intermediate node). A `wrt` that
     root does not depend on gives no paths and a total of 0.
     """
-    check_root("explain", root)
+    check_scalar_root("explain", root)
     check_root("explain", wrt, "wrt")
-    if size_of(root) != 1:
-        raise ValueError(
-            f"explain: root must have one element (the f of df/dx); it has shape "
-            f"{root._data.shape}. Reduce it first, e.g. root.sum()"
-        )
     if not wrt.requires_grad:
         raise ValueError(
             "explain: wrt does not require grad, so the graph holds no derivative "

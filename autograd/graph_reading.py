@@ -21,6 +21,16 @@ def check_root(where, root, what="root"):
         raise TypeError(f"{where}: {what} must be a Value or a Tensor, got {type(root).__name__}")
 
 
+def check_scalar_root(where, root):
+    """check_root, and a ValueError naming `where` unless root has one element (the f of df/dx)."""
+    check_root(where, root)
+    if size_of(root) != 1:
+        raise ValueError(
+            f"{where}: root must have one element (the f of df/dx); it has shape "
+            f"{root._data.shape}. Reduce it first, e.g. root.sum()"
+        )
+
+
 def graph_nodes(root):
     """Every node that `root` depends on, constants included, each after its parents."""
     return engine.toposort(root)

@@ -32,7 +32,7 @@ from . import engine
 from .draw import INSTALL_HINT, GraphvizNotFound, _check_options, _Vertices, draw_graph
 from .explain import DIGITS, _formula, _names, _number
 from .graph_reading import (
-    check_root,
+    check_scalar_root,
     format_number,
     graph_nodes,
     is_tensor,
@@ -79,13 +79,8 @@ def walkthrough(root, collapse=None, max_nodes=500):
     `collapse="scope"` and `max_nodes` shape the picture as in `draw_graph`
     (the steps always cover every node). Returns a `Walkthrough`.
     """
-    check_root("walkthrough", root)
+    check_scalar_root("walkthrough", root)
     _check_options("LR", "forward", collapse, max_nodes)
-    if size_of(root) != 1:
-        raise ValueError(
-            f"walkthrough: root must have one element (the f of df/dx); it has shape "
-            f"{root._data.shape}. Reduce it first, e.g. root.sum()"
-        )
     if not root.requires_grad:
         raise ValueError(
             "walkthrough: root does not require grad, so there is no backward pass "
