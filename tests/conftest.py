@@ -1,8 +1,8 @@
-"""Shared test helpers: an independent central-difference oracle and hypothesis settings."""
+"""Test configuration only: the hypothesis profiles and shared fixtures. Shared helpers live in tests/support/."""
 
 import os
 
-import numpy as np
+import pytest
 from hypothesis import settings
 
 settings.register_profile("chainrule", max_examples=30, deadline=None)
@@ -12,23 +12,8 @@ settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True
 settings.load_profile("ci" if os.environ.get("CI") else "chainrule")
 
 
-def central_difference(fn, arrays, eps=1e-6):
-    """d fn(*arrays) / d arrays[i] for each i, by central differences in float64.
-
-    `fn` maps float64 ndarrays to a float; written here (not taken from the
-    engine) so that it checks the engine instead of agreeing with it.
-    """
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    grads = []
-    for a in arrays:
-        g = np.zeros_like(a)
-        for i in np.ndindex(a.shape):
-            keep = a[i]
-            a[i] = keep + eps
-            up = fn(*arrays)
-            a[i] = keep - eps
-            down = fn(*arrays)
-            a[i] = keep
-            g[i] = (up - down) / (2 * eps)
-        grads.append(g)
-    return grads
+@pytest.fixture
+def linux_proc():
+    """Fail (never skip) without Linux's /proc, which CI's Linux machines have."""
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.fail("this test reads Linux's /proc (/proc/self/clear_refs): run it on Linux")

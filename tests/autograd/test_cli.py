@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from autograd import explain
 from autograd.cli import ExpressionError, main, parse_expression
-from tests.conftest import central_difference
-from tests.walkthrough_cases import worked_example
+from tests.support.gradients import central_difference
+from tests.support.walkthrough_cases import worked_example
 
 NOTES = "1 / (exp(-(w*x + b)) + 1)"
 

@@ -4,13 +4,13 @@ trace, and the errors."""
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
 from autograd import Tensor, conv1d, conv2d, draw_graph, explain, gradcheck, gradgradcheck, hessian, jvp, trace
 from nn.functional import avg_pool2d, batch_norm, cross_entropy, layer_norm, max_pool2d
+from tests.support.gradients import central_difference
 
 SETTINGS = settings(max_examples=12, deadline=None)
 

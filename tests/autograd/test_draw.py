@@ -17,7 +17,7 @@ from autograd.graph_reading import graph_nodes
 from examples import worked_example
 from examples.worked_example import notes_example
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from transform_cases import array
 
 from autograd import Function, GradcheckError, Tensor, Value, grad, gradcheck, gradgradcheck, hessian, jvp
+from tests.support.transform_cases import array
 
 SETTINGS = settings(max_examples=25, deadline=None)
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from transform_cases import TENSOR_CASES, VALUE_CASES, array
 
 from autograd import Function, GradcheckError, Tensor, Value, grad, gradcheck, gradgradcheck, numerical_grad
+from tests.support.transform_cases import TENSOR_CASES, VALUE_CASES, array
 
 CASES = TENSOR_CASES + VALUE_CASES
 IDS = [f"{'Value' if c in VALUE_CASES else 'Tensor'} {c.name}" for c in CASES]

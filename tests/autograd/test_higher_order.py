@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from transform_cases import TENSOR_CASES, VALUE_CASES, array, floats
 
 from autograd import Tensor, Value, grad, gradgradcheck, hessian, jacobian
+from tests.support.transform_cases import TENSOR_CASES, VALUE_CASES, array, floats
 
 SETTINGS = settings(max_examples=25, deadline=None)
 CASES = TENSOR_CASES + VALUE_CASES

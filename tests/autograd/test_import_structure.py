@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "autograd"
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "autograd"
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
 
 

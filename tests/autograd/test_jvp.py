@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from transform_cases import TENSOR_CASES, VALUE_CASES, array, floats
 
 from autograd import Tensor, Value, grad, jacobian, jvp, maximum, no_grad
+from tests.support.transform_cases import TENSOR_CASES, VALUE_CASES, array, floats
 
 CASES = TENSOR_CASES + VALUE_CASES
 IDS = [f"{'Value' if c in VALUE_CASES else 'Tensor'} {c.name}" for c in CASES]

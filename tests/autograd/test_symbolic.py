@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autograd import Expression, Tensor, Value, engine, expression, ops, symbolic_derivative
 from autograd.value import WeightedSum
+from tests.support.gradients import central_difference
 
 
 def sympy_or_fail():

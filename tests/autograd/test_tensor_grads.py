@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, mutually_broadcastable_shapes
 
 from autograd import Tensor, concatenate, linear, maximum, minimum, stack, where
+from tests.support.gradients import central_difference
 
 SHAPES = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 

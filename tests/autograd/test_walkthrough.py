@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Tensor, Value, walkthrough
-from tests.conftest import central_difference
-from tests.walkthrough_cases import paths_meet, tensor_mlp, worked_example
+from tests.support.gradients import central_difference
+from tests.support.walkthrough_cases import paths_meet, tensor_mlp, worked_example
 
 
 def backward_steps(walk):

@@ -19,7 +19,7 @@ import pytest
 
 from autograd import walkthrough
 from autograd.graph_reading import format_number, summarize
-from tests.walkthrough_cases import paths_meet, tensor_mlp, worked_example
+from tests.support.walkthrough_cases import paths_meet, tensor_mlp, worked_example
 
 INSTALL = (
     "apt-get install chromium chromium-driver (Debian/Ubuntu) and "

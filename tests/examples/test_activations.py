@@ -1,8 +1,7 @@
 """Smoke test of examples.activations: autograd's derivatives equal the notes' closed forms."""
 
-from examples_smoke import run_example
-
 from examples import activations
+from tests.support.examples_smoke import run_example
 
 
 def test_autograd_derivatives_match_the_notes(tmp_path):

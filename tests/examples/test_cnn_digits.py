@@ -1,9 +1,7 @@
 """Smoke tests of examples.cnn_digits: a tiny run on the 8x8 digits, and LeNet-5 on small IDX files."""
 
-from examples_smoke import run_example
-from test_examples_digits import fake_mnist_folder
-
 from examples import cnn_digits
+from tests.support.examples_smoke import fake_mnist_folder, run_example
 
 
 def test_cnn_digits_tiny_run_learns(tmp_path, capsys):

@@ -4,7 +4,6 @@ threshold-unit and perceptron-label conventions."""
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +12,7 @@ import nn
 from autograd import Tensor, no_grad
 from examples.logic_gates import collapse_linear
 from examples.universal_approximation import rbf_least_squares
+from tests.support.gradients import central_difference
 
 
 @settings(max_examples=20)

@@ -1,9 +1,9 @@
 """Smoke test of examples.graph_network: the karate club's data, and >= 90% of the unlabelled members right."""
 
 import numpy as np
-from examples_smoke import run_example
 
 from examples import graph_network
+from tests.support.examples_smoke import run_example
 
 
 def test_karate_club_data():

@@ -1,8 +1,7 @@
 """Smoke test of examples.hopfield: stored digits recalled from 10% flips, energy never rises, capacity."""
 
-from examples_smoke import run_example
-
 from examples import hopfield
+from tests.support.examples_smoke import run_example
 
 
 def test_recall_energy_and_capacity(tmp_path):

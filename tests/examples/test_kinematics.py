@@ -1,8 +1,7 @@
 """Smoke test of examples.kinematics: gradient descent recovers v0 and a."""
 
-from examples_smoke import run_example
-
 from examples import kinematics
+from tests.support.examples_smoke import run_example
 
 
 def test_recovers_v0_and_a(tmp_path):

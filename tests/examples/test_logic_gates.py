@@ -1,9 +1,9 @@
 """Smoke test of examples.logic_gates: threshold units are right, the perceptron fails only on XOR, 2-2-1 solves it."""
 
 import numpy as np
-from examples_smoke import run_example
 
 from examples import logic_gates
+from tests.support.examples_smoke import run_example
 
 
 def test_perceptron_fails_on_xor_and_the_2_2_1_network_solves_it(tmp_path):

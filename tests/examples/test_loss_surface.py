@@ -1,9 +1,9 @@
 """Smoke test of examples.loss_surface: both 1-1-1 losses are non-convex; descent paths end where they should."""
 
 import numpy as np
-from examples_smoke import run_example
 
 from examples import loss_surface
+from tests.support.examples_smoke import run_example
 
 
 def test_nonconvex_losses_and_descent_paths(tmp_path):

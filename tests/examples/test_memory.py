@@ -1,9 +1,9 @@
 """Smoke test of examples.memory: a reduced run; the RNN's gradient through time vanishes, the gated ones' less."""
 
 import pytest
-from examples_smoke import run_example
 
 from examples import memory
+from tests.support.examples_smoke import run_example
 
 
 def test_reduced_run(tmp_path):

@@ -1,9 +1,9 @@
 """Smoke test of examples.overfitting: L2 narrows the train/validation gap; early stopping restores the best epoch."""
 
 import numpy as np
-from examples_smoke import run_example
 
 from examples import overfitting
+from tests.support.examples_smoke import run_example
 
 
 def test_l2_narrows_the_gap_and_early_stopping_restores_the_best(tmp_path):

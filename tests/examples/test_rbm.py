@@ -1,8 +1,7 @@
 """Smoke test of examples.rbm: contrastive divergence makes the reconstruction error fall."""
 
-from examples_smoke import run_example
-
 from examples import rbm
+from tests.support.examples_smoke import run_example
 
 
 def test_reconstruction_error_falls(tmp_path):

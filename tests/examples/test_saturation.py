@@ -1,8 +1,7 @@
 """Smoke test of examples.saturation: cross-entropy escapes saturation, the quadratic cost crawls."""
 
-from examples_smoke import run_example
-
 from examples import saturation
+from tests.support.examples_smoke import run_example
 
 
 def test_cross_entropy_learns_faster_than_quadratic_from_saturation(tmp_path):

@@ -1,9 +1,9 @@
 """Smoke test of examples.three_ways: the three derivatives agree, and the symbolic one swells."""
 
 import pytest
-from examples_smoke import run_example
 
 from examples import three_ways
+from tests.support.examples_smoke import run_example
 
 
 def test_three_ways_agree_and_the_symbolic_derivative_swells(tmp_path):

@@ -1,8 +1,7 @@
 """Smoke test of examples.universal_approximation: wider hidden layers fit sin better; the RBF fit is good."""
 
-from examples_smoke import run_example
-
 from examples import universal_approximation
+from tests.support.examples_smoke import run_example
 
 
 def test_error_falls_with_width_and_rbf_fits(tmp_path):

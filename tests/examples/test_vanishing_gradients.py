@@ -1,8 +1,7 @@
 """Smoke test of examples.vanishing_gradients: ReLU (He) keeps first-layer gradients the sigmoid net loses."""
 
-from examples_smoke import run_example
-
 from examples import vanishing_gradients
+from tests.support.examples_smoke import run_example
 
 
 def test_relu_first_layer_gradient_dwarfs_sigmoid(tmp_path):

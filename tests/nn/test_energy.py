@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
 from autograd import Tensor
+from tests.support.gradients import central_difference
 
 
 def random_patterns(rng, n_patterns, n_units):

@@ -4,11 +4,9 @@ import math
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
-from nn_gradients import assert_input_grads
 
 import nn
 from autograd import Tensor
@@ -16,6 +14,7 @@ from autograd.engine import apply
 from autograd.tensor_ops import SoftmaxCrossEntropy
 from nn import functional as F
 from nn._erf import erf
+from tests.support.gradients import assert_input_grads, central_difference
 
 shapes = array_shapes(min_dims=1, max_dims=3, max_side=4)
 seeds = st.integers(0, 2**32 - 1)

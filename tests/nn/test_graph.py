@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
 from autograd import Tensor
 from nn.graph import normalized_adjacency
+from tests.support.gradients import central_difference
 
 
 def gcn_numpy(x, A, W, b):

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nn_gradients import assert_input_grads
 
 from autograd import Tensor
 from autograd.tensor_ops import SoftmaxCrossEntropy
 from nn import functional as F
+from tests.support.gradients import assert_input_grads
 
 seeds = st.integers(0, 2**32 - 1)
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from nn_gradients import assert_input_grads, assert_param_grads
 
 import nn
 from autograd import Tensor, no_grad
 from nn import functional as F
+from tests.support.gradients import assert_input_grads, assert_param_grads
 
 seeds = st.integers(0, 2**32 - 1)
 

@@ -2,14 +2,13 @@
 
 import numpy as np
 import pytest
-from conftest import central_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nn_gradients import assert_param_grads
 
 import nn
 from autograd import IndexOutOfRange, Tensor, gradgradcheck, jvp, trace
 from nn import functional as F
+from tests.support.gradients import assert_param_grads, central_difference
 
 
 # PyTorch's equations, one step each, in plain NumPy (the exact logistic function) ----------------

@@ -4,10 +4,10 @@ import itertools
 
 import numpy as np
 import pytest
-from nn_gradients import assert_input_grads, assert_param_grads
 
 import nn
 from nn import functional as F
+from tests.support.gradients import assert_input_grads, assert_param_grads
 
 
 def test_hidden_states_follow_the_recurrence():

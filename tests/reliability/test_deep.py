@@ -15,11 +15,11 @@ import sys
 
 import numpy as np
 import pytest
-from test_reliability_memory import linux_proc, needs_proc  # noqa: F401 - the fixture needs_proc uses
 
 from autograd import Tensor, Value
+from tests.support.memory import needs_proc, peak_growth
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository
 
 # Closed forms: x * C ** n for a chain of n multiplications by C.
 VALUE_C, TENSOR_C = 1 + 1e-7, 1 + 3e-5
@@ -94,14 +94,12 @@ def run_fresh(workload, n):
         [sys.executable, __file__, workload, str(n)],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=HERE,
-        env={**os.environ, "PYTHONPATH": HERE},
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
     )
 
 
 def measure(workload, n):
-    from test_reliability_memory import peak_growth
-
     with peak_growth() as mb:
         result = globals()[workload](n)
     print(json.dumps({"mb": mb[0], "result": result}))

@@ -6,43 +6,13 @@ writing 5 to /proc/self/clear_refs, so a block's peak growth can be measured.
 
 import contextlib
 import gc
-import os
-import re
 import weakref
 
 import numpy as np
 import pytest
 
 from autograd import Function, Tensor, Value
-
-PROC = "/proc/self/status"
-
-
-@pytest.fixture
-def linux_proc():
-    """Fail (never skip) without Linux's /proc, which CI's Linux machines have."""
-    if not os.path.exists("/proc/self/clear_refs"):
-        pytest.fail("this test reads Linux's /proc (/proc/self/clear_refs): run it on Linux")
-
-
-needs_proc = pytest.mark.usefixtures("linux_proc")
-
-
-def status_mb(field):
-    """VmRSS (resident now) or VmHWM (resident peak) in MB."""
-    with open(PROC) as f:
-        return int(re.search(field + r":\s+(\d+) kB", f.read()).group(1)) / 1024
-
-
-@contextlib.contextmanager
-def peak_growth():
-    """Yields a list that holds, after the block, the peak resident growth during it in MB."""
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset VmHWM to the current resident size
-    before, result = status_mb("VmRSS"), []
-    yield result
-    result.append(status_mb("VmHWM") - before)
+from tests.support.memory import needs_proc, status_mb
 
 
 @contextlib.contextmanager

@@ -86,7 +86,7 @@ def _kernels():
 
 @numerics
 def test_cross_entropy_is_bit_identical_under_every_openblas_kernel():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     outputs = {}
     for kernel in _kernels():
         env = dict(os.environ, OPENBLAS_CORETYPE=kernel)
