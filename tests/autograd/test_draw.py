@@ -303,6 +303,7 @@ def test_collapse_splits_under_a_shared_outer_scope_and_adopts_outside_leaves():
     assert nodes[titles["model/second"][0]]["penwidth"] == "3"  # it holds the root
 
 
+@pytest.mark.slow  # graphs of 100,000 nodes
 def test_hundred_thousand_node_graphs_build_without_recursion():
     h = tanh_chain(Value(0.5, label="x"), 99_999)
     source = draw_graph(h, max_nodes=None).source

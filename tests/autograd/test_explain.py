@@ -137,6 +137,7 @@ def test_number_of_paths_is_exact_while_the_list_is_capped():
     assert len(explain(h, wrt=x, max_paths=3).paths) == 3
 
 
+@pytest.mark.slow  # a deep chain
 def test_deep_chain_is_iterative():
     x = Value(0.5, label="x")
     h = x

@@ -197,6 +197,7 @@ def mlp_problem(batch=4):
     return loss, params
 
 
+@pytest.mark.slow  # measures wall time
 def test_fast_mode_checks_a_784_32_10_mlp_in_under_50_ms():
     loss, params = mlp_problem()
     times = []

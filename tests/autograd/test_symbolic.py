@@ -209,6 +209,7 @@ def test_second_derivative_equals_double_backward():
     assert second.evaluate({"x": 0.8}) == pytest.approx(h, rel=1e-12)
 
 
+@pytest.mark.slow  # a deep chain
 def test_deep_chain_is_iterative():
     x = Value(0.5, label="x")
     u = x

@@ -123,6 +123,7 @@ def test_backward_accumulates_and_zero_grad_resets():
     assert x.grad == 0.0
 
 
+@pytest.mark.slow  # a chain of 100,000 nodes
 def test_hundred_thousand_node_chain_without_recursion():
     x = Value(0.5)
     y = x

@@ -21,6 +21,8 @@ from autograd import walkthrough
 from autograd.graph_reading import format_number, summarize
 from tests.support.walkthrough_cases import paths_meet, tensor_mlp, worked_example
 
+pytestmark = pytest.mark.slow  # drives a headless browser
+
 INSTALL = (
     "apt-get install chromium chromium-driver (Debian/Ubuntu) and "
     "pip install -e '.[browser]' (selenium); `make setup` and .ci/run do both"

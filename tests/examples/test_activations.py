@@ -1,7 +1,11 @@
 """Smoke test of examples.activations: autograd's derivatives equal the notes' closed forms."""
 
+import pytest
+
 from examples import activations
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_autograd_derivatives_match_the_notes(tmp_path):

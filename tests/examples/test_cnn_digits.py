@@ -1,7 +1,11 @@
 """Smoke tests of examples.cnn_digits: a tiny run on the 8x8 digits, and LeNet-5 on small IDX files."""
 
+import pytest
+
 from examples import cnn_digits
 from tests.support.examples_smoke import fake_mnist_folder, run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_cnn_digits_tiny_run_learns(tmp_path, capsys):

@@ -1,7 +1,11 @@
 """Smoke tests of examples.digits: a tiny run on the 8x8 digits, and the --mnist path on fake IDX files."""
 
+import pytest
+
 from examples import digits
 from tests.support.examples_smoke import fake_mnist_folder, run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_digits_tiny_run_learns(tmp_path, capsys):

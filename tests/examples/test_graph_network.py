@@ -1,9 +1,12 @@
 """Smoke test of examples.graph_network: the karate club's data, and >= 90% of the unlabelled members right."""
 
 import numpy as np
+import pytest
 
 from examples import graph_network
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_karate_club_data():

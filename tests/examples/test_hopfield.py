@@ -1,7 +1,11 @@
 """Smoke test of examples.hopfield: stored digits recalled from 10% flips, energy never rises, capacity."""
 
+import pytest
+
 from examples import hopfield
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_recall_energy_and_capacity(tmp_path):

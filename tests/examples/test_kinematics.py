@@ -1,7 +1,11 @@
 """Smoke test of examples.kinematics: gradient descent recovers v0 and a."""
 
+import pytest
+
 from examples import kinematics
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_recovers_v0_and_a(tmp_path):

@@ -1,9 +1,12 @@
 """Smoke test of examples.logic_gates: threshold units are right, the perceptron fails only on XOR, 2-2-1 solves it."""
 
 import numpy as np
+import pytest
 
 from examples import logic_gates
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_perceptron_fails_on_xor_and_the_2_2_1_network_solves_it(tmp_path):

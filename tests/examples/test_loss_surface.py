@@ -1,9 +1,12 @@
 """Smoke test of examples.loss_surface: both 1-1-1 losses are non-convex; descent paths end where they should."""
 
 import numpy as np
+import pytest
 
 from examples import loss_surface
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_nonconvex_losses_and_descent_paths(tmp_path):

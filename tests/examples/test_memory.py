@@ -5,6 +5,8 @@ import pytest
 from examples import memory
 from tests.support.examples_smoke import run_example
 
+pytestmark = pytest.mark.slow  # runs the example (reduced)
+
 
 def test_reduced_run(tmp_path):
     result = run_example(

@@ -1,9 +1,12 @@
 """Smoke test of examples.overfitting: L2 narrows the train/validation gap; early stopping restores the best epoch."""
 
 import numpy as np
+import pytest
 
 from examples import overfitting
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_l2_narrows_the_gap_and_early_stopping_restores_the_best(tmp_path):

@@ -1,7 +1,11 @@
 """Smoke test of examples.rbm: contrastive divergence makes the reconstruction error fall."""
 
+import pytest
+
 from examples import rbm
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_reconstruction_error_falls(tmp_path):

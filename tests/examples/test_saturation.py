@@ -1,7 +1,11 @@
 """Smoke test of examples.saturation: cross-entropy escapes saturation, the quadratic cost crawls."""
 
+import pytest
+
 from examples import saturation
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_cross_entropy_learns_faster_than_quadratic_from_saturation(tmp_path):

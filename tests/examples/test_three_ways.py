@@ -5,6 +5,8 @@ import pytest
 from examples import three_ways
 from tests.support.examples_smoke import run_example
 
+pytestmark = pytest.mark.slow  # runs the example (reduced)
+
 
 def test_three_ways_agree_and_the_symbolic_derivative_swells(tmp_path):
     result = run_example(three_ways, tmp_path, "--chain", "6", "--layers", "4", "--products", "5", "--repeats", "1")

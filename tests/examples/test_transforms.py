@@ -3,8 +3,11 @@
 import os
 
 import numpy as np
+import pytest
 
 from examples import finite_difference_error, forward_vs_reverse
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_finite_difference_error_draws_the_v(tmp_path, capsys):

@@ -1,7 +1,11 @@
 """Smoke test of examples.universal_approximation: wider hidden layers fit sin better; the RBF fit is good."""
 
+import pytest
+
 from examples import universal_approximation
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_error_falls_with_width_and_rbf_fits(tmp_path):

@@ -1,7 +1,11 @@
 """Smoke test of examples.vanishing_gradients: ReLU (He) keeps first-layer gradients the sigmoid net loses."""
 
+import pytest
+
 from examples import vanishing_gradients
 from tests.support.examples_smoke import run_example
+
+pytestmark = pytest.mark.slow  # runs the example (reduced)
 
 
 def test_relu_first_layer_gradient_dwarfs_sigmoid(tmp_path):

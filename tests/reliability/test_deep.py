@@ -19,6 +19,8 @@ import pytest
 from autograd import Tensor, Value
 from tests.support.memory import needs_proc, peak_growth
 
+pytestmark = pytest.mark.slow  # graphs of 100,000 to 1,000,000 nodes, and peak memory in fresh interpreters
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository
 
 # Closed forms: x * C ** n for a chain of n multiplications by C.

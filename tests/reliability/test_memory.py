@@ -14,6 +14,8 @@ import pytest
 from autograd import Function, Tensor, Value
 from tests.support.memory import needs_proc, status_mb
 
+pytestmark = pytest.mark.slow  # resident memory and the garbage collector, over thousands of steps
+
 
 @contextlib.contextmanager
 def gc_disabled():
