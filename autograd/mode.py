@@ -5,6 +5,8 @@ checks) can both read them without importing each other.
 """
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -66,3 +68,19 @@ class _CurrentMode:
 
 
 MODE = _CurrentMode()
+
+
+@contextmanager
+def switched(name: str, value: Any) -> Iterator[None]:
+    """Set this thread's switch `name` to `value` inside the block, and restore it after.
+
+    The body of `no_grad`, `enable_grad` and `detect_anomaly`; a generator-based context
+    manager, so each of them also works as a decorator.
+    """
+    mode = PER_THREAD.mode
+    previous = getattr(mode, name)
+    setattr(mode, name, value)
+    try:
+        yield
+    finally:
+        setattr(mode, name, previous)

@@ -238,7 +238,7 @@ class TracedFunction:
         entries, totals = self._entries, self._totals
         self._entries = self._totals = None
         r = self._replay
-        v, gr, acc = r.vals, r.grads, r.acc
+        v, gr, acc = r.vals, r.grads, r.buffers
         try:
             self._run_forward([x._data for x in inputs])
             if not all(_same(v[e.out], e.node._data) for e in entries):
@@ -260,7 +260,7 @@ class TracedFunction:
     def _compile_backward(self, out, slot_of, entry_of, fast):
         """Plan the backward pass with a dry run of the engine's algorithm on the recorded graph."""
         r = self._replay
-        v, acc = r.vals, r.acc
+        v, acc = r.vals, r.buffers
         visits, totals = _dry_run(out, entry_of)
         counts = {}  # slot: how many gradients it receives
         for _, cs in visits:
@@ -404,7 +404,7 @@ class TracedFunction:
 
     def _run_backward(self):
         r = self._replay
-        gr, acc = r.grads, r.acc
+        gr, acc = r.grads, r.buffers
         params = self._params
         for p in params:
             # where the parameter's gradient is built: a free .grad array if .grad is None

@@ -18,6 +18,7 @@ thresholds (``v, gamma, w, theta``) and its standard and accumulated BP steps.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -303,14 +304,8 @@ def _per_sample_cost(z_out, a_out, y, loss):
 
 def cost(weights, biases, x, y, activation="sigmoid", output_activation="sigmoid", loss="quadratic"):
     """Batch-mean cost C = (1/m) sum_x C_x, the quantity whose gradient backprop returns."""
-    fn = "cost"
-    hidden = _activation_name(activation, fn, "activation")
-    output = _activation_name(output_activation, fn, "output_activation")
-    _check_loss(fn, loss, output)
-    Ws, bs, x = _check_network(fn, weights, biases, x)
-    y = _check_targets(fn, y, x, Ws, loss)
-    zs, acts = _forward(Ws, bs, x, hidden, output)
-    return float(np.mean(_per_sample_cost(zs[-1], acts[-1], y, loss)))
+    run = _checked_forward("cost", weights, biases, x, y, activation, output_activation, loss)
+    return float(np.mean(_per_sample_cost(run.zs[-1], run.acts[-1], run.y, loss)))
 
 
 def _output_delta(z, a, y, output, loss):
@@ -338,15 +333,31 @@ def _backward(Ws, zs, acts, y, hidden, output, loss):
     return ds
 
 
-def _prepare(fn, weights, biases, x, y, activation, output_activation, loss):
+class _ForwardRun(NamedTuple):
+    """A checked forward pass: the weights, targets and activation names it used, and its z's and a's."""
+
+    Ws: list[np.ndarray]
+    y: np.ndarray
+    hidden: str
+    output: str
+    zs: list[np.ndarray]
+    acts: list[np.ndarray]
+
+
+def _checked_forward(fn, weights, biases, x, y, activation, output_activation, loss) -> _ForwardRun:
+    """Check the arguments of `fn` (cost, deltas, backprop) and run the forward pass."""
     hidden = _activation_name(activation, fn, "activation")
     output = _activation_name(output_activation, fn, "output_activation")
     _check_loss(fn, loss, output)
     Ws, bs, x = _check_network(fn, weights, biases, x)
     y = _check_targets(fn, y, x, Ws, loss)
     zs, acts = _forward(Ws, bs, x, hidden, output)
-    ds = _backward(Ws, zs, acts, y, hidden, output, loss)
-    return acts, ds
+    return _ForwardRun(Ws, y, hidden, output, zs, acts)
+
+
+def _prepare(fn, weights, biases, x, y, activation, output_activation, loss):
+    run = _checked_forward(fn, weights, biases, x, y, activation, output_activation, loss)
+    return run.acts, _backward(run.Ws, run.zs, run.acts, run.y, run.hidden, run.output, loss)
 
 
 def deltas(weights, biases, x, y, activation="sigmoid", output_activation="sigmoid", loss="quadratic"):
