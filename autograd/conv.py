@@ -137,8 +137,14 @@ class SavedColumns:
         return "SavedColumns()"
 
 
-def _saved(p):
-    return p[3] if len(p) > 3 else None
+class BilinearParams(NamedTuple):
+    """The params of the three convolution ops: the windows, which inputs need a gradient, and
+    the forward's SavedColumns (conv2d only, when the weight needs a gradient)."""
+
+    geometry: Geometry
+    a_needs_grad: bool
+    b_needs_grad: bool
+    saved: SavedColumns | None = None
 
 
 def _convolve(x, w, g, saved=None):
@@ -168,13 +174,12 @@ def _weight_gradient(x, gy, g, saved=None):
 def _call(ns, op, g, a, b, saved=None):
     """op on raw arrays in an ordinary pass, or recorded on the graph with create_graph."""
     if ns is Tensor.graph_ns:
-        return apply(op, (g, a.requires_grad, b.requires_grad), a, b)
-    return op.forward(ns, (g, False, False, saved), a, b)
+        return apply(op, BilinearParams(g, a.requires_grad, b.requires_grad), a, b)
+    return op.forward(ns, BilinearParams(g, False, False, saved), a, b)
 
 
 class _Bilinear(Op):
-    """An op f(a, b) linear in each input; params = (Geometry, a needs a gradient, b needs one[,
-    SavedColumns]).
+    """An op f(a, b) linear in each input; params a BilinearParams.
 
     `adjoints` gives, for each input, the op and its arguments ("h" the upstream gradient,
     "a"/"b" the inputs) that make <h, f(a, b)>'s gradient to that input: f being bilinear,
@@ -187,13 +192,13 @@ class _Bilinear(Op):
     def vjp(cls, ns, p, h, out, a, b):
         (op_a, order_a), (op_b, order_b) = cls.adjoints
         args = {"a": a, "b": b, "h": h}
-        ga = _call(ns, op_a, p[0], *(args[k] for k in order_a), _saved(p)) if p[1] else None
-        gb = _call(ns, op_b, p[0], *(args[k] for k in order_b), _saved(p)) if p[2] else None
+        ga = _call(ns, op_a, p.geometry, *(args[k] for k in order_a), p.saved) if p.a_needs_grad else None
+        gb = _call(ns, op_b, p.geometry, *(args[k] for k in order_b), p.saved) if p.b_needs_grad else None
         return ga, gb
 
     @classmethod
     def jvp(cls, ns, p, ts, out, a, b):
-        return _call(ns, cls, p[0], ts[0], b) + _call(ns, cls, p[0], a, ts[1])
+        return _call(ns, cls, p.geometry, ts[0], b) + _call(ns, cls, p.geometry, a, ts[1])
 
 
 class Conv2d(_Bilinear):
@@ -206,7 +211,7 @@ class Conv2d(_Bilinear):
 
     @staticmethod
     def forward(ns, p, x, w, *b):
-        out = _convolve(x, w, p[0], _saved(p))
+        out = _convolve(x, w, p.geometry, p.saved)
         if b:
             out += b[0].reshape(1, -1, 1, 1)
         return out
@@ -226,14 +231,14 @@ class Conv2dInputGrad(_Bilinear):
     """d <gy, conv(x, w)> / dx = the transposed convolution of gy with w (x's shape)."""
 
     name = "conv2d_input_grad"
-    forward = staticmethod(lambda ns, p, gy, w: _input_gradient(gy, w, p[0]))
+    forward = staticmethod(lambda ns, p, gy, w: _input_gradient(gy, w, p.geometry))
 
 
 class Conv2dWeightGrad(_Bilinear):
     """d <gy, conv(x, w)> / dw (w's shape)."""
 
     name = "conv2d_weight_grad"
-    forward = staticmethod(lambda ns, p, x, gy: _weight_gradient(x, gy, p[0], _saved(p)))
+    forward = staticmethod(lambda ns, p, x, gy: _weight_gradient(x, gy, p.geometry, p.saved))
 
 
 # With B(x, w, gy) = <gy, conv(x, w)>, the three ops are B's partial derivatives: conv = dB/dgy,
@@ -256,9 +261,17 @@ def _tiles(g):
     )
 
 
+class WindowParams(NamedTuple):
+    """WindowSum's and WindowScatter's params: mask None (all ones) or booleans
+    (kH, kW, N, C, H_out, W_out), scale a number or an output-shaped array."""
+
+    geometry: Geometry
+    mask: np.ndarray | None
+    scale: np.ndarray | float
+
+
 class WindowSum(Op):
-    """scale * (sum over each window of mask * x): params = (Geometry, mask, scale), mask None (all
-    ones) or booleans (kH, kW, N, C, H_out, W_out), scale a number or an output-shaped array.
+    """scale * (sum over each window of mask * x), params a WindowParams.
 
     Linear in x, so its vjp is its adjoint WindowScatter and its jvp itself. avg-pool is
     (None, 1 / (kH kW)); max-pool's derivative is (the window's maxima, 1 / their number)."""
@@ -267,7 +280,7 @@ class WindowSum(Op):
 
     @staticmethod
     def forward(ns, p, x):
-        g, mask, scale = p
+        g, mask, scale = p.geometry, p.mask, p.scale
         xp = _pad(x, g)
         out = None
         for i, j, (rows, columns) in g.offsets():
@@ -292,7 +305,7 @@ class WindowScatter(Op):
 
     @staticmethod
     def forward(ns, p, h):
-        g, mask, scale = p
+        g, mask, scale = p.geometry, p.mask, p.scale
         shape = h.shape[:2] + g.size
         tiles = mask is not None and _tiles(g)  # then each entry is written once: no zeros, no sums
         out = np.empty(shape, dtype=h.dtype) if tiles else np.zeros(shape, dtype=h.dtype)
@@ -316,7 +329,7 @@ def _call_linear(ns, op, p, x):
 
 
 def _max_pooling_derivative(g, x, out):
-    """WindowSum's (mask, scale) of max-pooling's derivative: the entries equal to their window's
+    """WindowSum's params for max-pooling's derivative: the entries equal to their window's
     maximum, and 1 / their number, so ties split the gradient evenly as the engine's `max` does.
     Overlapping windows each count on their own: an entry that is two windows' maximum gets both shares."""
     xp = _pad(x, g, _lowest(x.dtype))
@@ -329,7 +342,7 @@ def _max_pooling_derivative(g, x, out):
         else:
             count += hits[i, j]
     with np.errstate(divide="ignore"):  # a window holding NaN has no maximum: a NaN gradient
-        return g, hits, np.reciprocal(count, out=count)
+        return WindowParams(g, hits, np.reciprocal(count, out=count))
 
 
 class MaxPool2d(Op):
@@ -426,7 +439,7 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
             )
         inputs += (bias,)
     saved = SavedColumns() if weight.requires_grad and is_grad_enabled() else None
-    return apply(Conv2d, (g, x.requires_grad, weight.requires_grad, saved), *inputs)
+    return apply(Conv2d, BilinearParams(g, x.requires_grad, weight.requires_grad, saved), *inputs)
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -492,4 +505,4 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     x, g = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    return apply(WindowSum, (g, None, np.asarray(1 / math.prod(g.kernel), dtype=x.dtype)), x)
+    return apply(WindowSum, WindowParams(g, None, np.asarray(1 / math.prod(g.kernel), dtype=x.dtype)), x)

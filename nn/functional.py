@@ -9,6 +9,7 @@ ELU) the composition is arranged to give it exactly.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -236,9 +237,19 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     return labels, (ignored if ignored is not None and ignored.any() else None)
 
 
+class OneHotParams(NamedTuple):
+    """OneHot's params: the calling function's name (for errors), the (batch, classes) shape
+    made, the logits' shape and the dtype."""
+
+    where: str
+    rows: tuple[int, int]
+    input_shape: tuple[int, ...]
+    dtype: np.dtype
+
+
 class OneHot(Op):
     """Rows of one-hot weights (dtype, 1 at each row's label) from integer class labels;
-    params = (where, (batch, classes), input shape, dtype). Never differentiated.
+    params a OneHotParams. Never differentiated.
 
     An op rather than a NumPy constant so that trace() replays it with each call's labels.
     """
@@ -247,7 +258,7 @@ class OneHot(Op):
 
     @staticmethod
     def forward(ns, p, target):
-        where, rows, input_shape, dtype = p
+        where, rows, input_shape, dtype = p.where, p.rows, p.input_shape, p.dtype
         labels, ignored = _labels(where, target, rows, input_shape)
         if ignored is not None:  # a replay met labels the traced call did not have
             raise ValueError(
@@ -264,7 +275,7 @@ class OneHot(Op):
 
 def _one_hot(where, target, rows, input_shape, dtype):
     """OneHot of target (a Tensor, kept as the op's input, or an array)."""
-    return apply(OneHot, (where, rows, input_shape, dtype), _tensor(target))
+    return apply(OneHot, OneHotParams(where, rows, input_shape, dtype), _tensor(target))
 
 
 def _class_rows(where, input):

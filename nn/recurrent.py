@@ -15,7 +15,7 @@ import numpy as np
 
 from autograd import Tensor, linear, stack
 from autograd.engine import apply
-from autograd.recurrent import CELLS, SavedSteps, Scan, TakeRows
+from autograd.recurrent import CELLS, SavedSteps, Scan, ScanParams, TakeRows
 from autograd.tensor import IndexOutOfRange
 
 from .init import as_generator
@@ -49,7 +49,7 @@ def scan(cell, gates_in, w_hh, b_hh, h0, c0=None):
     if c0 is not None:
         parents += (c0,)
     needs = tuple(p.requires_grad for p in parents)
-    return apply(Scan, (cell, b_hh is not None, needs, SavedSteps()), *parents)
+    return apply(Scan, ScanParams(cell, b_hh is not None, needs, SavedSteps()), *parents)
 
 
 def _layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0):
