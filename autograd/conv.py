@@ -21,13 +21,16 @@ share of each window's maximum for max-pool), so `WindowSum` and its adjoint
 """
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .engine import Op, apply, is_grad_enabled
+from .hints import ArrayLike
 from .tensor import Tensor, _as_array
+
+IntPair: TypeAlias = int | tuple[int, int]  # a size for both spatial axes, or one per axis
 
 
 class Geometry(NamedTuple):
@@ -378,7 +381,7 @@ def _pair(where, name, value, minimum):
     return tuple(int(v) for v in items)
 
 
-def _tensor(where, x):
+def _tensor(where: str, x: ArrayLike) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._wrap(_as_array(where, x))
 
 
@@ -393,7 +396,15 @@ def _check_fits(where, g, x):
         )
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution (cross-correlation, as PyTorch): x (N, C_in, H, W), weight
     (C_out, C_in / groups, kH, kW), bias (C_out,) -> (N, C_out, H_out, W_out).
 
@@ -401,7 +412,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv2d("conv2d", x, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
+def _conv2d(where, x, weight, bias, stride, padding, dilation, groups) -> Tensor:
     x, weight = _tensor(where, x), _tensor(where, weight)
     if x.ndim != 4:
         raise ValueError(f"{where}: expected a 4-D input (N, C_in, H, W), got shape {x.shape}")
@@ -429,7 +440,7 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
         int(groups),
     )
     _check_fits(where, g, x)
-    inputs = (x, weight)
+    inputs: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
         bias = _tensor(where, bias)
         if bias.shape != (c_out,):
@@ -439,10 +450,18 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
             )
         inputs += (bias,)
     saved = SavedColumns() if weight.requires_grad and is_grad_enabled() else None
-    return apply(Conv2d, BilinearParams(g, x.requires_grad, weight.requires_grad, saved), *inputs)
+    return cast(Tensor, apply(Conv2d, BilinearParams(g, x.requires_grad, weight.requires_grad, saved), *inputs))
 
 
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D convolution: x (N, C_in, L), weight (C_out, C_in / groups, k) -> (N, C_out, L_out).
 
     A composite: conv2d on images of height 1, viewed back (the reshapes copy nothing)."""
@@ -478,7 +497,7 @@ def _single(where, name, value):
     return int(value)
 
 
-def _pool_geometry(where, x, kernel_size, stride, padding):
+def _pool_geometry(where, x, kernel_size, stride, padding) -> tuple[Tensor, Geometry]:
     x = _tensor(where, x)
     if x.ndim != 4:
         raise ValueError(f"{where}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
@@ -492,17 +511,18 @@ def _pool_geometry(where, x, kernel_size, stride, padding):
     return x, g
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
+def max_pool2d(x: ArrayLike, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """The maximum of each kH x kW window (N, C, H, W) -> (N, C, H_out, W_out); stride None: kernel_size.
 
     The gradient goes to each window's maximum, split evenly among ties (as `max`)."""
-    x, g = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
-    return apply(MaxPool2d, g, x)
+    tensor, g = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    return cast(Tensor, apply(MaxPool2d, g, tensor))
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
+def avg_pool2d(x: ArrayLike, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """The mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True)."""
-    x, g = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
-    return apply(WindowSum, WindowParams(g, None, np.asarray(1 / math.prod(g.kernel), dtype=x.dtype)), x)
+    tensor, g = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
+    if tensor.dtype.kind != "f":
+        tensor = tensor.astype(np.float64)
+    scale = np.asarray(1 / math.prod(g.kernel), dtype=tensor.dtype)
+    return cast(Tensor, apply(WindowSum, WindowParams(g, None, scale), tensor))

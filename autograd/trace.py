@@ -36,6 +36,8 @@ at trace time. Pass everything that changes between calls as an input.
 """
 
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +149,7 @@ def refuse_random(name):
 class TracedFunction:
     """The callable `trace` returns; see `trace`."""
 
-    def __init__(self, fn, example_inputs, retrace=True):
+    def __init__(self, fn: Callable[..., Tensor], example_inputs: Sequence[Any], retrace: bool = True) -> None:
         self.fn = fn
         self.retrace = retrace
         self._record([_as_input(x) for x in example_inputs], [_wants_grad(x) for x in example_inputs])
@@ -349,7 +351,7 @@ class TracedFunction:
             run()
         return v
 
-    def __call__(self, *inputs, backward=True):
+    def __call__(self, *inputs: Any, backward: bool = True) -> Tensor:
         r = self._replay
         v = r.vals
         signature = self.signature
@@ -481,7 +483,7 @@ def _describe(signature):
     return ", ".join(f"{shape} {dtype}" + (" requires_grad" if g else "") for shape, dtype, g in signature)
 
 
-def trace(fn, *example_inputs, retrace=True):
+def trace(fn: Callable[..., Tensor], *example_inputs: Any, retrace: bool = True) -> TracedFunction:
     """Record `fn(*example_inputs)` once; return a callable that replays it.
 
     `fn` takes Tensors and returns a Tensor computed from them (and from

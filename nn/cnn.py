@@ -3,9 +3,11 @@ BatchNorm2d and LayerNorm, with PyTorch's arguments, defaults, initialisation, p
 state_dict layout (weights move between the two as NumPy arrays)."""
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from autograd import Tensor
 from autograd.conv import avg_pool2d, conv1d, conv2d, max_pool2d
 
 from . import init
@@ -25,7 +27,7 @@ class _Conv(Module):
     """What Conv1d and Conv2d share; `dims` spatial dimensions, `convolve` the op."""
 
     dims = 2
-    convolve = staticmethod(conv2d)
+    convolve: Callable[..., Tensor] = staticmethod(conv2d)
 
     def __init__(
         self,
