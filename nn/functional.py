@@ -444,11 +444,7 @@ def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smo
 
 @names_errors
 def nll_loss(
-    input: ArrayLike,
-    target: ArrayLike,
-    weight: ArrayLike | None = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
+    input: Tensor, target: ArrayLike, weight: ArrayLike | None = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
     """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels.
 
