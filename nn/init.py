@@ -10,15 +10,18 @@ import warnings
 from typing import TypeAlias, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd import Tensor
 
-# where random numbers come from: None (fresh entropy), a seed, or a Generator (shared, it advances)
-RandomSource: TypeAlias = int | np.random.Generator | None
+# where random numbers come from, as NumPy's default_rng(seed) takes it: None (fresh entropy), an int,
+# or a Generator (shared: it advances)
+Seed: TypeAlias = int | np.random.Generator | None
+DType: TypeAlias = npt.DTypeLike  # a layer's parameter dtype: np.float64, np.float32, "float32", ...
 TensorT = TypeVar("TensorT", bound=Tensor)  # a Tensor or a Parameter, returned as given
 
 
-def as_generator(rng: RandomSource) -> np.random.Generator:
+def as_generator(rng: Seed) -> np.random.Generator:
     """An `np.random.Generator` from None, a seed or a Generator (passed through, so it advances)."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
@@ -65,12 +68,12 @@ def _fill(tensor: TensorT, values: np.ndarray) -> TensorT:
     return tensor
 
 
-def uniform_(tensor: TensorT, a: float = 0.0, b: float = 1.0, rng: RandomSource = None) -> TensorT:
+def uniform_(tensor: TensorT, a: float = 0.0, b: float = 1.0, rng: Seed = None) -> TensorT:
     """Uniform on (a, b); the default (0, 1) is 西瓜书's initialisation."""
     return _fill(tensor, as_generator(rng).uniform(a, b, size=tensor.shape))
 
 
-def normal_(tensor: TensorT, mean: float = 0.0, std: float = 1.0, rng: RandomSource = None) -> TensorT:
+def normal_(tensor: TensorT, mean: float = 0.0, std: float = 1.0, rng: Seed = None) -> TensorT:
     return _fill(tensor, as_generator(rng).normal(mean, std, size=tensor.shape))
 
 
@@ -78,7 +81,7 @@ def zeros_(tensor: TensorT) -> TensorT:
     return _fill(tensor, np.zeros(tensor.shape))
 
 
-def xavier_uniform_(tensor: TensorT, gain: float = 1.0, rng: RandomSource = None) -> TensorT:
+def xavier_uniform_(tensor: TensorT, gain: float = 1.0, rng: Seed = None) -> TensorT:
     """Glorot: U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_uniform_", tensor)
     if _no_elements("xavier_uniform_", tensor):
@@ -87,7 +90,7 @@ def xavier_uniform_(tensor: TensorT, gain: float = 1.0, rng: RandomSource = None
     return uniform_(tensor, -a, a, rng)
 
 
-def xavier_normal_(tensor: TensorT, gain: float = 1.0, rng: RandomSource = None) -> TensorT:
+def xavier_normal_(tensor: TensorT, gain: float = 1.0, rng: Seed = None) -> TensorT:
     """Glorot: N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_normal_", tensor)
     if _no_elements("xavier_normal_", tensor):
@@ -104,7 +107,7 @@ def _kaiming_std(where, tensor, a, mode, nonlinearity):
 
 
 def kaiming_normal_(
-    tensor: TensorT, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", rng: RandomSource = None
+    tensor: TensorT, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", rng: Seed = None
 ) -> TensorT:
     """He: N(0, std^2) with std = gain / sqrt(fan); the defaults give gain sqrt(2) (ReLU)."""
     if _no_elements("kaiming_normal_", tensor):
@@ -114,7 +117,7 @@ def kaiming_normal_(
 
 
 def kaiming_uniform_(
-    tensor: TensorT, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", rng: RandomSource = None
+    tensor: TensorT, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", rng: Seed = None
 ) -> TensorT:
     """He: U(-bound, bound) with bound = sqrt(3) gain / sqrt(fan) (the same variance as the normal form)."""
     if _no_elements("kaiming_uniform_", tensor):

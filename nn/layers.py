@@ -13,7 +13,7 @@ from autograd.hints import ArrayLike
 from autograd.trace import refuse_random
 
 from . import functional as F
-from .init import RandomSource, as_generator
+from .init import DType, Seed, as_generator
 from .module import Module, Parameter, Sequential
 
 
@@ -40,12 +40,7 @@ class Linear(Module):
     """
 
     def __init__(
-        self,
-        in_features: int,
-        out_features: int,
-        bias: bool = True,
-        rng: RandomSource = None,
-        dtype: npt.DTypeLike = np.float64,
+        self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None, dtype: DType = np.float64
     ) -> None:
         check_sizes("Linear", in_features=in_features, out_features=out_features)
         rng = as_generator(rng)
@@ -69,7 +64,7 @@ class Dropout(Module):
     The masks come from the module's own Generator (`rng`: None, a seed or a Generator).
     """
 
-    def __init__(self, p: float = 0.5, rng: RandomSource = None) -> None:
+    def __init__(self, p: float = 0.5, rng: Seed = None) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
@@ -98,7 +93,7 @@ class Maxout(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, k: int, rng: RandomSource = None, dtype: npt.DTypeLike = np.float64
+        self, in_features: int, out_features: int, k: int, rng: Seed = None, dtype: DType = np.float64
     ) -> None:
         if k < 1:
             raise ValueError(f"Maxout: k must be at least 1, got {k}")
@@ -115,7 +110,7 @@ class Maxout(Module):
 class PReLU(Module):
     """Leaky ReLU with learned slopes: `weight` (num_parameters,), all starting at `init`."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: npt.DTypeLike = np.float64) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: DType = np.float64) -> None:
         self.weight = Parameter(np.full(num_parameters, init), dtype=dtype)
 
     def forward(self, x: ArrayLike) -> Tensor:
@@ -132,9 +127,7 @@ class RBF(Module):
     widths themselves (starting at 1), and `weight` (n_centers,).
     """
 
-    def __init__(
-        self, in_features: int, n_centers: int, rng: RandomSource = None, dtype: npt.DTypeLike = np.float64
-    ) -> None:
+    def __init__(self, in_features: int, n_centers: int, rng: Seed = None, dtype: DType = np.float64) -> None:
         check_sizes("RBF", in_features=in_features, n_centers=n_centers)
         rng = as_generator(rng)
         self.in_features = in_features
@@ -269,8 +262,8 @@ class MLP(Sequential):
         sizes: Sequence[int],
         activation: str = "relu",
         output_activation: str | None = None,
-        rng: RandomSource = None,
-        dtype: npt.DTypeLike = np.float64,
+        rng: Seed = None,
+        dtype: DType = np.float64,
     ) -> None:
         if not isinstance(sizes, (list, tuple, np.ndarray)):
             raise TypeError(f"MLP: sizes must be a list of layer widths like [784, 128, 10], got {sizes!r}")
