@@ -28,6 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .engine import Op, apply, is_grad_enabled
 from .hints import ArrayLike
+from .saved import ForwardScratch
 from .tensor import Tensor, _as_array
 
 IntPair: TypeAlias = int | tuple[int, int]  # a size for both spatial axes, or one per axis
@@ -127,17 +128,11 @@ def _grouped_weight(w, groups):
     return w.reshape(groups, w.shape[0] // groups, -1)
 
 
-class SavedColumns:
+class SavedColumns(ForwardScratch):
     """A conv2d node's input columns, kept by its forward for the weight gradient (the fourth of
     its params), as the hand-written im2col layer keeps them: the backward then makes no second copy."""
 
     __slots__ = ("x", "cols")
-
-    def __init__(self):
-        self.x = self.cols = None
-
-    def __repr__(self):
-        return "SavedColumns()"
 
 
 class BilinearParams(NamedTuple):

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .engine import Op
+from .saved import ForwardScratch
 
 
 def sigmoid(ns, x):
@@ -167,19 +168,13 @@ class GRUCell:
 CELLS = {cell.name: cell for cell in (TanhCell, ReluCell, LSTMCell, GRUCell)}
 
 
-class SavedSteps:
+class SavedSteps(ForwardScratch):
     """What Scan's forward leaves for its backward (a mutable part of its params, as
     SoftmaxCrossEntropy's SavedSoftmax): every step's activations and cell states, so
     back-propagation through time reads them instead of running the recurrence again. Valid only
     for the array the forward saw (`gates_in`); the vjp recomputes them otherwise (create_graph)."""
 
     __slots__ = ("gates_in", "cs", "acts")
-
-    def __init__(self):
-        self.gates_in = self.cs = self.acts = None
-
-    def __repr__(self):
-        return "SavedSteps()"
 
 
 class ScanParams(NamedTuple):

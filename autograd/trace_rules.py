@@ -246,36 +246,52 @@ def _bwd_elementwise(ufunc, by_output):
     return make
 
 
-def _bwd_tanh(replay, entry, sends):
-    values, grads, buffers, out_slot = replay.vals, replay.grads, replay.buffers, entry.out
-    dest, put = _parts(sends[0])
+def _bwd_times_local(make_local):
+    """Tanh's rule g * (1 - out * out) and Relu's g * (x > 0): g times the local derivative, which
+    the closure returned by `make_local(values, entry)` computes into a scratch buffer (make_local
+    returns None where the buffers do not suit the inputs: the op's own vjp runs)."""
+
+    def make(replay, entry, sends):
+        grads, buffers, out_slot = replay.grads, replay.buffers, entry.out
+        local = make_local(replay.vals, entry)
+        if local is None:
+            return None
+        dest, put = _parts(sends[0])
+
+        def run():
+            g = _multiply(grads[out_slot], local(), out=buffers[dest])
+            if put is not None:
+                put(g)
+
+        return run
+
+    return make
+
+
+def _tanh_local(values, entry):
+    out_slot = entry.out
     y = values[out_slot]
     if y.dtype.kind != "f":
         return None
-    t, one = _empty(y.shape, y.dtype), np.ones((), y.dtype)  # 1 as NumPy converts the Python 1
+    scratch, one = _empty(y.shape, y.dtype), np.ones((), y.dtype)  # 1 as NumPy converts the Python 1
 
-    def run():  # g * (1 - out * out)
+    def local():  # 1 - out * out
         y = values[out_slot]
-        g = _multiply(grads[out_slot], _subtract(one, _multiply(y, y, out=t), out=t), out=buffers[dest])
-        if put is not None:
-            put(g)
+        return _subtract(one, _multiply(y, y, out=scratch), out=scratch)
 
-    return run
+    return local
 
 
-def _bwd_relu(replay, entry, sends):
-    values, grads, buffers, out_slot, (x,) = replay.vals, replay.grads, replay.buffers, entry.out, entry.srcs
-    dest, put = _parts(sends[0])
+def _relu_local(values, entry):
+    (x,) = entry.srcs
     if values[x].dtype.kind != "f":
         return None
     mask, zero = _empty(values[x].shape, bool), np.zeros((), values[x].dtype)  # the Python 0, as NumPy converts it
 
-    def run():  # g * (x > 0)
-        g = _multiply(grads[out_slot], _greater(values[x], zero, out=mask), out=buffers[dest])
-        if put is not None:
-            put(g)
+    def local():  # x > 0
+        return _greater(values[x], zero, out=mask)
 
-    return run
+    return local
 
 
 def _bwd_logsumexp(replay, entry, sends):
@@ -528,8 +544,8 @@ _BACKWARD = {
     ops.Neg: _bwd_neg,
     ops.Exp: _bwd_elementwise(_multiply, by_output=True),
     ops.Log: _bwd_elementwise(_divide, by_output=False),
-    ops.Tanh: _bwd_tanh,
-    ops.Relu: _bwd_relu,
+    ops.Tanh: _bwd_times_local(_tanh_local),
+    ops.Relu: _bwd_times_local(_relu_local),
     T.Sum: _bwd_sum,
     T.MatMul: _bwd_product(_matmul, transpose=True),
     T.Linear: _bwd_linear,

@@ -96,6 +96,13 @@ class _Weights:
         return params + [None] * (4 - len(params))
 
 
+def _cell_and_weights(module, nonlinearity, input_size, hidden_size, bias, rng, dtype):
+    """(the cell class, a _Weights drawing its parameters) for a recurrent layer or cell `module`."""
+    where = type(module).__name__
+    cell = _cell_kind(where, module.kind, nonlinearity)
+    return cell, _Weights(where, input_size, hidden_size, cell.blocks, bias, rng, dtype)
+
+
 def _cell_kind(where, kind, nonlinearity):
     if kind != "rnn":
         return CELLS[kind]
@@ -121,11 +128,9 @@ class _Recurrent(Module):
         rng: Seed = None,
         dtype: DType = np.float64,
     ) -> None:
-        where = type(self).__name__
-        self.step_rule = _cell_kind(where, self.kind, nonlinearity)
-        w = _Weights(where, input_size, hidden_size, self.step_rule.blocks, bias, rng, dtype)
+        self.step_rule, w = _cell_and_weights(self, nonlinearity, input_size, hidden_size, bias, rng, dtype)
         self.input_size, self.hidden_size = w.input_size, w.hidden_size
-        self.num_layers = _positive_int(where, "num_layers", num_layers)
+        self.num_layers = _positive_int(type(self).__name__, "num_layers", num_layers)
         self.bias, self.batch_first, self.nonlinearity = bool(bias), bool(batch_first), nonlinearity
         for k in range(self.num_layers):  # PyTorch's names, in its order
             w_ih, w_hh, b_ih, b_hh = w.draw(self.input_size if k == 0 else self.hidden_size)
@@ -260,9 +265,7 @@ class _RecurrentCell(Module):
         rng: Seed = None,
         dtype: DType = np.float64,
     ) -> None:
-        where = type(self).__name__
-        self.step_rule = _cell_kind(where, self.kind, nonlinearity)
-        w = _Weights(where, input_size, hidden_size, self.step_rule.blocks, bias, rng, dtype)
+        self.step_rule, w = _cell_and_weights(self, nonlinearity, input_size, hidden_size, bias, rng, dtype)
         self.input_size, self.hidden_size, self.bias, self.nonlinearity = (
             w.input_size,
             w.hidden_size,
