@@ -17,15 +17,14 @@ last op of the graph.
 
 import math
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
-from .mode import MODE, switched
+from .mode import MODE, SwitchBlock, switched
 
 
-def detect_anomaly() -> AbstractContextManager[None]:
+def detect_anomaly() -> SwitchBlock:
     """Check every forward output and backward gradient inside the block for NaN and inf."""
     return switched("anomaly", True)
 

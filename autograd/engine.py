@@ -25,7 +25,6 @@ import gc
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from . import anomaly
 # re-exported: other modules read them as engine.MODE and engine.PER_THREAD
 from .mode import MODE as MODE
 from .mode import PER_THREAD as PER_THREAD
-from .mode import _Mode, switched
+from .mode import SwitchBlock, _Mode, switched
 
 if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
@@ -57,12 +56,12 @@ HANDED_OUT: weakref.WeakValueDictionary[int, "Node"] = weakref.WeakValueDictiona
 _PASS_REFERENCES = 4
 
 
-def no_grad() -> AbstractContextManager[None]:
+def no_grad() -> SwitchBlock:
     """Record no graph inside the block (this thread only)."""
     return switched("grad_enabled", False)
 
 
-def enable_grad() -> AbstractContextManager[None]:
+def enable_grad() -> SwitchBlock:
     """Record the graph inside the block, even within `no_grad()`."""
     return switched("grad_enabled", True)
 

@@ -5,9 +5,12 @@ checks) can both read them without importing each other.
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+_FunctionT = TypeVar("_FunctionT", bound=Callable[..., Any])
 
 
 def _switch(name: str) -> property:
@@ -68,6 +71,19 @@ class _CurrentMode:
 
 
 MODE = _CurrentMode()
+
+
+class SwitchBlock(Protocol):
+    """What no_grad(), enable_grad() and detect_anomaly() return: a `with` block that also
+    decorates a function (`@no_grad()`), as PyTorch's do."""
+
+    def __enter__(self) -> None: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None, /
+    ) -> bool | None: ...
+
+    def __call__(self, function: _FunctionT, /) -> _FunctionT: ...
 
 
 @contextmanager
