@@ -52,13 +52,13 @@ class ReleasedData:
 
     __slots__ = ("shape", "dtype")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
         self.shape, self.dtype = shape, dtype
 
     ndim = property(lambda self: len(self.shape))
     size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<released by backward(): shape {self.shape}, {self.dtype}>"
 
 

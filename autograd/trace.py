@@ -135,7 +135,7 @@ def _live_params(params, slot_of_data):
     return (lambda v: v[read[0]]), read
 
 
-def refuse_random(name):
+def refuse_random(name: str) -> None:
     """Called by ops that draw random numbers: a replay would reuse one draw forever, so trace()
     refuses them (trace a function without them, e.g. the model in eval() mode)."""
     if PER_THREAD.mode.tracer is not None:

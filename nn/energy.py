@@ -5,8 +5,6 @@ differentiated). `RBM` is a Module whose contrastive-divergence loss is an ordin
 so chainrule's backward pass computes the CD-k estimate and any optimiser trains it.
 """
 
-from __future__ import annotations
-
 import numpy as np
 
 from autograd import Tensor, linear, no_grad

@@ -1,7 +1,5 @@
 """Graph convolution (Kipf and Welling's GCN layer) on a dense adjacency matrix."""
 
-from __future__ import annotations
-
 import math
 
 import numpy as np
