@@ -19,7 +19,7 @@ _sum, _max = np.add.reduce, np.maximum.reduce
 
 def _empty(shape, dtype, order="C"):
     """An uninitialised array whose data starts on a 64-byte boundary (NumPy's own start 16 bytes
-    past one): BLAS writes a product into it about 5% faster. A view of a uint8 array."""
+    past one): BLAS writes a product into an aligned buffer faster. A view of a uint8 array."""
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     raw = np.empty(nbytes + 64, np.uint8)
