@@ -129,8 +129,8 @@ def _grouped_weight(w, groups):
 
 
 class SavedColumns(ForwardScratch):
-    """A conv2d node's input columns, kept by its forward for the weight gradient (the fourth of
-    its params), as the hand-written im2col layer keeps them: the backward then makes no second copy."""
+    """A conv2d node's input columns, kept by its forward for the weight gradient (its params'
+    `saved`), as the hand-written im2col layer keeps them: the backward then makes no second copy."""
 
     __slots__ = ("x", "cols")
 

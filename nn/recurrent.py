@@ -83,7 +83,9 @@ def _pair(where, names, hx):
 class _Weights:
     """Draws one layer's weight_ih, weight_hh, bias_ih, bias_hh, uniform on +-1/sqrt(hidden_size)."""
 
-    def __init__(self, where, input_size: int, hidden_size: int, blocks, bias: bool, rng: Seed, dtype: DType) -> None:
+    def __init__(
+        self, where: str, input_size: int, hidden_size: int, blocks: int, bias: bool, rng: Seed, dtype: DType
+    ) -> None:
         self.input_size = _positive_int(where, "input_size", input_size)
         self.hidden_size = _positive_int(where, "hidden_size", hidden_size)
         self.rows, self.bias, self.dtype = blocks * self.hidden_size, bool(bias), dtype
