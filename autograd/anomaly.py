@@ -16,24 +16,17 @@ last op of the graph.
 """
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .mode import MODE
+from .mode import MODE, SwitchBlock, switched
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> SwitchBlock:
     """Check every forward output and backward gradient inside the block for NaN and inf."""
-    previous = MODE.anomaly
-    MODE.anomaly = True
-    try:
-        yield
-    finally:
-        MODE.anomaly = previous
+    return switched("anomaly", True)
 
 
 def _first_bad(x: Any) -> str | None:

@@ -16,6 +16,7 @@ import argparse
 import ast
 import math
 import sys
+from collections.abc import Sequence
 
 from .draw import GraphvizNotFound, draw_graph, render_graph
 from .engine import no_grad
@@ -255,7 +256,7 @@ def _parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit status (0), or exits with 2 and a message."""
     parser = _parser()
     args = parser.parse_args(argv)

@@ -21,13 +21,17 @@ share of each window's maximum for max-pool), so `WindowSum` and its adjoint
 """
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .engine import Op, apply, is_grad_enabled
+from .hints import ArrayLike
+from .saved import ForwardScratch
 from .tensor import Tensor, _as_array
+
+IntPair: TypeAlias = int | tuple[int, int]  # a size for both spatial axes, or one per axis
 
 
 class Geometry(NamedTuple):
@@ -124,21 +128,21 @@ def _grouped_weight(w, groups):
     return w.reshape(groups, w.shape[0] // groups, -1)
 
 
-class SavedColumns:
-    """A conv2d node's input columns, kept by its forward for the weight gradient (the fourth of
-    its params), as the hand-written im2col layer keeps them: the backward then makes no second copy."""
+class SavedColumns(ForwardScratch):
+    """A conv2d node's input columns, kept by its forward for the weight gradient (its params'
+    `saved`), as the hand-written im2col layer keeps them: the backward then makes no second copy."""
 
     __slots__ = ("x", "cols")
 
-    def __init__(self):
-        self.x = self.cols = None
 
-    def __repr__(self):
-        return "SavedColumns()"
+class BilinearParams(NamedTuple):
+    """The params of the three convolution ops: the windows, which inputs need a gradient, and
+    the forward's SavedColumns (conv2d only, when the weight needs a gradient)."""
 
-
-def _saved(p):
-    return p[3] if len(p) > 3 else None
+    geometry: Geometry
+    a_needs_grad: bool
+    b_needs_grad: bool
+    saved: SavedColumns | None = None
 
 
 def _convolve(x, w, g, saved=None):
@@ -168,13 +172,12 @@ def _weight_gradient(x, gy, g, saved=None):
 def _call(ns, op, g, a, b, saved=None):
     """op on raw arrays in an ordinary pass, or recorded on the graph with create_graph."""
     if ns is Tensor.graph_ns:
-        return apply(op, (g, a.requires_grad, b.requires_grad), a, b)
-    return op.forward(ns, (g, False, False, saved), a, b)
+        return apply(op, BilinearParams(g, a.requires_grad, b.requires_grad), a, b)
+    return op.forward(ns, BilinearParams(g, False, False, saved), a, b)
 
 
 class _Bilinear(Op):
-    """An op f(a, b) linear in each input; params = (Geometry, a needs a gradient, b needs one[,
-    SavedColumns]).
+    """An op f(a, b) linear in each input; params a BilinearParams.
 
     `adjoints` gives, for each input, the op and its arguments ("h" the upstream gradient,
     "a"/"b" the inputs) that make <h, f(a, b)>'s gradient to that input: f being bilinear,
@@ -187,13 +190,13 @@ class _Bilinear(Op):
     def vjp(cls, ns, p, h, out, a, b):
         (op_a, order_a), (op_b, order_b) = cls.adjoints
         args = {"a": a, "b": b, "h": h}
-        ga = _call(ns, op_a, p[0], *(args[k] for k in order_a), _saved(p)) if p[1] else None
-        gb = _call(ns, op_b, p[0], *(args[k] for k in order_b), _saved(p)) if p[2] else None
+        ga = _call(ns, op_a, p.geometry, *(args[k] for k in order_a), p.saved) if p.a_needs_grad else None
+        gb = _call(ns, op_b, p.geometry, *(args[k] for k in order_b), p.saved) if p.b_needs_grad else None
         return ga, gb
 
     @classmethod
     def jvp(cls, ns, p, ts, out, a, b):
-        return _call(ns, cls, p[0], ts[0], b) + _call(ns, cls, p[0], a, ts[1])
+        return _call(ns, cls, p.geometry, ts[0], b) + _call(ns, cls, p.geometry, a, ts[1])
 
 
 class Conv2d(_Bilinear):
@@ -206,7 +209,7 @@ class Conv2d(_Bilinear):
 
     @staticmethod
     def forward(ns, p, x, w, *b):
-        out = _convolve(x, w, p[0], _saved(p))
+        out = _convolve(x, w, p.geometry, p.saved)
         if b:
             out += b[0].reshape(1, -1, 1, 1)
         return out
@@ -226,14 +229,14 @@ class Conv2dInputGrad(_Bilinear):
     """d <gy, conv(x, w)> / dx = the transposed convolution of gy with w (x's shape)."""
 
     name = "conv2d_input_grad"
-    forward = staticmethod(lambda ns, p, gy, w: _input_gradient(gy, w, p[0]))
+    forward = staticmethod(lambda ns, p, gy, w: _input_gradient(gy, w, p.geometry))
 
 
 class Conv2dWeightGrad(_Bilinear):
     """d <gy, conv(x, w)> / dw (w's shape)."""
 
     name = "conv2d_weight_grad"
-    forward = staticmethod(lambda ns, p, x, gy: _weight_gradient(x, gy, p[0], _saved(p)))
+    forward = staticmethod(lambda ns, p, x, gy: _weight_gradient(x, gy, p.geometry, p.saved))
 
 
 # With B(x, w, gy) = <gy, conv(x, w)>, the three ops are B's partial derivatives: conv = dB/dgy,
@@ -256,9 +259,17 @@ def _tiles(g):
     )
 
 
+class WindowParams(NamedTuple):
+    """WindowSum's and WindowScatter's params: mask None (all ones) or booleans
+    (kH, kW, N, C, H_out, W_out), scale a number or an output-shaped array."""
+
+    geometry: Geometry
+    mask: np.ndarray | None
+    scale: np.ndarray | float
+
+
 class WindowSum(Op):
-    """scale * (sum over each window of mask * x): params = (Geometry, mask, scale), mask None (all
-    ones) or booleans (kH, kW, N, C, H_out, W_out), scale a number or an output-shaped array.
+    """scale * (sum over each window of mask * x), params a WindowParams.
 
     Linear in x, so its vjp is its adjoint WindowScatter and its jvp itself. avg-pool is
     (None, 1 / (kH kW)); max-pool's derivative is (the window's maxima, 1 / their number)."""
@@ -267,7 +278,7 @@ class WindowSum(Op):
 
     @staticmethod
     def forward(ns, p, x):
-        g, mask, scale = p
+        g, mask, scale = p.geometry, p.mask, p.scale
         xp = _pad(x, g)
         out = None
         for i, j, (rows, columns) in g.offsets():
@@ -292,7 +303,7 @@ class WindowScatter(Op):
 
     @staticmethod
     def forward(ns, p, h):
-        g, mask, scale = p
+        g, mask, scale = p.geometry, p.mask, p.scale
         shape = h.shape[:2] + g.size
         tiles = mask is not None and _tiles(g)  # then each entry is written once: no zeros, no sums
         out = np.empty(shape, dtype=h.dtype) if tiles else np.zeros(shape, dtype=h.dtype)
@@ -316,7 +327,7 @@ def _call_linear(ns, op, p, x):
 
 
 def _max_pooling_derivative(g, x, out):
-    """WindowSum's (mask, scale) of max-pooling's derivative: the entries equal to their window's
+    """WindowSum's params for max-pooling's derivative: the entries equal to their window's
     maximum, and 1 / their number, so ties split the gradient evenly as the engine's `max` does.
     Overlapping windows each count on their own: an entry that is two windows' maximum gets both shares."""
     xp = _pad(x, g, _lowest(x.dtype))
@@ -329,7 +340,7 @@ def _max_pooling_derivative(g, x, out):
         else:
             count += hits[i, j]
     with np.errstate(divide="ignore"):  # a window holding NaN has no maximum: a NaN gradient
-        return g, hits, np.reciprocal(count, out=count)
+        return WindowParams(g, hits, np.reciprocal(count, out=count))
 
 
 class MaxPool2d(Op):
@@ -365,7 +376,7 @@ def _pair(where, name, value, minimum):
     return tuple(int(v) for v in items)
 
 
-def _tensor(where, x):
+def _tensor(where: str, x: ArrayLike) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._wrap(_as_array(where, x))
 
 
@@ -380,7 +391,15 @@ def _check_fits(where, g, x):
         )
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution (cross-correlation, as PyTorch): x (N, C_in, H, W), weight
     (C_out, C_in / groups, kH, kW), bias (C_out,) -> (N, C_out, H_out, W_out).
 
@@ -388,7 +407,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv2d("conv2d", x, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
+def _conv2d(where, x, weight, bias, stride, padding, dilation, groups) -> Tensor:
     x, weight = _tensor(where, x), _tensor(where, weight)
     if x.ndim != 4:
         raise ValueError(f"{where}: expected a 4-D input (N, C_in, H, W), got shape {x.shape}")
@@ -416,7 +435,7 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
         int(groups),
     )
     _check_fits(where, g, x)
-    inputs = (x, weight)
+    inputs: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
         bias = _tensor(where, bias)
         if bias.shape != (c_out,):
@@ -426,10 +445,18 @@ def _conv2d(where, x, weight, bias, stride, padding, dilation, groups):
             )
         inputs += (bias,)
     saved = SavedColumns() if weight.requires_grad and is_grad_enabled() else None
-    return apply(Conv2d, (g, x.requires_grad, weight.requires_grad, saved), *inputs)
+    return cast(Tensor, apply(Conv2d, BilinearParams(g, x.requires_grad, weight.requires_grad, saved), *inputs))
 
 
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D convolution: x (N, C_in, L), weight (C_out, C_in / groups, k) -> (N, C_out, L_out).
 
     A composite: conv2d on images of height 1, viewed back (the reshapes copy nothing)."""
@@ -465,7 +492,7 @@ def _single(where, name, value):
     return int(value)
 
 
-def _pool_geometry(where, x, kernel_size, stride, padding):
+def _pool_geometry(where, x, kernel_size, stride, padding) -> tuple[Tensor, Geometry]:
     x = _tensor(where, x)
     if x.ndim != 4:
         raise ValueError(f"{where}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
@@ -479,17 +506,18 @@ def _pool_geometry(where, x, kernel_size, stride, padding):
     return x, g
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
+def max_pool2d(x: ArrayLike, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """The maximum of each kH x kW window (N, C, H, W) -> (N, C, H_out, W_out); stride None: kernel_size.
 
     The gradient goes to each window's maximum, split evenly among ties (as `max`)."""
-    x, g = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
-    return apply(MaxPool2d, g, x)
+    tensor, g = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
+    return cast(Tensor, apply(MaxPool2d, g, tensor))
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
+def avg_pool2d(x: ArrayLike, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """The mean of each window; zero padding counts in the mean (PyTorch's count_include_pad=True)."""
-    x, g = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
-    return apply(WindowSum, (g, None, np.asarray(1 / math.prod(g.kernel), dtype=x.dtype)), x)
+    tensor, g = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
+    if tensor.dtype.kind != "f":
+        tensor = tensor.astype(np.float64)
+    scale = np.asarray(1 / math.prod(g.kernel), dtype=tensor.dtype)
+    return cast(Tensor, apply(WindowSum, WindowParams(g, None, scale), tensor))

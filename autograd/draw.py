@@ -33,6 +33,7 @@ The helpers that read the graph (`graph_nodes`, `local_derivatives`,
 import os
 import re
 from collections import Counter
+from typing import Any
 
 import graphviz
 import numpy as np
@@ -50,6 +51,7 @@ from .graph_reading import (
     summarize,
     value_text,
 )
+from .hints import ValueOrTensor
 from .node import Node
 
 __all__ = ["draw_graph", "render_graph", "GraphvizNotFound"]
@@ -98,7 +100,7 @@ def _escape(match):
     return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
-def printable(text, one_line=False):
+def printable(text: str, one_line: bool = False) -> str:
     """User text with the characters above written as visible escapes (NUL as \\x00);
     with one_line, newlines and tabs too (\\n, \\t), for a table's cells."""
     if text.isprintable():
@@ -311,15 +313,15 @@ def _check_options(rankdir, direction, collapse, max_nodes):
 
 
 def draw_graph(
-    root,
-    show_grad=True,
-    show_values=True,
-    rankdir="LR",
-    direction="forward",
-    collapse=None,
-    max_nodes=500,
-    legend=False,
-):
+    root: ValueOrTensor,
+    show_grad: bool = True,
+    show_values: bool = True,
+    rankdir: str = "LR",
+    direction: str = "forward",
+    collapse: str | None = None,
+    max_nodes: int = 500,
+    legend: bool = False,
+) -> graphviz.Digraph:
     """A `graphviz.Digraph` of the graph that produced `root` (a Value or a Tensor).
 
     show_grad     write each node's gradient (Values always have one; tensors
@@ -406,7 +408,7 @@ class GraphvizNotFound(graphviz.ExecutableNotFound):
     package's own error catches it too.
     """
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         RuntimeError.__init__(self, message)
 
 
@@ -418,7 +420,9 @@ INSTALL_HINT = (
 )
 
 
-def render_graph(root, path, format="svg", **draw_graph_options):
+def render_graph(
+    root: ValueOrTensor | graphviz.Digraph, path: str | os.PathLike[str], format: str = "svg", **draw_graph_options: Any
+) -> str:
     """Draw `root`'s graph (see draw_graph for the options) into the file `path`; return the path.
 
     `root` is a Value or a Tensor, or a Digraph that draw_graph already made.

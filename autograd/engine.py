@@ -24,8 +24,7 @@ the graph, version checks, forward-mode tangents and anomaly checks.
 import gc
 import sys
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from . import anomaly
 # re-exported: other modules read them as engine.MODE and engine.PER_THREAD
 from .mode import MODE as MODE
 from .mode import PER_THREAD as PER_THREAD
-from .mode import _Mode
+from .mode import SwitchBlock, _Mode, switched
 
 if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
@@ -57,26 +56,14 @@ HANDED_OUT: weakref.WeakValueDictionary[int, "Node"] = weakref.WeakValueDictiona
 _PASS_REFERENCES = 4
 
 
-@contextmanager
-def no_grad() -> Iterator[None]:
+def no_grad() -> SwitchBlock:
     """Record no graph inside the block (this thread only)."""
-    previous = MODE.grad_enabled
-    MODE.grad_enabled = False
-    try:
-        yield
-    finally:
-        MODE.grad_enabled = previous
+    return switched("grad_enabled", False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> SwitchBlock:
     """Record the graph inside the block, even within `no_grad()`."""
-    previous = MODE.grad_enabled
-    MODE.grad_enabled = True
-    try:
-        yield
-    finally:
-        MODE.grad_enabled = previous
+    return switched("grad_enabled", True)
 
 
 def is_grad_enabled() -> bool:

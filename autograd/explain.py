@@ -37,6 +37,7 @@ from .graph_reading import (
     size_of,
     summarize,
 )
+from .hints import ValueOrTensor
 
 __all__ = ["explain", "Explanation", "Row", "Path"]
 
@@ -90,13 +91,13 @@ class Explanation:
     path_count: int  # every path from wrt to root, also those not listed
     total: object  # d root / d wrt: float, or an array of wrt's shape
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"<Explanation d{self.root_name}/d{self.wrt_name} = {_show(self.total)}: "
             f"{len(self.rows)} rows, {_paths_text(self.path_count)}>"
         )
 
-    def __str__(self):
+    def __str__(self) -> str:
         out = []
         if self.leaves:
             out.append(
@@ -127,7 +128,7 @@ class Explanation:
         return "\n".join(out)
 
 
-def explain(root, wrt, max_paths=MAX_PATHS):
+def explain(root: ValueOrTensor, wrt: ValueOrTensor, max_paths: int = MAX_PATHS) -> Explanation:
     """The chain rule for d root / d wrt, written out (see the module docstring).
 
     `root` is a Value or a one-element Tensor; `wrt` is a node of its graph

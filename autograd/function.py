@@ -34,6 +34,8 @@ constants) and returns the output's tangent.
 """
 
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .engine import MODE, Op, apply, no_grad
 from .node import Node
@@ -44,11 +46,26 @@ _OUTPUT = object()  # stands in ctx._saved for the op's own output node
 class FunctionCtx:
     """What forward leaves for backward: `save_for_backward(*xs)` and any other attribute."""
 
-    def save_for_backward(self, *xs):
+    needs_input_grad: tuple[bool, ...]  # per argument of forward: a node that requires grad
+    # set by Function.apply for the engine
+    _saved: tuple[Any, ...]
+    _output_ref: Callable[[], Any]
+    _function: type["Function"]
+    _family: Any
+    _is_node: list[bool]
+    _output: Any
+
+    if TYPE_CHECKING:  # forward may keep anything for backward as an attribute of ctx
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
+    def save_for_backward(self, *xs: Any) -> None:
         self._saved = xs
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Any, ...]:
         # the output is held weakly: output -> ctx -> output would be a reference cycle
         return tuple(self._output_ref() if s is _OUTPUT else s for s in getattr(self, "_saved", ()))
 
@@ -67,7 +84,7 @@ def _raw(family, x):
 class NoForwardMode(NotImplementedError):
     """Forward mode met a Function that defines no jvp (gradcheck then skips its forward check)."""
 
-    def __init__(self, function_name):
+    def __init__(self, function_name: str) -> None:
         super().__init__(
             f"{function_name}: forward mode needs a static jvp(ctx, *tangents); define it "
             f"or, in gradcheck, pass check_forward=False"
@@ -116,24 +133,26 @@ def _per_input(ctx, grads):
 class Function:
     """User-defined ops: static forward(ctx, *args), backward(ctx, *grads), jvp(ctx, *tangents)."""
 
+    _op: type[Op]  # the engine op made for each subclass
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._op = type(f"{cls.__name__}Op", (_FunctionOp,), {"name": cls.__name__})
 
     @staticmethod
-    def forward(ctx, *args):
+    def forward(ctx: Any, *args: Any) -> Any:
         raise NotImplementedError("Function subclasses define a static forward(ctx, *args)")
 
     @staticmethod
-    def backward(ctx, *grads):
+    def backward(ctx: Any, *grads: Any) -> Any:
         raise NotImplementedError("Function subclasses define a static backward(ctx, *grads)")
 
     @staticmethod
-    def jvp(ctx, *tangents):
+    def jvp(ctx: Any, *tangents: Any) -> Any:
         raise NotImplementedError("Function subclasses may define a static jvp(ctx, *tangents)")
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args: Any) -> Any:
         """Run forward and record the result as one node of the graph."""
         nodes = [a for a in args if isinstance(a, Node)]
         if any(n._family is not nodes[0]._family for n in nodes):

@@ -21,18 +21,27 @@ random u and one random v per input.
 """
 
 import functools
+import sys
 import warnings
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
 from .engine import no_grad
 from .function import NoForwardMode
+from .hints import AnyFunction
 from .node import Node
 from .tensor import Tensor
 from .tensor_ops import COMPLEX_STEP
 from .trace import trace
 from .transforms import grad, jacobian, jvp, vjp
 from .value import Value
+
+if TYPE_CHECKING:  # keyword arguments typed by a TypedDict: typing.Unpack from Python 3.11
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 
 class GradcheckError(RuntimeError):
@@ -206,7 +215,7 @@ def _check_method(where, method, eps, problem):
         )
 
 
-def numerical_grad(f, *inputs, eps=1e-6, method="central"):
+def numerical_grad(f: AnyFunction, *inputs: Any, eps: float = 1e-6, method: str = "central") -> Any:
     """The gradient of scalar f by finite differences: "central", "forward" or "complex" (step).
 
     One array per input (a float for a float or Value input, None for an input
@@ -220,7 +229,7 @@ def numerical_grad(f, *inputs, eps=1e-6, method="central"):
             f"{problem.out_shape}; use gradcheck or jacobian for vector functions"
         )
     f0 = problem.evaluate()
-    grads = [None] * len(inputs)
+    grads: list[Any] = [None] * len(inputs)
     for i in problem.positions:
         g = _numerical_jacobian(problem, i, eps, method, f0)[0].reshape(problem.arrays[i].shape)
         grads[i] = float(g) if isinstance(inputs[i], (Value, float, np.floating)) else g
@@ -410,17 +419,28 @@ def _forward_directional(problem, u, vs):
     return out
 
 
+class CheckOptions(TypedDict, total=False):
+    """The options gradgradcheck passes on to gradcheck (see gradcheck for their defaults)."""
+
+    eps: float
+    atol: float
+    rtol: float
+    check_forward: bool
+    fast_mode: bool
+    nondiff_check: bool
+
+
 def gradcheck(
-    f,
-    *inputs,
-    eps=1e-6,
-    atol=1e-5,
-    rtol=1e-3,
-    raise_exception=True,
-    check_forward=True,
-    fast_mode=False,
-    nondiff_check=False,
-):
+    f: AnyFunction,
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    check_forward: bool = True,
+    fast_mode: bool = False,
+    nondiff_check: bool = False,
+) -> bool:
     """Check the engine's derivatives of f against central differences, in float64.
 
     f may return a Tensor of any shape (the whole Jacobian is checked) or a
@@ -449,17 +469,11 @@ def _dot(out, v):
 
 
 def gradgradcheck(
-    f,
-    *inputs,
-    eps=1e-6,
-    atol=1e-5,
-    rtol=1e-3,
-    raise_exception=True,
-    check_forward=True,
-    fast_mode=False,
-    nondiff_check=False,
-):
-    """Check second derivatives: gradcheck of x -> grad <f(x), v> for a fixed random v, per input."""
+    f: AnyFunction, *inputs: Any, raise_exception: bool = True, **options: "Unpack[CheckOptions]"
+) -> bool:
+    """Check second derivatives: gradcheck of x -> grad <f(x), v> for a fixed random v, per input.
+
+    `options` are gradcheck's (eps, atol, rtol, check_forward, fast_mode, nondiff_check)."""
     problem = _Problem("gradgradcheck", f, inputs, warn_float32=True)
     v = np.random.default_rng(1).standard_normal(problem.out_shape)
     primals = list(inputs)
@@ -468,16 +482,7 @@ def gradgradcheck(
     for i in problem.positions:
         first = grad(lambda *args: _dot(f(*args), v), argnums=i)
         try:
-            gradcheck(
-                first,
-                *primals,
-                eps=eps,
-                atol=atol,
-                rtol=rtol,
-                check_forward=check_forward,
-                fast_mode=fast_mode,
-                nondiff_check=nondiff_check,
-            )
+            gradcheck(first, *primals, **options)
         except GradcheckError as exc:
             if not raise_exception:
                 return False

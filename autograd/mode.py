@@ -5,7 +5,12 @@ checks) can both read them without importing each other.
 """
 
 import threading
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+_FunctionT = TypeVar("_FunctionT", bound=Callable[..., Any])
 
 
 def _switch(name: str) -> property:
@@ -66,3 +71,32 @@ class _CurrentMode:
 
 
 MODE = _CurrentMode()
+
+
+class SwitchBlock(Protocol):
+    """What no_grad(), enable_grad() and detect_anomaly() return: a `with` block that also
+    decorates a function (`@no_grad()`), as PyTorch's do."""
+
+    def __enter__(self) -> None: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None, /
+    ) -> bool | None: ...
+
+    def __call__(self, function: _FunctionT, /) -> _FunctionT: ...
+
+
+@contextmanager
+def switched(name: str, value: Any) -> Iterator[None]:
+    """Set this thread's switch `name` to `value` inside the block, and restore it after.
+
+    The body of `no_grad`, `enable_grad` and `detect_anomaly`; a generator-based context
+    manager, so each of them also works as a decorator.
+    """
+    mode = PER_THREAD.mode
+    previous = getattr(mode, name)
+    setattr(mode, name, value)
+    try:
+        yield
+    finally:
+        setattr(mode, name, previous)

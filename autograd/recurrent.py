@@ -18,9 +18,12 @@ recorded (the steps' activations are then recomputed from the nodes), and `trace
 op like any other. The cells follow PyTorch's equations and gate order (see each class).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .engine import Op
+from .saved import ForwardScratch
 
 
 def sigmoid(ns, x):
@@ -165,7 +168,7 @@ class GRUCell:
 CELLS = {cell.name: cell for cell in (TanhCell, ReluCell, LSTMCell, GRUCell)}
 
 
-class SavedSteps:
+class SavedSteps(ForwardScratch):
     """What Scan's forward leaves for its backward (a mutable part of its params, as
     SoftmaxCrossEntropy's SavedSoftmax): every step's activations and cell states, so
     back-propagation through time reads them instead of running the recurrence again. Valid only
@@ -173,18 +176,21 @@ class SavedSteps:
 
     __slots__ = ("gates_in", "cs", "acts")
 
-    def __init__(self):
-        self.gates_in = self.cs = self.acts = None
 
-    def __repr__(self):
-        return "SavedSteps()"
+class ScanParams(NamedTuple):
+    """Scan's params: the cell class, whether b_hh is a parent, which parents need a gradient
+    (one bool per parent), and the forward's SavedSteps."""
+
+    cell: type[TanhCell | LSTMCell | GRUCell]  # a class of CELLS
+    has_bias: bool
+    needs_grad: tuple[bool, ...]
+    saved: SavedSteps
 
 
 def _unpack(p, rest):
     """(b_hh or None, h0, c0 or None) from Scan's parents after (gates_in, w_hh)."""
-    cell, has_bias = p[0], p[1]
-    b_hh, rest = (rest[0], rest[1:]) if has_bias else (None, rest)
-    return b_hh, rest[0], (rest[1] if cell.has_cell_state else None)
+    b_hh, rest = (rest[0], rest[1:]) if p.has_bias else (None, rest)
+    return b_hh, rest[0], (rest[1] if p.cell.has_cell_state else None)
 
 
 class _StepRows:
@@ -227,16 +233,16 @@ def _run(ns, cell, gates_in, w_hh, b_hh, h0, c0):
 
 def _steps(ns, p, gates_in, w_hh, b_hh, h0, c0):
     """(cell states, activations) of every step: saved by the forward, or recomputed."""
-    saved = p[3]
+    saved = p.saved
     if saved.gates_in is gates_in:  # the raw array the forward ran on
         return saved.cs, saved.acts
-    return _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)[1:]
+    return _run(ns, p.cell, gates_in, w_hh, b_hh, h0, c0)[1:]
 
 
 class Scan(Op):
     """A recurrent cell over a whole sequence. Parents: gates_in (T, N, G*H) = x W_ih^T + b_ih for
-    every step, w_hh (G*H, H), b_hh (G*H,) when params[1] (has a bias), h0 (N, H) and, for an LSTM,
-    c0 (N, H). params = (cell class, has bias, which parents need a gradient, SavedSteps()).
+    every step, w_hh (G*H, H), b_hh (G*H,) when params.has_bias, h0 (N, H) and, for an LSTM,
+    c0 (N, H). params: a ScanParams.
 
     Output: (T + 1, N, H), the hidden states with the initial one first, so that out[1:] is the
     layer's output and out[:-1] the states each step starts from (no copy backwards); an LSTM
@@ -248,14 +254,14 @@ class Scan(Op):
     @staticmethod
     def forward(ns, p, gates_in, w_hh, *rest):
         b_hh, h0, c0 = _unpack(p, rest)
-        hs, cs, acts = _run(ns, p[0], gates_in, w_hh, b_hh, h0, c0)
-        saved = p[3]
+        hs, cs, acts = _run(ns, p.cell, gates_in, w_hh, b_hh, h0, c0)
+        saved = p.saved
         saved.gates_in, saved.cs, saved.acts = gates_in, cs, acts
         return hs
 
     @staticmethod
     def vjp(ns, p, g, out, gates_in, w_hh, *rest):
-        cell, has_bias, needs = p[0], p[1], p[2]
+        cell, has_bias, needs = p.cell, p.has_bias, p.needs_grad
         b_hh, h0, c0 = _unpack(p, rest)
         cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
         steps = gates_in.shape[0]
@@ -285,7 +291,7 @@ class Scan(Op):
 
     @staticmethod
     def jvp(ns, p, ts, out, gates_in, w_hh, *rest):
-        cell = p[0]
+        cell = p.cell
         b_hh, h0, c0 = _unpack(p, rest)
         cs, acts = _steps(ns, p, gates_in, w_hh, b_hh, h0, c0)
         t_in, t_w = ts[0], ts[1]

@@ -27,6 +27,22 @@ import numpy as np
 
 from . import engine
 
+
+class ForwardScratch:
+    """The mutable part of an op's params that its forward fills for its backward (conv2d's
+    input columns, Scan's steps): a subclass lists its fields in __slots__; each starts None.
+    The repr stays short, since params appear in error messages and pictures."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, None)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
 # Arrays smaller than this stay after backward: they cost little memory, and releasing costs time.
 RELEASE_MIN_SIZE = 4096
 
@@ -36,13 +52,13 @@ class ReleasedData:
 
     __slots__ = ("shape", "dtype")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
         self.shape, self.dtype = shape, dtype
 
     ndim = property(lambda self: len(self.shape))
     size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<released by backward(): shape {self.shape}, {self.dtype}>"
 
 

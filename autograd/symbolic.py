@@ -40,6 +40,20 @@ SYMPY_MISSING = (
 )
 
 
+def _operator_pair(
+    op: str,
+) -> tuple[Callable[[Expression, object], Expression], Callable[[Expression, object], Expression]]:
+    """The methods `self op other` and `other op self` (the reflected one), building unsimplified trees."""
+
+    def forward(self: Expression, other: object) -> Expression:
+        return Expression(op, (self, _lift(other)))
+
+    def reflected(self: Expression, other: object) -> Expression:
+        return Expression(op, (_lift(other), self))
+
+    return forward, reflected
+
+
 class Expression:
     """A node of an expression tree: a constant, a variable, or an operation on sub-expressions.
 
@@ -63,32 +77,12 @@ class Expression:
     def variable(name: str) -> Expression:
         return Expression("var", name=name)
 
-    def __add__(self, other):
-        return Expression("+", (self, _lift(other)))
-
-    def __radd__(self, other):
-        return Expression("+", (_lift(other), self))
-
-    def __sub__(self, other):
-        return Expression("-", (self, _lift(other)))
-
-    def __rsub__(self, other):
-        return Expression("-", (_lift(other), self))
-
-    def __mul__(self, other):
-        return Expression("*", (self, _lift(other)))
-
-    def __rmul__(self, other):
-        return Expression("*", (_lift(other), self))
-
-    def __truediv__(self, other):
-        return Expression("/", (self, _lift(other)))
-
-    def __rtruediv__(self, other):
-        return Expression("/", (_lift(other), self))
-
-    def __pow__(self, other):
-        return Expression("**", (self, _lift(other)))
+    # a + b, b + a, ...: each operator and its reflected form (2 * u) build one node
+    __add__, __radd__ = _operator_pair("+")
+    __sub__, __rsub__ = _operator_pair("-")
+    __mul__, __rmul__ = _operator_pair("*")
+    __truediv__, __rtruediv__ = _operator_pair("/")
+    __pow__ = _operator_pair("**")[0]
 
     def __neg__(self):
         return Expression("neg", (self,))

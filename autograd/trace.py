@@ -36,6 +36,8 @@ at trace time. Pass everything that changes between calls as an input.
 """
 
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -128,11 +130,12 @@ def _live_params(params, slot_of_data):
     if not read:
         return None, ()
     if isinstance(params, tuple):
-        return (lambda v: tuple(p if s is None else v[s] for p, s in zip(params, slots))), read
+        rebuild = getattr(type(params), "_make", tuple)  # a NamedTuple's params keep their field names
+        return (lambda v: rebuild(p if s is None else v[s] for p, s in zip(params, slots))), read
     return (lambda v: v[read[0]]), read
 
 
-def refuse_random(name):
+def refuse_random(name: str) -> None:
     """Called by ops that draw random numbers: a replay would reuse one draw forever, so trace()
     refuses them (trace a function without them, e.g. the model in eval() mode)."""
     if PER_THREAD.mode.tracer is not None:
@@ -146,7 +149,7 @@ def refuse_random(name):
 class TracedFunction:
     """The callable `trace` returns; see `trace`."""
 
-    def __init__(self, fn, example_inputs, retrace=True):
+    def __init__(self, fn: Callable[..., Tensor], example_inputs: Sequence[Any], retrace: bool = True) -> None:
         self.fn = fn
         self.retrace = retrace
         self._record([_as_input(x) for x in example_inputs], [_wants_grad(x) for x in example_inputs])
@@ -238,7 +241,7 @@ class TracedFunction:
         entries, totals = self._entries, self._totals
         self._entries = self._totals = None
         r = self._replay
-        v, gr, acc = r.vals, r.grads, r.acc
+        v, gr, acc = r.vals, r.grads, r.buffers
         try:
             self._run_forward([x._data for x in inputs])
             if not all(_same(v[e.out], e.node._data) for e in entries):
@@ -260,7 +263,7 @@ class TracedFunction:
     def _compile_backward(self, out, slot_of, entry_of, fast):
         """Plan the backward pass with a dry run of the engine's algorithm on the recorded graph."""
         r = self._replay
-        v, acc = r.vals, r.acc
+        v, acc = r.vals, r.buffers
         visits, totals = _dry_run(out, entry_of)
         counts = {}  # slot: how many gradients it receives
         for _, cs in visits:
@@ -348,7 +351,7 @@ class TracedFunction:
             run()
         return v
 
-    def __call__(self, *inputs, backward=True):
+    def __call__(self, *inputs: Any, backward: bool = True) -> Tensor:
         r = self._replay
         v = r.vals
         signature = self.signature
@@ -404,7 +407,7 @@ class TracedFunction:
 
     def _run_backward(self):
         r = self._replay
-        gr, acc = r.grads, r.acc
+        gr, acc = r.grads, r.buffers
         params = self._params
         for p in params:
             # where the parameter's gradient is built: a free .grad array if .grad is None
@@ -480,7 +483,7 @@ def _describe(signature):
     return ", ".join(f"{shape} {dtype}" + (" requires_grad" if g else "") for shape, dtype, g in signature)
 
 
-def trace(fn, *example_inputs, retrace=True):
+def trace(fn: Callable[..., Tensor], *example_inputs: Any, retrace: bool = True) -> TracedFunction:
     """Record `fn(*example_inputs)` once; return a callable that replays it.
 
     `fn` takes Tensors and returns a Tensor computed from them (and from

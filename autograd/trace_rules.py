@@ -19,7 +19,7 @@ _sum, _max = np.add.reduce, np.maximum.reduce
 
 def _empty(shape, dtype, order="C"):
     """An uninitialised array whose data starts on a 64-byte boundary (NumPy's own start 16 bytes
-    past one): BLAS writes a product into it about 5% faster. A view of a uint8 array."""
+    past one): BLAS writes a product into an aligned buffer faster. A view of a uint8 array."""
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     raw = np.empty(nbytes + 64, np.uint8)
@@ -44,12 +44,12 @@ def _empty_like(a):
 
 
 def _fwd_unary(ufunc):
-    def make(r, p, buf, o, srcs):
-        v = r.vals
+    def make(replay, params, buffer, out_slot, srcs):
+        values = replay.vals
         (x,) = srcs
 
         def run():
-            ufunc(v[x], out=buf)
+            ufunc(values[x], out=buffer)
 
         return run
 
@@ -57,93 +57,97 @@ def _fwd_unary(ufunc):
 
 
 def _fwd_binary(ufunc):
-    def make(r, p, buf, o, srcs):
-        v = r.vals
+    def make(replay, params, buffer, out_slot, srcs):
+        values = replay.vals
         a, b = srcs
 
         def run():
-            ufunc(v[a], v[b], out=buf)
+            ufunc(values[a], values[b], out=buffer)
 
         return run
 
     return make
 
 
-def _fwd_relu(r, p, buf, o, srcs):
-    v = r.vals
+def _fwd_relu(replay, params, buffer, out_slot, srcs):
+    values = replay.vals
     (x,) = srcs
     # NumpyNS.relu is maximum(x, 0); a 0-d zero of x's dtype is what NumPy turns that 0 into
-    zero = np.zeros((), buf.dtype) if v[x].dtype == buf.dtype else 0
+    zero = np.zeros((), buffer.dtype) if values[x].dtype == buffer.dtype else 0
 
     def run():
-        _maximum(v[x], zero, out=buf)
+        _maximum(values[x], zero, out=buffer)
 
     return run
 
 
-def _fwd_sum(r, p, buf, o, srcs):
-    v = r.vals
-    (x,), (axes, keepdims) = srcs, p
+def _fwd_sum(replay, params, buffer, out_slot, srcs):
+    values = replay.vals
+    (x,), (axes, keepdims) = srcs, params
 
     def run():
-        _sum(v[x], axes, None, buf, keepdims)  # NumpyNS.sum: np.add.reduce
+        _sum(values[x], axes, None, buffer, keepdims)  # NumpyNS.sum: np.add.reduce
 
     return run
 
 
-def _fwd_matmul(r, p, buf, o, srcs):
-    v = r.vals
-    if buf.ndim == 0:  # 1-D @ 1-D: NumPy returns a scalar, not into a buffer
+def _fwd_matmul(replay, params, buffer, out_slot, srcs):
+    values = replay.vals
+    if buffer.ndim == 0:  # 1-D @ 1-D: NumPy returns a scalar, not into a buffer
         return None
     a, b = srcs
 
     def run():
-        _matmul(v[a], v[b], out=buf)
+        _matmul(values[a], values[b], out=buffer)
 
     return run
 
 
-def _fwd_linear(r, p, buf, o, srcs):
-    v = r.vals
+def _fwd_linear(replay, params, buffer, out_slot, srcs):
+    values = replay.vals
     if len(srcs) == 2:
         x, w = srcs
 
         def run():
-            _matmul(v[x], v[w].T, out=buf)
+            _matmul(values[x], values[w].T, out=buffer)
 
         return run
     x, w, b = srcs
 
     def run():  # Linear.forward: out = x @ w.T; out += b
-        _add(_matmul(v[x], v[w].T, out=buf), v[b], out=buf)
+        _add(_matmul(values[x], values[w].T, out=buffer), values[b], out=buffer)
 
     return run
 
 
-def _fwd_logsumexp(r, p, buf, o, srcs):
+def _fwd_logsumexp(replay, params, buffer, out_slot, srcs):
     """tensor_ops._logsumexp into buffers (float inputs); it runs _logsumexp itself when a
     maximum is not finite."""
-    v, (x,), (axes, keepdims) = r.vals, srcs, p
-    xdata = v[x]
-    if xdata.dtype.kind != "f" or xdata.dtype != buf.dtype or not xdata.flags.c_contiguous:
+    values, (x,), (axes, keepdims) = replay.vals, srcs, params
+    xdata = values[x]
+    if xdata.dtype.kind != "f" or xdata.dtype != buffer.dtype or not xdata.flags.c_contiguous:
         return None
-    kd = reduced_shape(xdata.shape, axes)
-    m, shifted, lse = _empty(kd, buf.dtype), _empty(xdata.shape, xdata.dtype), _empty(kd, buf.dtype)
+    kept_shape = reduced_shape(xdata.shape, axes)
+    m, shifted, lse = (
+        _empty(kept_shape, buffer.dtype),
+        _empty(xdata.shape, xdata.dtype),
+        _empty(kept_shape, buffer.dtype),
+    )
     result = lse if keepdims else np.squeeze(lse, axis=axes)
-    if result.shape != buf.shape:
+    if result.shape != buffer.shape:
         return None
 
     def run():
-        xv = v[x]
+        xv = values[x]
         _max(xv, axes, None, m, True)
         total = _sum(m, None)  # m.sum()
         if total - total != 0:  # an inf or nan maximum
-            v[o] = T._logsumexp(xv, axes, keepdims)
+            values[out_slot] = T._logsumexp(xv, axes, keepdims)
             return
         _exp(_subtract(xv, m, out=shifted), out=shifted)
         _log(_sum(shifted, axes, None, lse, True), out=lse)
-        _add(lse, m, out=lse)  # r += m
-        v[o] = result
+        _add(lse, m, out=lse)  # lse += m
+        values[out_slot] = result
 
     run.result = result
     return run
@@ -166,33 +170,33 @@ _FORWARD = {
 }
 
 
-def _fwd_generic(op, params, v, o, srcs, live=None):
+def _fwd_generic(op, params, values, out_slot, srcs, live=None):
     """The op's own forward rule on raw arrays (a fresh result, or a view).
 
-    live(v), if given, builds the params from this call's values (see trace._live_params)."""
+    live(values), if given, builds the params from this call's values (see trace._live_params)."""
     forward, ns = op.forward, NumpyNS
     if live is not None:
 
         def run():
-            out = forward(ns, live(v), *[v[s] for s in srcs])
-            v[o] = out if type(out) is np.ndarray else np.asarray(out)
+            out = forward(ns, live(values), *[values[s] for s in srcs])
+            values[out_slot] = out if type(out) is np.ndarray else np.asarray(out)
     elif len(srcs) == 1:
         (x,) = srcs
 
         def run():
-            out = forward(ns, params, v[x])
-            v[o] = out if type(out) is np.ndarray else np.asarray(out)
+            out = forward(ns, params, values[x])
+            values[out_slot] = out if type(out) is np.ndarray else np.asarray(out)
     elif len(srcs) == 2:
         a, b = srcs
 
         def run():
-            out = forward(ns, params, v[a], v[b])
-            v[o] = out if type(out) is np.ndarray else np.asarray(out)
+            out = forward(ns, params, values[a], values[b])
+            values[out_slot] = out if type(out) is np.ndarray else np.asarray(out)
     else:
 
         def run():
-            out = forward(ns, params, *[v[s] for s in srcs])
-            v[o] = out if type(out) is np.ndarray else np.asarray(out)
+            out = forward(ns, params, *[values[s] for s in srcs])
+            values[out_slot] = out if type(out) is np.ndarray else np.asarray(out)
 
     return run
 
@@ -201,23 +205,23 @@ def _fwd_generic(op, params, v, o, srcs, live=None):
 # A maker takes (the replay's lists, the entry, one _Grad or None per input) and
 # returns a closure, or None to use the op's ordinary vjp. Every rule computes
 # what the op's vjp computes with NumpyNS, with the same ufuncs in the same order.
-# For input i (its _Grad c) the closure writes the gradient into `acc[c.dest]`:
-# either the input's own gradient buffer, which grads[c.slot] already is (c.put
-# is None), or a temporary that it hands to `c.put` (which sums it over broadcast
+# For input i (its _Grad send) the closure writes the gradient into `buffers[send.dest]`:
+# either the input's own gradient buffer, which grads[send.slot] already is (send.put
+# is None), or a temporary that it hands to `send.put` (which sums it over broadcast
 # axes, casts it, stores it or adds it to what the input already has). Rules
 # whose gradient is a view of g (Add, Sub's first input, Sum) store the view.
 
 
-def _parts(c):
-    return (c.dest, c.put) if c is not None else (None, None)
+def _parts(send):
+    return (send.dest, send.put) if send is not None else (None, None)
 
 
-def _bwd_neg(r, e, cs):
-    gr, acc, o = r.grads, r.acc, e.out
-    d, put = _parts(cs[0])
+def _bwd_neg(replay, entry, sends):
+    grads, buffers, out_slot = replay.grads, replay.buffers, entry.out
+    dest, put = _parts(sends[0])
 
     def run():  # -g
-        g = _negative(gr[o], out=acc[d])
+        g = _negative(grads[out_slot], out=buffers[dest])
         if put is not None:
             put(g)
 
@@ -227,13 +231,13 @@ def _bwd_neg(r, e, cs):
 def _bwd_elementwise(ufunc, by_output):
     """Exp's rule g * out (by_output) or Log's g / x: one ufunc of g and the output or the input."""
 
-    def make(r, e, cs):
-        v, gr, acc, o = r.vals, r.grads, r.acc, e.out
-        other = o if by_output else e.srcs[0]
-        d, put = _parts(cs[0])
+    def make(replay, entry, sends):
+        values, grads, buffers, out_slot = replay.vals, replay.grads, replay.buffers, entry.out
+        other = out_slot if by_output else entry.srcs[0]
+        dest, put = _parts(sends[0])
 
         def run():
-            g = ufunc(gr[o], v[other], out=acc[d])
+            g = ufunc(grads[out_slot], values[other], out=buffers[dest])
             if put is not None:
                 put(g)
 
@@ -242,70 +246,86 @@ def _bwd_elementwise(ufunc, by_output):
     return make
 
 
-def _bwd_tanh(r, e, cs):
-    v, gr, acc, o = r.vals, r.grads, r.acc, e.out
-    d, put = _parts(cs[0])
-    y = v[o]
+def _bwd_times_local(make_local):
+    """Tanh's rule g * (1 - out * out) and Relu's g * (x > 0): g times the local derivative, which
+    the closure returned by `make_local(values, entry)` computes into a scratch buffer (make_local
+    returns None where the buffers do not suit the inputs: the op's own vjp runs)."""
+
+    def make(replay, entry, sends):
+        grads, buffers, out_slot = replay.grads, replay.buffers, entry.out
+        local = make_local(replay.vals, entry)
+        if local is None:
+            return None
+        dest, put = _parts(sends[0])
+
+        def run():
+            g = _multiply(grads[out_slot], local(), out=buffers[dest])
+            if put is not None:
+                put(g)
+
+        return run
+
+    return make
+
+
+def _tanh_local(values, entry):
+    out_slot = entry.out
+    y = values[out_slot]
     if y.dtype.kind != "f":
         return None
-    t, one = _empty(y.shape, y.dtype), np.ones((), y.dtype)  # 1 as NumPy converts the Python 1
+    scratch, one = _empty(y.shape, y.dtype), np.ones((), y.dtype)  # 1 as NumPy converts the Python 1
 
-    def run():  # g * (1 - out * out)
-        y = v[o]
-        g = _multiply(gr[o], _subtract(one, _multiply(y, y, out=t), out=t), out=acc[d])
-        if put is not None:
-            put(g)
+    def local():  # 1 - out * out
+        y = values[out_slot]
+        return _subtract(one, _multiply(y, y, out=scratch), out=scratch)
 
-    return run
+    return local
 
 
-def _bwd_relu(r, e, cs):
-    v, gr, acc, o, (x,) = r.vals, r.grads, r.acc, e.out, e.srcs
-    d, put = _parts(cs[0])
-    if v[x].dtype.kind != "f":
+def _relu_local(values, entry):
+    (x,) = entry.srcs
+    if values[x].dtype.kind != "f":
         return None
-    mask, zero = _empty(v[x].shape, bool), np.zeros((), v[x].dtype)  # the Python 0, as NumPy converts it
+    mask, zero = _empty(values[x].shape, bool), np.zeros((), values[x].dtype)  # the Python 0, as NumPy converts it
 
-    def run():  # g * (x > 0)
-        g = _multiply(gr[o], _greater(v[x], zero, out=mask), out=acc[d])
+    def local():  # x > 0
+        return _greater(values[x], zero, out=mask)
+
+    return local
+
+
+def _bwd_logsumexp(replay, entry, sends):
+    values, grads, buffers, out_slot, (x,) = replay.vals, replay.grads, replay.buffers, entry.out, entry.srcs
+    dest, put = _parts(sends[0])
+    kept_shape = reduced_shape(values[x].shape, entry.params[0])
+
+    def run():  # reshape(g, kept_shape) * exp(x - reshape(out, kept_shape))
+        t = buffers[dest]
+        _exp(_subtract(values[x], values[out_slot].reshape(kept_shape), out=t), out=t)
+        g = _multiply(grads[out_slot].reshape(kept_shape), t, out=t)
         if put is not None:
             put(g)
 
     return run
 
 
-def _bwd_logsumexp(r, e, cs):
-    v, gr, acc, o, (x,) = r.vals, r.grads, r.acc, e.out, e.srcs
-    d, put = _parts(cs[0])
-    kd = reduced_shape(v[x].shape, e.params[0])
-
-    def run():  # reshape(g, kd) * exp(x - reshape(out, kd))
-        t = acc[d]
-        _exp(_subtract(v[x], v[o].reshape(kd), out=t), out=t)
-        g = _multiply(gr[o].reshape(kd), t, out=t)
-        if put is not None:
-            put(g)
-
-    return run
-
-
-def _bwd_sum(r, e, cs):
-    """broadcast_to(reshape(g, kd), x.shape): a view, remade only when g is another array."""
-    gr, o, (c,) = r.grads, e.out, cs
-    shape = r.vals[e.srcs[0]].shape
-    kd = reduced_shape(shape, e.params[0])
-    s, put = c.slot, c.put
+def _bwd_sum(replay, entry, sends):
+    """broadcast_to(reshape(g, kept_shape), x.shape): a view, remade only when g is another array."""
+    grads, out_slot, (send,) = replay.grads, entry.out, sends
+    shape = replay.vals[entry.srcs[0]].shape
+    kept_shape = reduced_shape(shape, entry.params[0])
+    slot, put = send.slot, send.put
     last = [None, None]  # the g of the previous call and its view
 
     def run():
-        g = gr[o]
+        g = grads[out_slot]
         if g is last[0]:
             view = last[1]
         else:
-            view = last[1] = _broadcast_to(g.reshape(kd), shape)
+            view = last[1] = _broadcast_to(g.reshape(kept_shape), shape)
             last[0] = g
         if put is None:
-            gr[s] = view
+            grads[slot] = view
         else:
             put(view)
 
@@ -315,133 +335,131 @@ def _bwd_sum(r, e, cs):
 def _bwd_add_sub(negate_b):
     """Add: (g, g); Sub: (g, -g)."""
 
-    def make(r, e, cs):
-        gr, acc, o, (ca, cb) = r.grads, r.acc, e.out, cs
-        want_a, want_b = ca is not None, cb is not None
-        sa, pa = (ca.slot, ca.put) if want_a else (None, None)
-        sb, db, pb = (cb.slot, cb.dest, cb.put) if want_b else (None, None, None)
+    def make(replay, entry, sends):
+        grads, buffers, out_slot, (send_a, send_b) = replay.grads, replay.buffers, entry.out, sends
+        want_a, want_b = send_a is not None, send_b is not None
+        slot_a, put_a = (send_a.slot, send_a.put) if want_a else (None, None)
+        slot_b, dest_b, put_b = (send_b.slot, send_b.dest, send_b.put) if want_b else (None, None, None)
 
         def run():
-            g = gr[o]
+            g = grads[out_slot]
             if want_a:
-                if pa is None:
-                    gr[sa] = g
+                if put_a is None:
+                    grads[slot_a] = g
                 else:
-                    pa(g)
+                    put_a(g)
             if want_b:
                 if negate_b:
-                    gb = _negative(g, out=acc[db])
-                    if pb is not None:
-                        pb(gb)
-                elif pb is None:
-                    gr[sb] = g
+                    grad_b = _negative(g, out=buffers[dest_b])
+                    if put_b is not None:
+                        put_b(grad_b)
+                elif put_b is None:
+                    grads[slot_b] = g
                 else:
-                    pb(g)
+                    put_b(g)
 
         return run
 
     return make
 
 
-def _bwd_mul(r, e, cs):
-    v, gr, acc, o, (a, b), (ca, cb) = r.vals, r.grads, r.acc, e.out, e.srcs, cs
-    want_a, want_b = ca is not None, cb is not None
-    (da, pa), (db, pb) = _parts(ca), _parts(cb)
+def _bwd_product(ufunc, transpose):
+    """Mul's rule (g * b, g * a) or MatMul's for 2-D inputs (g @ b.T, a.T @ g): each input's
+    gradient is one ufunc of g and the other input. a * g is g * a bit for bit (IEEE products
+    commute), so Mul shares MatMul's operand order."""
 
-    def run():
-        g = gr[o]
-        if want_a:
-            ga = _multiply(g, v[b], out=acc[da])  # g * b
-            if pa is not None:
-                pa(ga)
-        if want_b:
-            gb = _multiply(g, v[a], out=acc[db])  # g * a
-            if pb is not None:
-                pb(gb)
+    def make(replay, entry, sends):
+        values, grads, buffers = replay.vals, replay.grads, replay.buffers
+        out_slot, (a, b), (send_a, send_b) = entry.out, entry.srcs, sends
+        if transpose and (values[a].ndim != 2 or values[b].ndim != 2):
+            return None
+        want_a, want_b = send_a is not None, send_b is not None
+        (dest_a, put_a), (dest_b, put_b) = _parts(send_a), _parts(send_b)
 
-    return run
+        def run():
+            g = grads[out_slot]
+            if want_a:
+                b_value = values[b].T if transpose else values[b]
+                grad_a = ufunc(g, b_value, out=buffers[dest_a])
+                if put_a is not None:
+                    put_a(grad_a)
+            if want_b:
+                a_value = values[a].T if transpose else values[a]
+                grad_b = ufunc(a_value, g, out=buffers[dest_b])
+                if put_b is not None:
+                    put_b(grad_b)
+
+        return run
+
+    return make
 
 
-def _bwd_div(r, e, cs):
-    v, gr, acc, o, b, (ca, cb) = r.vals, r.grads, r.acc, e.out, e.srcs[1], cs
-    if cb is not None:
+def _bwd_div(replay, entry, sends):
+    values, grads, buffers, out_slot, b, (send_a, send_b) = (
+        replay.vals,
+        replay.grads,
+        replay.buffers,
+        entry.out,
+        entry.srcs[1],
+        sends,
+    )
+    if send_b is not None:
         return None  # -g * a / (b * b): the op's vjp
-    da, pa = _parts(ca)
+    dest_a, put_a = _parts(send_a)
 
     def run():
-        g = _divide(gr[o], v[b], out=acc[da])  # g / b
-        if pa is not None:
-            pa(g)
+        g = _divide(grads[out_slot], values[b], out=buffers[dest_a])  # g / b
+        if put_a is not None:
+            put_a(g)
 
     return run
 
 
-def _bwd_matmul(r, e, cs):
-    v, gr, acc, o, (a, b), (ca, cb) = r.vals, r.grads, r.acc, e.out, e.srcs, cs
-    if v[a].ndim != 2 or v[b].ndim != 2:
+def _bwd_linear(replay, entry, sends):
+    values, grads, buffers, out_slot, (x, w) = replay.vals, replay.grads, replay.buffers, entry.out, entry.srcs[:2]
+    if values[x].ndim != 2 or values[out_slot].ndim != 2:
         return None
-    want_a, want_b = ca is not None, cb is not None
-    (da, pa), (db, pb) = _parts(ca), _parts(cb)
+    send_x, send_w, send_b = sends if len(sends) == 3 else (*sends, None)
+    want_x, want_w, want_b = send_x is not None, send_w is not None, send_b is not None
+    (dest_x, put_x), (dest_w, put_w), (dest_b, put_b) = _parts(send_x), _parts(send_w), _parts(send_b)
 
     def run():
-        g = gr[o]
-        if want_a:
-            ga = _matmul(g, v[b].T, out=acc[da])  # g @ b.T
-            if pa is not None:
-                pa(ga)
-        if want_b:
-            gb = _matmul(v[a].T, g, out=acc[db])  # a.T @ g
-            if pb is not None:
-                pb(gb)
-
-    return run
-
-
-def _bwd_linear(r, e, cs):
-    v, gr, acc, o, (x, w) = r.vals, r.grads, r.acc, e.out, e.srcs[:2]
-    if v[x].ndim != 2 or v[o].ndim != 2:
-        return None
-    cx, cw, cb = cs if len(cs) == 3 else (*cs, None)
-    want_x, want_w, want_b = cx is not None, cw is not None, cb is not None
-    (dx, px), (dw, pw), (db, pb) = _parts(cx), _parts(cw), _parts(cb)
-
-    def run():
-        g = gr[o]
+        g = grads[out_slot]
         if want_x:
-            gx = _matmul(g, v[w], out=acc[dx])  # g2 @ w
-            if px is not None:
-                px(gx)
+            grad_x = _matmul(g, values[w], out=buffers[dest_x])  # g2 @ w
+            if put_x is not None:
+                put_x(grad_x)
         if want_w:
-            gw = _matmul(g.T, v[x], out=acc[dw])  # g2.T @ x2
-            if pw is not None:
-                pw(gw)
+            grad_w = _matmul(g.T, values[x], out=buffers[dest_w])  # g2.T @ x2
+            if put_w is not None:
+                put_w(grad_w)
         if want_b:
-            gb = _sum(g, (0,), None, acc[db])  # ns.sum(g2, (0,))
-            if pb is not None:
-                pb(gb)
+            grad_b = _sum(g, (0,), None, buffers[dest_b])  # ns.sum(g2, (0,))
+            if put_b is not None:
+                put_b(grad_b)
 
     return run
 
 
-def _sce_usable(r, z, t):
+def _sce_usable(replay, z, t):
     """Whether SoftmaxCrossEntropy's inputs are what its rules here expect (else: the op's own)."""
-    zd, td = r.vals[z], r.vals[t]
+    zd, td = replay.vals[z], replay.vals[t]
     return zd.dtype.kind == "f" and zd.ndim == 2 and td.dtype == zd.dtype and td.shape == zd.shape
 
 
-def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
+def _fwd_softmax_cross_entropy(replay, params, buffer, out_slot, srcs):
     """tensor_ops._cross_entropy into buffers, its helpers (_row_max, _row_shift, _row_sums,
     _weighted_sum) spelled out with the same calls. It keeps exp(z - shift) and its row sums:
     SoftmaxCrossEntropy.vjp_a recomputes exactly these (the same calls on the same values)."""
-    v, (z, t), (scale, reduce) = r.vals, srcs, p[:2]
-    if not _sce_usable(r, z, t):
+    values, (z, t), (scale, reduce) = replay.vals, srcs, params[:2]
+    if not _sce_usable(replay, z, t):
         return None
-    (n, k), dtype = v[z].shape, v[z].dtype
+    (n, k), dtype = values[z].shape, values[z].dtype
     transposed = _empty((k, n), dtype)  # _row_max: rows of fewer than 32 reduce transposed
     shift, shifted, exps = _empty((n, 1), dtype), _empty((n, k), dtype), _empty((n, k), dtype)
     sums, log_sums = _empty((n, 1), dtype), _empty((n, 1), dtype)
     shift_flat = shift[:, 0]
-    r.shared[o] = (exps, sums)
+    replay.shared[out_slot] = (exps, sums)
     minus_scale = -scale
 
     def total_of(zv, tv, m):
@@ -455,7 +473,7 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
         return total - total == 0 if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)
 
     def run():
-        zv, tv = v[z], v[t]
+        zv, tv = values[z], values[t]
         if k < 32:  # _row_max
             _copyto(transposed, zv.T)  # np.ascontiguousarray(x.T)
             _max(transposed, 0, None, shift_flat)
@@ -470,33 +488,40 @@ def _fwd_softmax_cross_entropy(r, p, buf, o, srcs):
             if not finite(total):  # an -inf logit where the target is 0
                 logp = np.where(tv == 0, 0, shifted)
                 total = T._weighted_sum(tv, logp, reduce)
-        _multiply(total, minus_scale, out=buf)  # total * -scale
+        _multiply(total, minus_scale, out=buffer)  # total * -scale
 
     return run
 
 
-def _bwd_softmax_cross_entropy(r, e, cs):
+def _bwd_softmax_cross_entropy(replay, entry, sends):
     """SoftmaxCrossEntropy.vjp_a, (softmax_rows(z) * row_sums(t) - t) * _row_factor(ns, p, g),
     into the logits' buffer (the targets' rule, for soft targets that need a gradient, is the
     op's own). softmax_rows(z) = exp(z - shift) / row_sums(exp(z - shift)) uses the forward's
     exp and row sums when the forward rule ran; else the op's helpers recompute them."""
-    v, gr, acc, o, (z, t), (cz, ct) = r.vals, r.grads, r.acc, e.out, e.srcs, cs
-    if ct is not None or not _sce_usable(r, z, t):
+    values, grads, buffers, out_slot, (z, t), (send_z, send_t) = (
+        replay.vals,
+        replay.grads,
+        replay.buffers,
+        entry.out,
+        entry.srcs,
+        sends,
+    )
+    if send_t is not None or not _sce_usable(replay, z, t):
         return None
-    (n, _), dtype = v[z].shape, v[z].dtype
+    (n, _), dtype = values[z].shape, values[z].dtype
     row_shift, row_sums = T._row_shift, T._row_sums
-    scale, reduce = e.params[:2]
+    scale, reduce = entry.params[:2]
     factor = 1.0 * scale  # _row_factor's sign * scale
     t_sums = _empty((n, 1), dtype)
-    d, put = _parts(cz)
-    kept = r.shared.get(o)
+    dest, put = _parts(send_z)
+    kept = replay.shared.get(out_slot)
 
     def run():
-        tv, out, g = v[t], acc[d], gr[o]
+        tv, out, g = values[t], buffers[dest], grads[out_slot]
         if kept is not None:
             _divide(kept[0], kept[1], out=out)  # softmax_rows: e /= row_sums(e)
         else:
-            zv = v[z]
+            zv = values[z]
             _exp(_subtract(zv, row_shift(zv), out=out), out=out)
             _divide(out, row_sums(out), out=out)
         _multiply(out, row_sums(tv, t_sums), out=out)  # * row_sums(t)
@@ -514,15 +539,15 @@ _VIEW_INPUTS = {ops.Add: (0, 1), ops.Sub: (0,), T.Sum: (0,)}
 _BACKWARD = {
     ops.Add: _bwd_add_sub(False),
     ops.Sub: _bwd_add_sub(True),
-    ops.Mul: _bwd_mul,
+    ops.Mul: _bwd_product(_multiply, transpose=False),
     ops.Div: _bwd_div,
     ops.Neg: _bwd_neg,
     ops.Exp: _bwd_elementwise(_multiply, by_output=True),
     ops.Log: _bwd_elementwise(_divide, by_output=False),
-    ops.Tanh: _bwd_tanh,
-    ops.Relu: _bwd_relu,
+    ops.Tanh: _bwd_times_local(_tanh_local),
+    ops.Relu: _bwd_times_local(_relu_local),
     T.Sum: _bwd_sum,
-    T.MatMul: _bwd_matmul,
+    T.MatMul: _bwd_product(_matmul, transpose=True),
     T.Linear: _bwd_linear,
     T.LogSumExp: _bwd_logsumexp,
     T.SoftmaxCrossEntropy: _bwd_softmax_cross_entropy,
@@ -530,18 +555,18 @@ _BACKWARD = {
 _FORWARD[T.SoftmaxCrossEntropy] = _fwd_softmax_cross_entropy
 
 
-def _bwd_generic(r, e, cs):
+def _bwd_generic(replay, entry, sends):
     """The op's own vjp on raw arrays; each needed gradient goes to its _Grad's put."""
-    v, gr, o, srcs, params, op = r.vals, r.grads, e.out, e.srcs, e.params, e.op
-    wanted = [(i, c.put or _store(gr, c.slot)) for i, c in enumerate(cs) if c is not None]
+    values, grads, out_slot, srcs, params, op = replay.vals, replay.grads, entry.out, entry.srcs, entry.params, entry.op
+    wanted = [(i, send.put or _store(grads, send.slot)) for i, send in enumerate(sends) if send is not None]
     ns = NumpyNS
-    if e.live is not None:
-        live = e.live
+    if entry.live is not None:
+        live = entry.live
 
         def run():
-            pgs = op.vjp(ns, live(v), gr[o], v[o], *[v[s] for s in srcs])
+            input_grads = op.vjp(ns, live(values), grads[out_slot], values[out_slot], *[values[s] for s in srcs])
             for i, put in wanted:
-                put(pgs[i])
+                put(input_grads[i])
 
         return run
     if op.split and len(srcs) == 2 and len(wanted) == 1:
@@ -551,22 +576,22 @@ def _bwd_generic(r, e, cs):
         a, b = srcs
 
         def run():
-            put(vjp(ns, params, gr[o], v[o], v[a], v[b]))
+            put(vjp(ns, params, grads[out_slot], values[out_slot], values[a], values[b]))
 
         return run
     vjp = op.vjp
 
     def run():
-        pgs = vjp(ns, params, gr[o], v[o], *[v[s] for s in srcs])
+        input_grads = vjp(ns, params, grads[out_slot], values[out_slot], *[values[s] for s in srcs])
         for i, put in wanted:
-            put(pgs[i])
+            put(input_grads[i])
 
     return run
 
 
-def _store(gr, s):
+def _store(grads, slot):
     def put(g):
-        gr[s] = g
+        grads[slot] = g
 
     return put
 
@@ -597,7 +622,7 @@ class _Replay:
     def __init__(self, n_slots):
         self.vals = [None] * n_slots
         self.grads = [None] * n_slots
-        self.acc = [None] * n_slots  # per slot: where its gradient is accumulated; then temporaries
+        self.buffers = [None] * n_slots  # per slot: where its gradient is accumulated; then temporaries
         self.shared = {}  # out slot: what a forward rule keeps for the backward rule
 
 
@@ -613,19 +638,19 @@ def _fitting(g, shape, dtype):
     return axes, reshape, cast
 
 
-def _make_put(r, c, shape, dtype):
-    """The closure that fits gradient c to its input and stores or adds it."""
-    gr, acc, s, first = r.grads, r.acc, c.slot, c.first
-    axes, reshape, cast = _fitting(c.ref, shape, dtype)
+def _make_put(replay, send, shape, dtype):
+    """The closure that fits the gradient `send` plans to its input and stores or adds it."""
+    grads, buffers, slot, first = replay.grads, replay.buffers, send.slot, send.first
+    axes, reshape, cast = _fitting(send.ref, shape, dtype)
     if not axes and not reshape and cast is None:
         if first:
 
             def put(g):
-                gr[s] = g
+                grads[slot] = g
         else:
 
             def put(g):
-                gr[s] = _add(gr[s], g, out=acc[s])
+                grads[slot] = _add(grads[slot], g, out=buffers[slot])
 
         return put
 
@@ -636,6 +661,6 @@ def _make_put(r, c, shape, dtype):
             g = g.reshape(shape)
         if cast is not None:
             g = g.astype(cast)
-        gr[s] = g if first else _add(gr[s], g, out=acc[s])
+        grads[slot] = g if first else _add(grads[slot], g, out=buffers[slot])
 
     return put

@@ -24,11 +24,14 @@ are plain arrays, not graph nodes, so `jvp` must be the outermost transform
 """
 
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
 from .engine import MODE, Op, apply, backward_pass, enable_grad, no_grad
+from .hints import AnyFunction, Argnums
 from .node import Node
 from .tensor import Tensor, stack
 from .value import Value
@@ -191,30 +194,30 @@ def _value_and_grad(where, f, argnums, args):
     return value, grads[0] if single else grads
 
 
-def value_and_grad(f, argnums=0):
+def value_and_grad(f: AnyFunction, argnums: Argnums = 0) -> Callable[..., tuple[Any, Any]]:
     """A function returning `(f(*args), gradient)`; f returns one element (a float when outermost)."""
 
-    def value_and_grad_f(*args):
+    def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
         return _value_and_grad("value_and_grad", f, argnums, args)
 
     return value_and_grad_f
 
 
-def grad(f, argnums=0):
+def grad(f: AnyFunction, argnums: Argnums = 0) -> AnyFunction:
     """The gradient of scalar f with respect to argnums (an int gives one, a tuple a tuple)."""
 
-    def grad_f(*args):
+    def grad_f(*args: Any) -> Any:
         return _value_and_grad("grad", f, argnums, args)[1]
 
     return grad_f
 
 
-def vjp(f, *primals):
+def vjp(f: AnyFunction, *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """`(f(*primals), vjp_fn)`: vjp_fn(cotangent) gives the tuple of cotangent^T J, one per primal."""
     nums = tuple(range(len(primals)))
     out, inputs, nested = _call("vjp", f, primals, nums)
 
-    def vjp_fn(cotangent):
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         grads = _pullback(out, cotangent, inputs, nested)
         return tuple(_finish(g, p, nested) for g, p in zip(grads, primals))
 
@@ -279,7 +282,7 @@ def _as_tuple(xs):
     return tuple(xs) if isinstance(xs, (tuple, list)) else (xs,)
 
 
-def jvp(f, primals, tangents):
+def jvp(f: AnyFunction, primals: Any, tangents: Any) -> tuple[Any, Any]:
     """Forward mode: `(f(*primals), J @ tangents)`, the directional derivative, without a backward pass.
 
     `primals` and `tangents` are tuples (a single input may be given bare).
@@ -334,7 +337,7 @@ def _jacobian_forward(f, args, nums):
     return jacs
 
 
-def jacobian(f, argnums=0, mode="reverse"):
+def jacobian(f: AnyFunction, argnums: Argnums = 0, mode: str = "reverse") -> AnyFunction:
     """d f / d argument(s): an array of shape `out.shape + arg.shape` per argument.
 
     A float for a float or Value argument when f returns one element; a node
@@ -345,7 +348,7 @@ def jacobian(f, argnums=0, mode="reverse"):
         raise ValueError(f"jacobian: mode must be 'reverse' or 'forward', got {mode!r}")
     compute = _jacobian_reverse if mode == "reverse" else _jacobian_forward
 
-    def jacobian_f(*args):
+    def jacobian_f(*args: Any) -> Any:
         single, nums = _argnums("jacobian", argnums, len(args))
         jacs = compute(f, args, nums)
         return jacs[0] if single else tuple(jacs)
@@ -353,7 +356,7 @@ def jacobian(f, argnums=0, mode="reverse"):
     return jacobian_f
 
 
-def hessian(f, argnums=0):
+def hessian(f: AnyFunction, argnums: Argnums = 0) -> AnyFunction:
     """Second derivatives of scalar f: shape `arg.shape + arg.shape`.
 
     With a tuple argnums, a tuple of tuples of blocks: `H[i][j] = d/d arg_j (d f / d arg_i)`.
@@ -361,7 +364,7 @@ def hessian(f, argnums=0):
     if not isinstance(argnums, (tuple, list)):
         return jacobian(grad(f, argnums), argnums)
 
-    def hessian_f(*args):
+    def hessian_f(*args: Any) -> Any:
         return tuple(tuple(jacobian(grad(f, i), j)(*args) for j in argnums) for i in argnums)
 
     return hessian_f

@@ -42,6 +42,7 @@ from .graph_reading import (
     size_of,
     summarize,
 )
+from .hints import ValueOrTensor
 
 __all__ = ["walkthrough", "Walkthrough", "Step"]
 
@@ -72,7 +73,7 @@ class Step:
     text: list = field(default_factory=list)
 
 
-def walkthrough(root, collapse=None, max_nodes=500):
+def walkthrough(root: ValueOrTensor, collapse: str | None = None, max_nodes: int = 500) -> "Walkthrough":
     """Record the forward and backward pass of `root`'s graph, step by step.
 
     `root` is a Value or a one-element Tensor that requires grad.
@@ -344,7 +345,7 @@ class Walkthrough:
         self._root = root
         self._html = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         backward = sum(s.phase == "backward" for s in self.steps)
         return f"<Walkthrough of {self.root_name}: {len(self.steps) - backward} forward and {backward} backward steps>"
 
@@ -355,7 +356,7 @@ class Walkthrough:
             self._html = _page(self)
         return self._html
 
-    def save(self, path) -> str:
+    def save(self, path: str | os.PathLike[str]) -> str:
         """Write the page to `path` (missing folders are created); return the path."""
         path = os.fspath(path)
         folder = os.path.dirname(path)
@@ -376,7 +377,7 @@ class Walkthrough:
         )
         return frame + "\n" + _static_table(self)
 
-    def vertex_of(self):
+    def vertex_of(self) -> dict[str, str]:
         """{node name: the picture's vertex id ('n3')}; nodes in a scope box share its id;
         nodes left out by max_nodes are missing."""
         vertices = _Vertices(self._nodes, self._collapse == "scope")

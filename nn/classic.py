@@ -5,6 +5,7 @@ Plain NumPy; no gradients are involved. The examples in the course notes
 """
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["MPNeuron", "Perceptron"]
 
@@ -31,7 +32,7 @@ class MPNeuron:
     A threshold ``t`` is the bias ``-t``; see :meth:`from_threshold`.
     """
 
-    def __init__(self, weights, bias, value_at_zero=1):
+    def __init__(self, weights: npt.ArrayLike, bias: float, value_at_zero: int = 1) -> None:
         self.weight = np.atleast_1d(np.asarray(weights, dtype=np.float64))
         if self.weight.ndim != 1:
             raise ValueError(f"MPNeuron: weights must be 1-d, got shape {self.weight.shape}")
@@ -41,22 +42,22 @@ class MPNeuron:
         self.value_at_zero = int(value_at_zero)
 
     @classmethod
-    def from_threshold(cls, weights, threshold, value_at_zero=1):
+    def from_threshold(cls, weights: npt.ArrayLike, threshold: float, value_at_zero: int = 1) -> "MPNeuron":
         """Unit that fires when ``w . x`` exceeds ``threshold`` (bias = -threshold)."""
         return cls(weights, -float(threshold), value_at_zero=value_at_zero)
 
     @property
-    def n_inputs(self):
+    def n_inputs(self) -> int:
         return self.weight.shape[0]
 
-    def __call__(self, x):
+    def __call__(self, x: npt.ArrayLike) -> int | np.ndarray:
         """0/1 outputs: an int64 array ``(n,)`` for ``x`` of shape ``(n, in)``, an int for ``(in,)``."""
         X, single = _as_samples("MPNeuron", x, self.n_inputs)
         s = X @ self.weight + self.bias
         out = np.where(s > 0, 1, np.where(s < 0, 0, self.value_at_zero)).astype(np.int64)
         return int(out[0]) if single else out
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"MPNeuron(weights={self.weight.tolist()}, bias={self.bias}, value_at_zero={self.value_at_zero})"
 
 
@@ -77,7 +78,7 @@ class Perceptron:
     the 0/1 form only those labelled 0.
     """
 
-    def __init__(self, n_inputs, lr=1.0, labels=(-1, 1)):
+    def __init__(self, n_inputs: int, lr: float = 1.0, labels: tuple[int, int] = (-1, 1)) -> None:
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs < 1:
             raise ValueError(f"Perceptron: n_inputs must be a positive int, got {n_inputs!r}")
         if not lr > 0:
@@ -90,48 +91,51 @@ class Perceptron:
         self.weight = np.zeros(self.n_inputs)
         self.bias = 0.0
         self.converged = False
-        self.errors_ = []  # number of errors in each epoch of the last fit()
+        self.errors_: list[int] = []  # number of errors in each epoch of the last fit()
 
-    def decision_function(self, X):
+    def decision_function(self, X: npt.ArrayLike) -> float | np.ndarray:
         """``w . x + b`` for each sample (a float for a single sample)."""
-        X, single = _as_samples("Perceptron.decision_function", X, self.n_inputs)
-        s = X @ self.weight + self.bias
+        samples, single = _as_samples("Perceptron.decision_function", X, self.n_inputs)
+        s = samples @ self.weight + self.bias
         return float(s[0]) if single else s
 
-    def predict(self, X):
+    def predict(self, X: npt.ArrayLike) -> int | np.ndarray:
         """+1 where ``w . x + b > 0``, else -1 (0 maps to -1, matching the ``<= 0`` error rule);
         with ``labels=(0, 1)``: 1 where ``w . x + b >= 0``, else 0."""
-        X, single = _as_samples("Perceptron.predict", X, self.n_inputs)
-        s = X @ self.weight + self.bias
+        samples, single = _as_samples("Perceptron.predict", X, self.n_inputs)
+        s = samples @ self.weight + self.bias
         out = (np.where(s > 0, 1, -1) if self.labels == (-1, 1) else np.where(s >= 0, 1, 0)).astype(np.int64)
         return int(out[0]) if single else out
 
-    def fit(self, X, y, max_epochs=100):
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike, max_epochs: int = 100) -> bool:
         """Apply the rule sample by sample, in the given order, for up to ``max_epochs`` passes.
 
         Training continues from the current ``weight`` and ``bias`` (zeros for a
         new perceptron). Returns True, and sets ``converged``, as soon as an
         epoch makes no error; ``errors_`` holds the error count of each epoch.
         """
-        X, _ = _as_samples("Perceptron.fit", X, self.n_inputs)
-        if X.shape[0] == 0:
-            raise ValueError(f"Perceptron.fit: X has shape {X.shape}; need at least one sample")
-        y = np.asarray(y)
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"Perceptron.fit: y has shape {y.shape}, expected ({X.shape[0]},) to match X {X.shape}")
-        labels = np.unique(y)
+        samples, _ = _as_samples("Perceptron.fit", X, self.n_inputs)
+        if samples.shape[0] == 0:
+            raise ValueError(f"Perceptron.fit: X has shape {samples.shape}; need at least one sample")
+        targets = np.asarray(y)
+        if targets.shape != (samples.shape[0],):
+            raise ValueError(
+                f"Perceptron.fit: y has shape {targets.shape}, expected ({samples.shape[0]},) "
+                f"to match X {samples.shape}"
+            )
+        labels = np.unique(targets)
         if not np.all(np.isin(labels, self.labels)):
             allowed = "-1 or +1" if self.labels == (-1, 1) else "0 or 1 (labels=(0, 1))"
             raise ValueError(f"Perceptron.fit: labels must be {allowed}, found {labels.tolist()}")
         if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) or max_epochs < 1:
             raise ValueError(f"Perceptron.fit: max_epochs must be a positive int, got {max_epochs!r}")
-        y = y.astype(np.float64)
+        targets = targets.astype(np.float64)
 
         self.errors_ = []
         self.converged = False
         for _ in range(max_epochs):
             errors = 0
-            for xi, yi in zip(X, y):
+            for xi, yi in zip(samples, targets):
                 step = self._correction(yi, xi @ self.weight + self.bias)
                 if step:
                     self.weight = self.weight + self.lr * step * xi
@@ -149,6 +153,6 @@ class Perceptron:
             return y if y * s <= 0 else 0.0
         return y - (1.0 if s >= 0 else 0.0)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         labels = "" if self.labels == (-1, 1) else f", labels={self.labels}"
         return f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr}{labels})"

@@ -3,13 +3,16 @@ BatchNorm2d and LayerNorm, with PyTorch's arguments, defaults, initialisation, p
 state_dict layout (weights move between the two as NumPy arrays)."""
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from autograd import Tensor
 from autograd.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from autograd.hints import ArrayLike
 
 from . import init
-from .init import as_generator
+from .init import DType, Seed, as_generator
 from .layers import as_input
 from .module import Module, Parameter
 from .normalization import batch_norm, layer_norm, normalized_shape_of
@@ -25,7 +28,7 @@ class _Conv(Module):
     """What Conv1d and Conv2d share; `dims` spatial dimensions, `convolve` the op."""
 
     dims = 2
-    convolve = staticmethod(conv2d)
+    convolve: Callable[..., Tensor] = staticmethod(conv2d)
 
     def __init__(
         self,
@@ -36,10 +39,10 @@ class _Conv(Module):
         padding=0,
         dilation=1,
         groups=1,
-        bias=True,
-        rng=None,
-        dtype=np.float64,
-    ):
+        bias: bool = True,
+        rng: Seed = None,
+        dtype: DType = np.float64,
+    ) -> None:
         where = type(self).__name__
         in_channels = _positive_int(where, "in_channels", in_channels)
         out_channels = _positive_int(where, "out_channels", out_channels)
@@ -62,7 +65,7 @@ class _Conv(Module):
         bound = 1 / math.sqrt(in_channels // groups * math.prod(kernel))
         self.bias = Parameter(rng.uniform(-bound, bound, out_channels), dtype=dtype) if bias else None
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         return self.convolve(
             as_input(x, self.weight.dtype),
             self.weight,
@@ -73,7 +76,7 @@ class _Conv(Module):
             self.groups,
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         for name, default in (("padding", 0), ("dilation", 1), ("groups", 1)):
             if getattr(self, name) != default:
@@ -98,14 +101,14 @@ class _Pool(Module):
 
     pool = staticmethod(max_pool2d)
 
-    def __init__(self, kernel_size, stride=None, padding=0, dtype=np.float64):
+    def __init__(self, kernel_size, stride=None, padding=0, dtype: DType = np.float64) -> None:
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.dtype = dtype
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         return self.pool(as_input(x, self.dtype), self.kernel_size, self.stride, self.padding)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -122,10 +125,10 @@ class AvgPool2d(_Pool):
 class Flatten(Module):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...): dimensions start_dim..end_dim merged into one."""
 
-    def __init__(self, start_dim=1, end_dim=-1, dtype=np.float64):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, dtype: DType = np.float64) -> None:
         self.start_dim, self.end_dim, self.dtype = start_dim, end_dim, dtype
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         x = as_input(x, self.dtype)  # arrays (not Tensors) become constants of `dtype`
         start, end = (d % max(x.ndim, 1) for d in (self.start_dim, self.end_dim))
         if x.ndim == 0 or start > end:
@@ -135,7 +138,7 @@ class Flatten(Module):
             )
         return x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -146,8 +149,13 @@ class _BatchNorm(Module):
     cumulative average); eval mode uses the running statistics."""
 
     input_dims: tuple[int, ...] = (4,)
+    running_mean: np.ndarray  # buffers (register_buffer)
+    running_var: np.ndarray
+    num_batches_tracked: np.ndarray
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float64):
+    def __init__(
+        self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, dtype: DType = np.float64
+    ) -> None:
         self.num_features = _positive_int(type(self).__name__, "num_features", num_features)
         self.eps, self.momentum = eps, momentum
         self.weight = Parameter(np.ones(num_features), dtype=dtype)
@@ -156,7 +164,7 @@ class _BatchNorm(Module):
         self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
         self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         x = as_input(x, self.weight.dtype)
         if x.ndim not in self.input_dims:
             shapes = " or ".join(f"{d}-D" for d in self.input_dims)
@@ -175,7 +183,7 @@ class _BatchNorm(Module):
             x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
@@ -193,14 +201,14 @@ class LayerNorm(Module):
     """Normalises each sample over its last dimensions (normalized_shape), then `weight` (ones) and
     `bias` (zeros), both of normalized_shape."""
 
-    def __init__(self, normalized_shape, eps=1e-5, dtype=np.float64):
+    def __init__(self, normalized_shape, eps: float = 1e-5, dtype: DType = np.float64) -> None:
         self.normalized_shape = normalized_shape_of("LayerNorm", normalized_shape)
         self.eps = eps
         self.weight = Parameter(np.ones(self.normalized_shape), dtype=dtype)
         self.bias = Parameter(np.zeros(self.normalized_shape), dtype=dtype)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         return layer_norm(as_input(x, self.weight.dtype), self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"

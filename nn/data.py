@@ -4,8 +4,10 @@ import gzip
 import math
 import os
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["DataLoader", "train_val_test_split", "read_idx", "load_mnist"]
 
@@ -25,7 +27,15 @@ class DataLoader:
     * ``y`` may be None; the pairs are then ``(xb, None)``.
     """
 
-    def __init__(self, X, y, batch_size, shuffle=True, seed=None, drop_last=False):
+    def __init__(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike | None,
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int | np.random.Generator | None = None,
+        drop_last: bool = False,
+    ) -> None:
         self.X = np.asarray(X)
         self.y = None if y is None else np.asarray(y)
         if self.X.ndim == 0:
@@ -44,15 +54,15 @@ class DataLoader:
         self._rng = np.random.default_rng(seed)
 
     @property
-    def n_samples(self):
+    def n_samples(self) -> int:
         return self.X.shape[0]
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self.drop_last:
             return self.n_samples // self.batch_size
         return math.ceil(self.n_samples / self.batch_size)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         # The order is drawn when iteration starts, so every epoch reshuffles.
         n = self.n_samples
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
@@ -88,7 +98,14 @@ def _check_fraction(name, f):
     return float(f)
 
 
-def train_val_test_split(X, y, val=0.1, test=0.2, seed=0, stratify=False):
+def train_val_test_split(
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    val: float = 0.1,
+    test: float = 0.2,
+    seed: int | None = 0,
+    stratify: bool = False,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Shuffle and split into ``(X_train, y_train), (X_val, y_val), (X_test, y_test)``.
 
     ``val`` and ``test`` are fractions of the samples; the split sizes are
@@ -128,7 +145,7 @@ def train_val_test_split(X, y, val=0.1, test=0.2, seed=0, stratify=False):
         # among what each class has left.
         test_k = _largest_remainder(n_test, counts, counts)
         val_k = _largest_remainder(n_val, counts, counts - test_k)
-        parts = {"test": [], "val": [], "train": []}
+        parts: dict[str, list[np.ndarray]] = {"test": [], "val": [], "train": []}
         for c in range(len(classes)):
             idx = rng.permutation(np.flatnonzero(inverse == c))
             parts["test"].append(idx[: test_k[c]])
@@ -145,7 +162,7 @@ def train_val_test_split(X, y, val=0.1, test=0.2, seed=0, stratify=False):
 
 # IDX format (MNIST): 0x00 0x00, a dtype code, the number of dimensions, then
 # each dimension as a big-endian uint32, then the data, big-endian.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),
@@ -156,7 +173,7 @@ _IDX_DTYPES = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_idx(path):
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (raw or gzip-compressed, told apart by content) into an ndarray.
 
     The array has the file's dimensions and the dtype its code gives, in native
@@ -218,7 +235,9 @@ def _find_mnist_file(directory, base):
     raise FileNotFoundError(f"load_mnist: none of {candidates} found in {directory}")
 
 
-def load_mnist(directory, dtype=np.float32):
+def load_mnist(
+    directory: str | os.PathLike[str], dtype: npt.DTypeLike = np.float32
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load MNIST from the four standard IDX files in ``directory`` (each may be gzipped).
 
     Returns ``(X_train, y_train), (X_test, y_test)``: X flattened to ``(n, 784)``

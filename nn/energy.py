@@ -5,14 +5,13 @@ differentiated). `RBM` is a Module whose contrastive-divergence loss is an ordin
 so chainrule's backward pass computes the CD-k estimate and any optimiser trains it.
 """
 
-from __future__ import annotations
-
 import numpy as np
 
 from autograd import Tensor, linear, no_grad
+from autograd.hints import ArrayLike
 
 from . import functional as F
-from .init import as_generator
+from .init import DType, Seed, as_generator
 from .layers import as_input
 from .module import Module, Parameter
 
@@ -39,7 +38,7 @@ class Hopfield:
     whatever order the sum is added in, so recall does not depend on the machine's BLAS.
     """
 
-    def __init__(self, n_units: int, dtype=np.float64):
+    def __init__(self, n_units: int, dtype: DType = np.float64) -> None:
         self.n_units = _positive_int("Hopfield", "n_units", n_units)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
@@ -65,14 +64,14 @@ class Hopfield:
             raise ValueError(f"{where}: states must be +1 or -1, found {np.unique(s)[:6].tolist()}")
         return s
 
-    def store(self, patterns) -> None:
+    def store(self, patterns: ArrayLike) -> None:
         """Add rows of +1/-1 (shape (n_patterns, n_units) or (n_units,)) by Hebb's rule."""
         p = np.atleast_2d(self._states("Hopfield.store", patterns))
         self._hebb += p.T @ p
         np.fill_diagonal(self._hebb, 0.0)
         self._weight = self._read_only(self._hebb / self.n_units)
 
-    def energy(self, x):
+    def energy(self, x: ArrayLike):
         """E(s) = -1/2 s^T W s: a float for one state, an array (n,) for rows of states."""
         s = self._states("Hopfield.energy", x)
         e = self._energy_sums(s) / self.n_units
@@ -82,7 +81,14 @@ class Hopfield:
         """-1/2 s^T (sum_p p p^T) s, an exact half-integer."""
         return -0.5 * np.einsum("...i,ij,...j->...", s, self._hebb, s)
 
-    def recall(self, x, steps: int = 100, mode: str = "async", rng=None, energies: list | None = None):
+    def recall(
+        self,
+        x: ArrayLike,
+        steps: int = 100,
+        mode: str = "async",
+        rng: Seed = None,
+        energies: list | None = None,
+    ):
         """The state reached from `x` (one state or rows of states, each recalled on its own).
 
         `steps` counts sweeps: in one sweep every unit is updated once, in a random order for
@@ -131,7 +137,7 @@ class Hopfield:
                 rows[:, i] = new
         return changed
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Hopfield(n_units={self.n_units})"
 
 
@@ -145,7 +151,7 @@ class RBM(Module):
     module's own Generator (`rng`: None, a seed or a Generator) unless a call passes one.
     """
 
-    def __init__(self, n_visible: int, n_hidden: int, rng=None, dtype=np.float64):
+    def __init__(self, n_visible: int, n_hidden: int, rng: Seed = None, dtype: DType = np.float64) -> None:
         self.n_visible = _positive_int("RBM", "n_visible", n_visible)
         self.n_hidden = _positive_int("RBM", "n_hidden", n_hidden)
         self.rng = as_generator(rng)
@@ -161,17 +167,17 @@ class RBM(Module):
             raise ValueError(f"{where}: visible units must lie in [0, 1] (binary, or probabilities)")
         return v
 
-    def free_energy(self, v) -> Tensor:
+    def free_energy(self, v: ArrayLike) -> Tensor:
         """F(v) for each row of v (N, n_visible): a Tensor (N,)."""
         v = self._visible("RBM.free_energy", v)
         hidden_input = linear(v, self.weight, self.hidden_bias)  # (N, n_hidden)
         return -(v @ self.visible_bias) - F.softplus(hidden_input).sum(axis=1)
 
-    def hidden_probability(self, v) -> Tensor:
+    def hidden_probability(self, v: ArrayLike) -> Tensor:
         """p(h_j = 1 | v) = sigmoid(b_h + W v), (N, n_hidden)."""
         return linear(self._visible("RBM.hidden_probability", v), self.weight, self.hidden_bias).sigmoid()
 
-    def visible_probability(self, h) -> Tensor:
+    def visible_probability(self, h: ArrayLike) -> Tensor:
         """p(v_i = 1 | h) = sigmoid(b_v + W^T h), (N, n_visible)."""
         h = as_input(h, self.weight.dtype)
         if h.ndim != 2 or h.shape[1] != self.n_hidden:
@@ -180,13 +186,13 @@ class RBM(Module):
             )
         return (h @ self.weight + self.visible_bias).sigmoid()
 
-    def sample_hidden(self, v, rng=None) -> Tensor:
+    def sample_hidden(self, v: ArrayLike, rng: Seed = None) -> Tensor:
         """A binary sample of h given v (a constant Tensor (N, n_hidden) of 0s and 1s)."""
         with no_grad():
             p = self.hidden_probability(v).data
         return Tensor(self._bernoulli(p, rng))
 
-    def sample_visible(self, h, rng=None) -> Tensor:
+    def sample_visible(self, h: ArrayLike, rng: Seed = None) -> Tensor:
         """A binary sample of v given h (a constant Tensor (N, n_visible) of 0s and 1s)."""
         with no_grad():
             p = self.visible_probability(h).data
@@ -196,14 +202,15 @@ class RBM(Module):
         rng = self.rng if rng is None else as_generator(rng)
         return (rng.random(p.shape) < p).astype(p.dtype)
 
-    def gibbs(self, v, k: int = 1, rng=None) -> Tensor:
+    def gibbs(self, v: ArrayLike, k: int = 1, rng: Seed = None) -> Tensor:
         """v after k steps of block Gibbs sampling (h ~ p(h | v), then v ~ p(v | h)), no gradient."""
         k = _positive_int("RBM.gibbs", "k", k)
-        for _ in range(k):
-            v = self.sample_visible(self.sample_hidden(v, rng), rng)
-        return v
+        sample = self.sample_visible(self.sample_hidden(v, rng), rng)
+        for _ in range(k - 1):
+            sample = self.sample_visible(self.sample_hidden(sample, rng), rng)
+        return sample
 
-    def contrastive_divergence(self, v, k: int = 1) -> Tensor:
+    def contrastive_divergence(self, v: ArrayLike, k: int = 1) -> Tensor:
         """The CD-k loss, mean over the batch of F(v) - F(v_k), a 0-d Tensor.
 
         v_k is the end of a k-step Gibbs chain started at the data and is held constant, so the
@@ -214,12 +221,12 @@ class RBM(Module):
         v_model = self.gibbs(v, k)  # sampled without recording: detached
         return (self.free_energy(v) - self.free_energy(v_model)).mean()
 
-    def reconstruct(self, v) -> Tensor:
+    def reconstruct(self, v: ArrayLike) -> Tensor:
         """The mean-field reconstruction p(v | h = p(h | v)): one pass up and down, (N, n_visible)."""
         return self.visible_probability(self.hidden_probability(v))
 
-    def forward(self, v) -> Tensor:
+    def forward(self, v: ArrayLike) -> Tensor:
         return self.free_energy(v)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}"

@@ -9,21 +9,24 @@ ELU) the composition is arranged to give it exactly.
 """
 
 import math
+from typing import NamedTuple, cast
 
 import numpy as np
 
 from autograd import Tensor, maximum, where
 from autograd.engine import Op, apply
+from autograd.hints import ArrayLike
 from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
 
 from ._bce import BinaryCrossEntropy
 from ._erf import erf
 from ._errors import names_errors
+from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "half_sum", "none")  # "none": one loss per item
 
 
-def _tensor(x):
+def _tensor(x: ArrayLike) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
@@ -37,7 +40,7 @@ def _positive(x):
     return x.data > 0
 
 
-def _real_input(where, x):
+def _real_input(where: str, x: ArrayLike) -> Tensor:
     """x as a Tensor; complex x is a TypeError naming `where`: its formula branches on x > 0
     or uses |x|, which are identities for real numbers only (the result would be wrong)."""
     return _not_complex(where, "input", _tensor(x))
@@ -45,42 +48,42 @@ def _real_input(where, x):
 
 # Activations ---------------------------------------------------------------
 @names_errors
-def sigmoid(x):
+def sigmoid(x: ArrayLike) -> Tensor:
     """The logistic 1 / (1 + exp(-x)); sigmoid'(0) = 0.25 is its largest slope."""
     return _tensor(x).sigmoid()
 
 
 @names_errors
-def tanh(x):
+def tanh(x: ArrayLike) -> Tensor:
     return _tensor(x).tanh()
 
 
 @names_errors
-def relu(x):
+def relu(x: ArrayLike) -> Tensor:
     """max(0, x), with relu'(0) = 0."""
     return _tensor(x).relu()
 
 
 @names_errors
-def hard_sigmoid(x):
+def hard_sigmoid(x: ArrayLike) -> Tensor:
     """clip(0.25 x + 0.5, 0, 1): the logistic's first-order Taylor form, clipped."""
     return (_tensor(x) * 0.25 + 0.5).clip(0.0, 1.0)
 
 
 @names_errors
-def hard_tanh(x):
+def hard_tanh(x: ArrayLike) -> Tensor:
     return _tensor(x).clip(-1.0, 1.0)
 
 
 @names_errors
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, else negative_slope x (the slope at 0 is negative_slope, as PyTorch)."""
     x = _real_input("leaky_relu", x)
     return where(_positive(x), x, x * negative_slope)
 
 
 @names_errors
-def elu(x, alpha=1.0):
+def elu(x: ArrayLike, alpha: float = 1.0) -> Tensor:
     """x for x > 0, else alpha (exp(x) - 1); its derivative at 0 is alpha."""
     x = _real_input("elu", x)
     up = _positive(x)
@@ -91,7 +94,7 @@ def elu(x, alpha=1.0):
 
 
 @names_errors
-def softplus(x):
+def softplus(x: ArrayLike) -> Tensor:
     """log(1 + exp(x)) computed as max(x, 0) + log(1 + exp(-|x|)), which never overflows.
 
     `maximum` splits its gradient at the tie x = 0 and abs'(0) = 0, so the
@@ -102,7 +105,7 @@ def softplus(x):
 
 
 @names_errors
-def silu(x, beta=1.0):
+def silu(x: ArrayLike, beta: float = 1.0) -> Tensor:
     """Swish x sigmoid(beta x); beta = 0 gives x / 2, beta -> infinity approaches ReLU."""
     x = _tensor(x)
     return x * (x * beta).sigmoid()
@@ -115,7 +118,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 @names_errors
-def gelu(x, approximate="none"):
+def gelu(x: ArrayLike, approximate: str = "none") -> Tensor:
     """x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); approximate="tanh" or "sigmoid" (x sigmoid(1.702 x))."""
     x = _tensor(x)
     if approximate == "none":
@@ -128,18 +131,18 @@ def gelu(x, approximate="none"):
 
 
 @names_errors
-def softmax(x, axis=-1, beta=1.0):
+def softmax(x: ArrayLike, axis: int = -1, beta: float = 1.0) -> Tensor:
     """exp(beta x_i) / sum_k exp(beta x_k) along `axis`; beta -> infinity approaches hardmax."""
     return (_tensor(x) * beta).softmax(axis)
 
 
 @names_errors
-def log_softmax(x, axis=-1):
+def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     return _tensor(x).log_softmax(axis)
 
 
 @names_errors
-def maxout(x, k):
+def maxout(x: ArrayLike, k: int) -> Tensor:
     """Max over consecutive groups of k features of the last axis: (..., m k) -> (..., m).
 
     The gradient goes to each group's winner (split evenly on exact ties).
@@ -151,7 +154,7 @@ def maxout(x, k):
 
 
 @names_errors
-def prelu(x, weight):
+def prelu(x: ArrayLike, weight: ArrayLike) -> Tensor:
     """Leaky ReLU with learnable slopes `weight`: one slope, or one per channel (axis 1, or 0 for 1-d x)."""
     x, weight = _tensor(x), _tensor(weight)
     if weight.size > 1:
@@ -191,7 +194,7 @@ def _same_shape(where, input, target):
 
 
 @names_errors
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """Squared error (input - target)^2: "mean" over all elements, "sum", or "half_sum" (1/2 sum, the notes' C)."""
     input, target = _tensor(input), _tensor(target)
     _same_shape("mse_loss", input, target)
@@ -236,9 +239,19 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     return labels, (ignored if ignored is not None and ignored.any() else None)
 
 
+class OneHotParams(NamedTuple):
+    """OneHot's params: the calling function's name (for errors), the (batch, classes) shape
+    made, the logits' shape and the dtype."""
+
+    where: str
+    rows: tuple[int, int]
+    input_shape: tuple[int, ...]
+    dtype: np.dtype
+
+
 class OneHot(Op):
     """Rows of one-hot weights (dtype, 1 at each row's label) from integer class labels;
-    params = (where, (batch, classes), input shape, dtype). Never differentiated.
+    params a OneHotParams. Never differentiated.
 
     An op rather than a NumPy constant so that trace() replays it with each call's labels.
     """
@@ -247,7 +260,7 @@ class OneHot(Op):
 
     @staticmethod
     def forward(ns, p, target):
-        where, rows, input_shape, dtype = p
+        where, rows, input_shape, dtype = p.where, p.rows, p.input_shape, p.dtype
         labels, ignored = _labels(where, target, rows, input_shape)
         if ignored is not None:  # a replay met labels the traced call did not have
             raise ValueError(
@@ -264,17 +277,17 @@ class OneHot(Op):
 
 def _one_hot(where, target, rows, input_shape, dtype):
     """OneHot of target (a Tensor, kept as the op's input, or an array)."""
-    return apply(OneHot, (where, rows, input_shape, dtype), _tensor(target))
+    return apply(OneHot, OneHotParams(where, rows, input_shape, dtype), _tensor(target))
 
 
-def _class_rows(where, input):
+def _class_rows(where: str, input: ArrayLike) -> Tensor:
     input = _tensor(input)
     if input.ndim not in (1, 2):
         raise ValueError(f"{where}: input must have shape (batch, classes) or (classes,), got {input.shape}")
     return input if input.ndim == 2 else input.reshape(1, -1)
 
 
-def _not_complex(where, what, x):
+def _not_complex(where: str, what: str, x: Tensor) -> Tensor:
     """Tensor x, or a TypeError if its data is complex."""
     if x.dtype.kind == "c":
         raise TypeError(f"{where}: {what} must be real numbers, got dtype {x.dtype}")
@@ -335,7 +348,14 @@ def _check_class_rows(z, input, reduction):
 
 
 @names_errors
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Softmax cross-entropy of logits `input` (batch, classes) or (classes,), as PyTorch's.
 
     `target` is integer labels (batch,), or one-hot rows / class probabilities
@@ -392,7 +412,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         scale = _SCALES[reduction]
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
-    return apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t)
+    return cast(Tensor, apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t))
 
 
 def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smoothing, input):
@@ -423,7 +443,9 @@ def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smo
 
 
 @names_errors
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(
+    input: Tensor, target: ArrayLike, weight: ArrayLike | None = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
     """Negative log-likelihood -log p[target] of log-probabilities (batch, classes) and integer labels.
 
     As PyTorch's: `weight` scales each sample's loss by its class's weight and "mean"
@@ -454,7 +476,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 
 @names_errors
-def binary_cross_entropy(input, target, reduction="mean"):
+def binary_cross_entropy(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """-[y log p + (1 - y) log(1 - p)] per element for probabilities p in [0, 1] (any shape).
 
     As in PyTorch, each log is clamped at -100, so p = 0 or 1 gives a large finite
@@ -470,7 +492,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
 
 
 @names_errors
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of sigmoid(z), computed as softplus(z) - z y: finite for logits of +-1e4."""
     z = _real_input("binary_cross_entropy_with_logits", input)
     y = _not_complex("binary_cross_entropy_with_logits", "targets", _tensor(target))
@@ -479,7 +501,7 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
 
 
 @names_errors
-def l2_penalty(model, lam, n):
+def l2_penalty(model: Module, lam: float, n: int) -> Tensor:
     """lam / (2 n) times the sum of squared weights (the notes' L2 term); biases are left out.
 
     Weights are the parameters whose own name starts with "weight" (Linear,

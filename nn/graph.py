@@ -1,21 +1,20 @@
 """Graph convolution (Kipf and Welling's GCN layer) on a dense adjacency matrix."""
 
-from __future__ import annotations
-
 import math
 
 import numpy as np
 
 from autograd import Tensor, linear
+from autograd.hints import ArrayLike
 
-from .init import as_generator
+from .init import DType, Seed, as_generator
 from .layers import as_input
 from .module import Module, Parameter
 
 __all__ = ["GCNConv", "normalized_adjacency"]
 
 
-def normalized_adjacency(adjacency, dtype=np.float64) -> np.ndarray:
+def normalized_adjacency(adjacency: ArrayLike, dtype: DType = np.float64) -> np.ndarray:
     """D^-1/2 (A + I) D^-1/2 for a dense 0/1 adjacency A (n, n); D is the degree matrix of A + I.
 
     A node's existing self-loop counts once (A + I is taken with its diagonal set to 1, as
@@ -42,7 +41,9 @@ class GCNConv(Module):
     data: no gradient flows to it.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None, dtype=np.float64):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None, dtype: DType = np.float64
+    ) -> None:
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"GCNConv: {name} must be a positive int, got {n!r}")
@@ -52,7 +53,7 @@ class GCNConv(Module):
         self.weight = Parameter(rng.uniform(-bound, bound, size=(out_features, in_features)), dtype=dtype)
         self.bias = Parameter(np.zeros(out_features), dtype=dtype) if bias else None
 
-    def forward(self, x, adjacency) -> Tensor:
+    def forward(self, x: ArrayLike, adjacency: ArrayLike) -> Tensor:
         x = as_input(x, self.weight.dtype)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"GCNConv: x must have shape (n_nodes, {self.in_features}), got {x.shape}")
@@ -62,5 +63,5 @@ class GCNConv(Module):
         out = Tensor(propagate) @ linear(x, self.weight)
         return out if self.bias is None else out + self.bias
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

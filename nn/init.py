@@ -7,16 +7,26 @@ int seed or an `np.random.Generator`, and returns the tensor it filled.
 
 import math
 import warnings
+from typing import TypeAlias, TypeVar
 
 import numpy as np
+import numpy.typing as npt
+
+from autograd import Tensor
+
+# where random numbers come from, as NumPy's default_rng(seed) takes it: None (fresh entropy), an int,
+# or a Generator (shared: it advances)
+Seed: TypeAlias = int | np.random.Generator | None
+DType: TypeAlias = npt.DTypeLike  # a layer's parameter dtype: np.float64, np.float32, "float32", ...
+TensorT = TypeVar("TensorT", bound=Tensor)  # a Tensor or a Parameter, returned as given
 
 
-def as_generator(rng):
+def as_generator(rng: Seed) -> np.random.Generator:
     """An `np.random.Generator` from None, a seed or a Generator (passed through, so it advances)."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor that keeps activations' variance steady through `nonlinearity` (as PyTorch)."""
     if nonlinearity in ("linear", "identity", "sigmoid"):
         return 1.0
@@ -52,26 +62,26 @@ def _no_elements(where, tensor):
     return True
 
 
-def _fill(tensor, values):
+def _fill(tensor: TensorT, values: np.ndarray) -> TensorT:
     # through the .data setter: it keeps the dtype, checks the shape and bumps the version
     tensor.data = values
     return tensor
 
 
-def uniform_(tensor, a=0.0, b=1.0, rng=None):
+def uniform_(tensor: TensorT, a: float = 0.0, b: float = 1.0, rng: Seed = None) -> TensorT:
     """Uniform on (a, b); the default (0, 1) is 西瓜书's initialisation."""
     return _fill(tensor, as_generator(rng).uniform(a, b, size=tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0, rng=None):
+def normal_(tensor: TensorT, mean: float = 0.0, std: float = 1.0, rng: Seed = None) -> TensorT:
     return _fill(tensor, as_generator(rng).normal(mean, std, size=tensor.shape))
 
 
-def zeros_(tensor):
+def zeros_(tensor: TensorT) -> TensorT:
     return _fill(tensor, np.zeros(tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, rng=None):
+def xavier_uniform_(tensor: TensorT, gain: float = 1.0, rng: Seed = None) -> TensorT:
     """Glorot: U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_uniform_", tensor)
     if _no_elements("xavier_uniform_", tensor):
@@ -80,7 +90,7 @@ def xavier_uniform_(tensor, gain=1.0, rng=None):
     return uniform_(tensor, -a, a, rng)
 
 
-def xavier_normal_(tensor, gain=1.0, rng=None):
+def xavier_normal_(tensor: TensorT, gain: float = 1.0, rng: Seed = None) -> TensorT:
     """Glorot: N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans("xavier_normal_", tensor)
     if _no_elements("xavier_normal_", tensor):
@@ -96,7 +106,9 @@ def _kaiming_std(where, tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+def kaiming_normal_(
+    tensor: TensorT, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", rng: Seed = None
+) -> TensorT:
     """He: N(0, std^2) with std = gain / sqrt(fan); the defaults give gain sqrt(2) (ReLU)."""
     if _no_elements("kaiming_normal_", tensor):
         return tensor
@@ -104,7 +116,9 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng
     return normal_(tensor, 0.0, std, rng)
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+def kaiming_uniform_(
+    tensor: TensorT, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", rng: Seed = None
+) -> TensorT:
     """He: U(-bound, bound) with bound = sqrt(3) gain / sqrt(fan) (the same variance as the normal form)."""
     if _no_elements("kaiming_uniform_", tensor):
         return tensor

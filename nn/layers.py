@@ -2,25 +2,27 @@
 
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd import Tensor, linear
+from autograd.hints import ArrayLike
 from autograd.trace import refuse_random
 
 from . import functional as F
-from .init import as_generator
+from .init import DType, Seed, as_generator
 from .module import Module, Parameter, Sequential
 
 
-def as_input(x, dtype=None):
+def as_input(x: ArrayLike, dtype: npt.DTypeLike | None = None) -> Tensor:
     """An input as a Tensor: arrays become constants (of `dtype`, the layer's, when given)."""
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=dtype))
 
 
-def check_sizes(where, **sizes):
+def check_sizes(where: str, **sizes: object) -> None:
     """ValueError naming the first of `sizes` (name=value) that is not a positive int."""
     for name, n in sizes.items():
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
@@ -37,7 +39,9 @@ class Linear(Module):
     Initialised as PyTorch does: both uniform on (-1/sqrt(in_features), 1/sqrt(in_features)).
     """
 
-    def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float64):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, rng: Seed = None, dtype: DType = np.float64
+    ) -> None:
         check_sizes("Linear", in_features=in_features, out_features=out_features)
         rng = as_generator(rng)
         bound = 1.0 / math.sqrt(in_features)
@@ -45,12 +49,12 @@ class Linear(Module):
         self.weight = _uniform_parameter(rng, bound, (out_features, in_features), dtype)
         self.bias = _uniform_parameter(rng, bound, (out_features,), dtype) if bias else None
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         if not isinstance(x, Tensor):  # checked here: the dtype lookup is per batch
             x = as_input(x, self.weight.dtype)
         return linear(x, self.weight, self.bias)  # one op: x W^T + b
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -60,13 +64,13 @@ class Dropout(Module):
     The masks come from the module's own Generator (`rng`: None, a seed or a Generator).
     """
 
-    def __init__(self, p=0.5, rng=None):
+    def __init__(self, p: float = 0.5, rng: Seed = None) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
         self.rng = as_generator(rng)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         x = as_input(x)
         if not self.training or self.p == 0.0:
             return x
@@ -76,7 +80,7 @@ class Dropout(Module):
         keep = self.rng.random(x.shape) >= self.p
         return x * (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}"
 
 
@@ -88,29 +92,31 @@ class Maxout(Module):
     i k .. i k + k - 1 belong to unit i.
     """
 
-    def __init__(self, in_features, out_features, k, rng=None, dtype=np.float64):
+    def __init__(
+        self, in_features: int, out_features: int, k: int, rng: Seed = None, dtype: DType = np.float64
+    ) -> None:
         if k < 1:
             raise ValueError(f"Maxout: k must be at least 1, got {k}")
         self.k = k
         self.pieces = Linear(in_features, out_features * k, rng=rng, dtype=dtype)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         return F.maxout(self.pieces(x), self.k)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"k={self.k}"
 
 
 class PReLU(Module):
     """Leaky ReLU with learned slopes: `weight` (num_parameters,), all starting at `init`."""
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=np.float64):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: DType = np.float64) -> None:
         self.weight = Parameter(np.full(num_parameters, init), dtype=dtype)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         return F.prelu(as_input(x, self.weight.dtype), self.weight)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"num_parameters={self.weight.size}"
 
 
@@ -121,7 +127,7 @@ class RBF(Module):
     widths themselves (starting at 1), and `weight` (n_centers,).
     """
 
-    def __init__(self, in_features, n_centers, rng=None, dtype=np.float64):
+    def __init__(self, in_features: int, n_centers: int, rng: Seed = None, dtype: DType = np.float64) -> None:
         check_sizes("RBF", in_features=in_features, n_centers=n_centers)
         rng = as_generator(rng)
         self.in_features = in_features
@@ -129,7 +135,7 @@ class RBF(Module):
         self.beta = Parameter(np.ones(n_centers), dtype=dtype)
         self.weight = _uniform_parameter(rng, 1.0 / math.sqrt(n_centers), (n_centers,), dtype)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         x = as_input(x, self.centers.dtype)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"RBF: input must have shape (batch, {self.in_features}), got {x.shape}")
@@ -137,7 +143,7 @@ class RBF(Module):
         radial = (-(diff * diff).sum(axis=2) * self.beta).exp()  # (batch, centers)
         return radial @ self.weight
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, n_centers={self.weight.size}"
 
 
@@ -146,7 +152,7 @@ class _Activation(Module):
 
     fn: Callable[..., Any]  # the function of nn.functional, set by each subclass
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         try:
             bound = inspect.signature(type(self).fn).bind(None, *args, **kwargs)
         except TypeError as exc:
@@ -154,15 +160,15 @@ class _Activation(Module):
         bound.apply_defaults()
         self.options = dict(list(bound.arguments.items())[1:])  # all but the input
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Tensor:
         return type(self).fn(x, **self.options)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.options.items())
 
 
 class Identity(Module):
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         return x
 
 
@@ -234,7 +240,7 @@ ACTIVATIONS = {
 }
 
 
-def activation_module(where, name):
+def activation_module(where: str, name: str | None) -> Module | None:
     """A new activation module for `name` (a key of ACTIVATIONS); None means none."""
     if name is None:
         return None
@@ -251,7 +257,14 @@ class MLP(Sequential):
     activations at the odd positions.
     """
 
-    def __init__(self, sizes, activation="relu", output_activation=None, rng=None, dtype=np.float64):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        output_activation: str | None = None,
+        rng: Seed = None,
+        dtype: DType = np.float64,
+    ) -> None:
         if not isinstance(sizes, (list, tuple, np.ndarray)):
             raise TypeError(f"MLP: sizes must be a list of layer widths like [784, 128, 10], got {sizes!r}")
         sizes = list(sizes)
@@ -259,7 +272,7 @@ class MLP(Sequential):
             raise ValueError(f"MLP: sizes must list at least two positive ints (in, ..., out), got {sizes}")
         activation_module("MLP", activation)  # an unknown name fails even with no hidden layer
         rng = as_generator(rng)
-        layers = []
+        layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, rng=rng, dtype=dtype))
             last = i == len(sizes) - 2

@@ -7,10 +7,16 @@ tuples of them. Nothing needs registering and subclasses need not call
 """
 
 import operator
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd import Tensor, Value, scope
+from autograd.hints import ArrayLike, ValueOrTensor
+
+ModuleT = TypeVar("ModuleT", bound="Module")
 
 _NOTE = "in module "  # how the note Module.__call__ adds to an exception from forward starts
 
@@ -23,13 +29,13 @@ class Parameter(Tensor):
     `p.data = new_array` works (same shape; the dtype is kept).
     """
 
-    def __init__(self, data, dtype=None, label=""):
+    def __init__(self, data: ArrayLike, dtype: npt.DTypeLike | None = None, label: str = "") -> None:
         arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype, copy=True)
         if arr.dtype.kind != "f":
             arr = arr.astype(np.float64)
         super().__init__(arr, requires_grad=True, label=label)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[len("Tensor") :]
 
 
@@ -50,13 +56,13 @@ class Module:
     """Base class of layers and models: call it to run `forward` inside `autograd.scope`."""
 
     training = True
-    _scope_name = None  # "<attribute>:<class>", set when a parent stores the module
-    _buffer_names = ()  # attributes that are buffers (register_buffer)
+    _scope_name: str | None = None  # "<attribute>:<class>", set when a parent stores the module
+    _buffer_names: tuple[str, ...] = ()  # attributes that are buffers (register_buffer)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with scope(self._scope_name or type(self).__name__) as path:
             try:
                 return self.forward(*args, **kwargs)
@@ -69,7 +75,7 @@ class Module:
                     exc.add_note(_NOTE + _module_path(path) + ", in forward()")
                 raise
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         items = value if isinstance(value, (list, tuple)) else (value,)
         for i, item in enumerate(items):
             path = name if items is not value else f"{name}.{i}"
@@ -90,7 +96,7 @@ class Module:
             elif _is_member(value):
                 yield name, value
 
-    def named_modules(self, prefix=""):
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """(path, module) for this module (path `prefix`) and every module below it."""
         stack = [(prefix, self)]
         while stack:
@@ -99,12 +105,13 @@ class Module:
             children = [(f"{path}.{n}" if path else n, m) for n, m in module._members() if isinstance(m, Module)]
             stack.extend(reversed(children))
 
-    def modules(self):
+    def modules(self) -> list["Module"]:
         return [m for _, m in self.named_modules()]
 
-    def named_parameters(self):
+    def named_parameters(self) -> list[tuple[str, ValueOrTensor]]:
         """(name, parameter) pairs in definition order; a shared parameter is listed once."""
-        seen, out = set(), []
+        seen: set[int] = set()
+        out: list[tuple[str, ValueOrTensor]] = []
         for path, module in self.named_modules():
             for name, item in module._members():
                 if not isinstance(item, Module) and id(item) not in seen:
@@ -112,17 +119,17 @@ class Module:
                     out.append((f"{path}.{name}" if path else name, item))
         return out
 
-    def parameters(self):
+    def parameters(self) -> list[ValueOrTensor]:
         return [p for _, p in self.named_parameters()]
 
-    def register_buffer(self, name, array):
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
         """Keep ndarray `array` as attribute `name`: state, not a parameter (BatchNorm's running
         statistics), in state_dict() and restored by load_state_dict() in place, as PyTorch's buffers."""
         if name not in self._buffer_names:
             object.__setattr__(self, "_buffer_names", self._buffer_names + (name,))
         object.__setattr__(self, name, array)
 
-    def named_buffers(self):
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
         """(name, ndarray) for the buffers of this module and every module below it."""
         return [
             (f"{path}.{name}" if path else name, getattr(module, name))
@@ -130,30 +137,30 @@ class Module:
             for name in module._buffer_names
         ]
 
-    def buffers(self):
+    def buffers(self) -> list[np.ndarray]:
         return [b for _, b in self.named_buffers()]
 
     # State ---------------------------------------------------------------
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         for p in self.parameters():
             p.zero_grad()
 
-    def train(self, mode=True):
+    def train(self: ModuleT, mode: bool = True) -> ModuleT:
         """Training mode (Dropout active) for this module and all below it; returns self."""
         for m in self.modules():
             m.training = bool(mode)
         return self
 
-    def eval(self):
+    def eval(self: ModuleT) -> ModuleT:
         return self.train(False)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, np.ndarray]:
         """{name: copy of the parameter's (or buffer's) data as an ndarray}: later updates do not change it."""
         return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()} | {
             name: np.array(b, copy=True) for name, b in self.named_buffers()
         }
 
-    def load_state_dict(self, state):
+    def load_state_dict(self: ModuleT, state: Mapping[str, ArrayLike]) -> ModuleT:
         """Copy `state`'s arrays into the parameters; ValueError names missing, extra and misshapen keys."""
         own = dict(self.named_parameters()) | {name: _BufferSlot(b) for name, b in self.named_buffers()}
         problems = []
@@ -186,10 +193,10 @@ class Module:
         return self
 
     # Display -------------------------------------------------------------
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         head = f"{type(self).__name__}({self.extra_repr()}"
         children = [(n, m) for n, m in self._members() if isinstance(m, Module)]
         if not children:
@@ -216,16 +223,16 @@ class _BufferSlot:
 class Sequential(Module):
     """Modules applied one after another; they are named "0", "1", ... (PyTorch's names)."""
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module) -> None:
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not a Module")
             setattr(self, str(i), m)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return sum(1 for _, m in self._members() if isinstance(m, Module))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> Module:
         """The module at an int index (negative counts from the end), or a Sequential of a slice
         that keeps the modules' names, as PyTorch's (`model[1:3]` holds "1" and "2")."""
         members = [(name, m) for name, m in self._members() if isinstance(m, Module)]
@@ -244,10 +251,10 @@ class Sequential(Module):
             raise IndexError(f"{type(self).__name__}: index {i} is out of range for {len(members)} modules")
         return members[i][1]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter([m for _, m in self._members() if isinstance(m, Module)])
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for m in self:
             x = m(x)
         return x

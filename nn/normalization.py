@@ -5,14 +5,18 @@ create_graph and every other transform work on them without rules of their own.
 They are not on a hot path that would justify a fused primitive.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.hints import ArrayLike
 
 from ._errors import names_errors
 
 
-def _tensor(x):
+def _tensor(x: ArrayLike) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
@@ -24,7 +28,7 @@ def _normalize(x, axes, eps):
     return centered * (var + eps) ** -0.5, mean, var
 
 
-def _raw(stat):
+def _raw(stat: Any) -> Any:
     return stat._data if isinstance(stat, Tensor) else stat
 
 
@@ -37,7 +41,16 @@ def _check_statistic(name, stat, channels, x):
 
 
 @names_errors
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+def batch_norm(
+    x: ArrayLike,
+    running_mean: np.ndarray | Tensor | None,
+    running_var: np.ndarray | Tensor | None,
+    weight: ArrayLike | None = None,
+    bias: ArrayLike | None = None,
+    training: bool = False,
+    momentum: float | None = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each channel (axis 1) of x (N, C, ...) to zero mean and unit variance, then scale and shift.
 
     training=True: with the batch's statistics, and the running ones (ndarrays or Tensors,
@@ -57,6 +70,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         _check_statistic(name, stat, channels, x)
     shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
+        if momentum is None:  # nn.BatchNorm's momentum=None (a cumulative average) is its own to resolve
+            raise ValueError("momentum must be a number when training=True, got None")
         axes = (0,) + tuple(range(2, x.ndim))
         n = x.size // channels
         if n < 2:
@@ -93,7 +108,13 @@ def normalized_shape_of(where, normalized_shape):
 
 
 @names_errors
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(
+    x: ArrayLike,
+    normalized_shape: int | Sequence[int],
+    weight: ArrayLike | None = None,
+    bias: ArrayLike | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each sample over its last len(normalized_shape) axes (biased variance), then
     multiply by weight and add bias (both of normalized_shape)."""
     x = _tensor(x)

@@ -17,10 +17,16 @@ for its values. float32 parameters stay float32: Python numbers take the arrays'
 """
 
 import math
+from collections.abc import Iterable
+from typing import Any, TypeAlias
 
 import numpy as np
 
+from autograd.hints import ValueOrTensor
 from autograd.node import Node
+
+# parameters, one parameter, or parameter groups ({"params": ..., option: value})
+Params: TypeAlias = ValueOrTensor | Iterable[ValueOrTensor] | Iterable[dict[str, Any]]
 
 
 def _param_list(where, params):
@@ -58,12 +64,12 @@ class Optimizer:
     subtract from a parameter in `_update(state, g, group)`.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         where = type(self).__name__
         self.defaults = defaults
-        self.param_groups = []
-        self.state = {}
-        groups = [params] if isinstance(params, Node) else list(params)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[ValueOrTensor, dict[str, Any]] = {}
+        groups: list[Any] = [params] if isinstance(params, Node) else list(params)
         if not groups:
             raise ValueError(f"{where}: got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -71,7 +77,7 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group):
+    def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a dict with "params" and any of the optimiser's options (the rest from the defaults)."""
         where = type(self).__name__
         if not isinstance(group, dict) or "params" not in group:
@@ -100,29 +106,29 @@ class Optimizer:
         self.param_groups.append(group)
 
     @property
-    def lr(self):
+    def lr(self) -> float:
         """The first group's learning rate (setting it sets every group's)."""
         return self.param_groups[0]["lr"]
 
     @lr.setter
-    def lr(self, value):
+    def lr(self, value: float) -> None:
         for group in self.param_groups:
             group["lr"] = value
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 p.zero_grad()
 
-    def step(self):
+    def step(self) -> None:
         for group in self.param_groups:
             weight_decay = group["weight_decay"]
             for p in group["params"]:
-                g = p.grad
+                g: Any = p.grad
                 if g is None:
                     continue
                 if isinstance(g, Node):  # _values inlined: this runs per parameter
-                    g = g.data
+                    g = g.data  # type: ignore[attr-defined]  # Value and Tensor, Node's two kinds, have it
                 if weight_decay:
                     g = g + weight_decay * p.data  # a new array: p.grad is left as it was
                 p.data -= self._update(self.state[p], g, group)
@@ -138,7 +144,9 @@ class Optimizer:
 class SGD(Optimizer):
     """w <- w - lr v, v = momentum v + g (v = g without momentum); Nesterov uses g + momentum v."""
 
-    def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
+    def __init__(
+        self, params: Params, lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov, "weight_decay": weight_decay})
 
     def _check_group(self, where, group):
@@ -159,7 +167,15 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam with bias-corrected moment estimates; amsgrad divides by the largest second moment so far."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
         super().__init__(
             params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad}
         )
@@ -184,7 +200,9 @@ class Adam(Optimizer):
 class RMSprop(Optimizer):
     """Divides the step by a running root-mean-square of the gradient: v = alpha v + (1 - alpha) g^2."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    def __init__(
+        self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay})
 
     def _check_group(self, where, group):
@@ -200,17 +218,17 @@ class RMSprop(Optimizer):
 class LRScheduler:
     """Sets every group's lr from the epoch count; call step() once per epoch, after the optimiser's steps."""
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.last_epoch = 0
 
-    def step(self):
+    def step(self) -> None:
         self.last_epoch += 1
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
             group["lr"] = self._lr(base_lr, self.last_epoch)
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def _lr(self, base_lr, epoch):
@@ -220,7 +238,7 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """lr = base_lr gamma^(epoch // step_size)."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size}")
         super().__init__(optimizer)
@@ -233,7 +251,7 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """lr = base_lr gamma^epoch."""
 
-    def __init__(self, optimizer, gamma):
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer)
         self.gamma = gamma
 
@@ -241,14 +259,14 @@ class ExponentialLR(LRScheduler):
         return base_lr * self.gamma**epoch
 
 
-def clip_grad_norm_(params, max_norm):
+def clip_grad_norm_(params: ValueOrTensor | Iterable[ValueOrTensor], max_norm: float) -> float:
     """Scale the gradients so their joint 2-norm is at most max_norm; returns the norm before clipping.
 
     A gradient that is a graph (after backward(create_graph=True)) is read for its
     values and replaced by the scaled values, as PyTorch scales it in place without recording.
     """
-    params = [params] if hasattr(params, "grad") else list(params)
-    grads = [p for p in params if p.grad is not None]
+    items: list[Any] = [params] if isinstance(params, Node) else list(params)
+    grads = [p for p in items if p.grad is not None]
     total = math.sqrt(sum(float(np.sum(np.square(_values(p.grad)))) for p in grads))
     scale = max_norm / (total + 1e-6)  # PyTorch's guard against a zero norm
     if scale < 1.0:

@@ -10,15 +10,17 @@ state carried from one chunk to the next, so each backward() stops at the chunk'
 """
 
 import math
+from typing import Any, cast
 
 import numpy as np
 
 from autograd import Tensor, linear, stack
 from autograd.engine import apply
-from autograd.recurrent import CELLS, SavedSteps, Scan, TakeRows
+from autograd.hints import ArrayLike
+from autograd.recurrent import CELLS, SavedSteps, Scan, ScanParams, TakeRows
 from autograd.tensor import IndexOutOfRange
 
-from .init import as_generator
+from .init import DType, Seed, as_generator
 from .module import Module, Parameter
 
 
@@ -28,7 +30,7 @@ def _positive_int(where, name, n):
     return int(n)
 
 
-def _as_float(x, dtype):
+def _as_float(x: ArrayLike, dtype: DType) -> Tensor:
     """x as a Tensor of the layer's dtype: arrays are converted, tensors of another dtype cast."""
     if not isinstance(x, Tensor):
         return Tensor(np.asarray(x, dtype=dtype))
@@ -49,7 +51,7 @@ def scan(cell, gates_in, w_hh, b_hh, h0, c0=None):
     if c0 is not None:
         parents += (c0,)
     needs = tuple(p.requires_grad for p in parents)
-    return apply(Scan, (cell, b_hh is not None, needs, SavedSteps()), *parents)
+    return apply(Scan, ScanParams(cell, b_hh is not None, needs, SavedSteps()), *parents)
 
 
 def _layer(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0):
@@ -81,7 +83,9 @@ def _pair(where, names, hx):
 class _Weights:
     """Draws one layer's weight_ih, weight_hh, bias_ih, bias_hh, uniform on +-1/sqrt(hidden_size)."""
 
-    def __init__(self, where, input_size, hidden_size, blocks, bias, rng, dtype):
+    def __init__(
+        self, where: str, input_size: int, hidden_size: int, blocks: int, bias: bool, rng: Seed, dtype: DType
+    ) -> None:
         self.input_size = _positive_int(where, "input_size", input_size)
         self.hidden_size = _positive_int(where, "hidden_size", hidden_size)
         self.rows, self.bias, self.dtype = blocks * self.hidden_size, bool(bias), dtype
@@ -92,6 +96,13 @@ class _Weights:
         shapes = [(self.rows, n_in), (self.rows, self.hidden_size)] + [(self.rows,)] * 2 * self.bias
         params = [Parameter(self.rng.uniform(-self.bound, self.bound, size=s), dtype=self.dtype) for s in shapes]
         return params + [None] * (4 - len(params))
+
+
+def _cell_and_weights(module, nonlinearity, input_size, hidden_size, bias, rng, dtype):
+    """(the cell class, a _Weights drawing its parameters) for a recurrent layer or cell `module`."""
+    where = type(module).__name__
+    cell = _cell_kind(where, module.kind, nonlinearity)
+    return cell, _Weights(where, input_size, hidden_size, cell.blocks, bias, rng, dtype)
 
 
 def _cell_kind(where, kind, nonlinearity):
@@ -106,23 +117,22 @@ class _Recurrent(Module):
     """What RNN, LSTM and GRU share; `kind` is the cell's name."""
 
     kind: str  # the cell's name, set by each subclass
+    weight_ih_l0: Parameter  # and the other layers' parameters, set by name (PyTorch's names)
 
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        nonlinearity="tanh",
-        rng=None,
-        dtype=np.float64,
-    ):
-        where = type(self).__name__
-        self.step_rule = _cell_kind(where, self.kind, nonlinearity)
-        w = _Weights(where, input_size, hidden_size, self.step_rule.blocks, bias, rng, dtype)
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        rng: Seed = None,
+        dtype: DType = np.float64,
+    ) -> None:
+        self.step_rule, w = _cell_and_weights(self, nonlinearity, input_size, hidden_size, bias, rng, dtype)
         self.input_size, self.hidden_size = w.input_size, w.hidden_size
-        self.num_layers = _positive_int(where, "num_layers", num_layers)
+        self.num_layers = _positive_int(type(self).__name__, "num_layers", num_layers)
         self.bias, self.batch_first, self.nonlinearity = bool(bias), bool(batch_first), nonlinearity
         for k in range(self.num_layers):  # PyTorch's names, in its order
             w_ih, w_hh, b_ih, b_hh = w.draw(self.input_size if k == 0 else self.hidden_size)
@@ -157,26 +167,27 @@ class _Recurrent(Module):
     def _states(self, hx, batch, dtype):
         return self._initial("hx", hx, batch, dtype), None
 
-    def forward(self, x, hx=None):
-        x = _as_float(x, self.weight_ih_l0.dtype)
-        self._check_input(x)
+    def forward(self, x: ArrayLike, hx: Any = None) -> tuple[Tensor, Any]:
+        """(output, h_n), for an LSTM (output, (h_n, c_n)); see the class of the layer."""
+        seq = _as_float(x, self.weight_ih_l0.dtype)
+        self._check_input(seq)
         if self.batch_first:
-            x = x.transpose(1, 0, 2)
-        steps = x.shape[0]
-        h0, c0 = self._states(hx, x.shape[1], x.dtype)
+            seq = seq.transpose(1, 0, 2)
+        steps = seq.shape[0]
+        h0, c0 = self._states(hx, seq.shape[1], seq.dtype)
         h_last, c_last = [], []
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self._layer(k)
-            states = _layer(self.step_rule, x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k])
-            x = states[1 : steps + 1]
+            states = _layer(self.step_rule, seq, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k])
+            seq = states[1 : steps + 1]
             h_last.append(states[steps])
             if c0 is not None:
                 c_last.append(states[steps + 1])
-        output = x.transpose(1, 0, 2) if self.batch_first else x
+        output = seq.transpose(1, 0, 2) if self.batch_first else seq
         h_n = stack(h_last, 0)
         return (output, h_n) if c0 is None else (output, (h_n, stack(c_last, 0)))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         options = [f"{self.input_size}, {self.hidden_size}"]
         if self.num_layers != 1:
             options.append(f"num_layers={self.num_layers}")
@@ -201,21 +212,24 @@ class RNN(_Recurrent):
 
     kind = "rnn"
 
+
+class _GatedRecurrent(_Recurrent):
+    """LSTM and GRU: RNN's arguments but nonlinearity (their gates fix it)."""
+
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        nonlinearity="tanh",
-        bias=True,
-        batch_first=False,
-        rng=None,
-        dtype=np.float64,
-    ):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, nonlinearity, rng, dtype)
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        rng: Seed = None,
+        dtype: DType = np.float64,
+    ) -> None:
+        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first, rng, dtype)
 
 
-class LSTM(_Recurrent):
+class LSTM(_GatedRecurrent):
     """Long short-term memory, PyTorch's equations and gate order i, f, g, o (autograd.recurrent.LSTMCell).
 
     forward(x, hx=None) with hx = (h_0, c_0), each (num_layers, N, hidden_size), or None for
@@ -224,15 +238,12 @@ class LSTM(_Recurrent):
 
     kind = "lstm"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, rng=None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, "tanh", rng, dtype)
-
     def _states(self, hx, batch, dtype):
         hx = _pair("LSTM", "(h_0, c_0)", hx)
         return self._initial("h_0", hx[0], batch, dtype), self._initial("c_0", hx[1], batch, dtype)
 
 
-class GRU(_Recurrent):
+class GRU(_GatedRecurrent):
     """Gated recurrent unit, PyTorch's equations and gate order r, z, n (autograd.recurrent.GRUCell):
     n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)), h' = (1 - z) n + z h.
 
@@ -241,19 +252,22 @@ class GRU(_Recurrent):
 
     kind = "gru"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, rng=None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, "tanh", rng, dtype)
-
 
 class _RecurrentCell(Module):
     """One step of RNN, LSTM or GRU: parameters weight_ih, weight_hh, bias_ih, bias_hh."""
 
     kind: str  # the cell's name, set by each subclass
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", rng=None, dtype=np.float64):
-        where = type(self).__name__
-        self.step_rule = _cell_kind(where, self.kind, nonlinearity)
-        w = _Weights(where, input_size, hidden_size, self.step_rule.blocks, bias, rng, dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        rng: Seed = None,
+        dtype: DType = np.float64,
+    ) -> None:
+        self.step_rule, w = _cell_and_weights(self, nonlinearity, input_size, hidden_size, bias, rng, dtype)
         self.input_size, self.hidden_size, self.bias, self.nonlinearity = (
             w.input_size,
             w.hidden_size,
@@ -288,11 +302,11 @@ class _RecurrentCell(Module):
             c,
         )
 
-    def forward(self, x, h=None):
+    def forward(self, x: ArrayLike, h: ArrayLike | None = None) -> Tensor:
         """The next hidden state (N, hidden_size); h (N, hidden_size) or None for zeros."""
         return self._step(x, h)[1]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         extra = "" if self.bias else ", bias=False"
         if self.kind == "rnn" and self.nonlinearity != "tanh":
             extra += f", nonlinearity={self.nonlinearity!r}"
@@ -305,24 +319,29 @@ class RNNCell(_RecurrentCell):
     kind = "rnn"
 
 
-class GRUCell(_RecurrentCell):
+class _GatedCell(_RecurrentCell):
+    """GRUCell and LSTMCell: RNNCell's arguments but nonlinearity."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, rng: Seed = None, dtype: DType = np.float64
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, "tanh", rng, dtype)
+
+
+class GRUCell(_GatedCell):
     """One GRU step (see GRU); forward(x, h=None) -> h'."""
 
     kind = "gru"
 
-    def __init__(self, input_size, hidden_size, bias=True, rng=None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, bias, "tanh", rng, dtype)
 
-
-class LSTMCell(_RecurrentCell):
+class LSTMCell(_GatedCell):
     """One LSTM step (see LSTM); forward(x, hx=None) with hx = (h, c) returns (h', c')."""
 
     kind = "lstm"
 
-    def __init__(self, input_size, hidden_size, bias=True, rng=None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, bias, "tanh", rng, dtype)
-
-    def forward(self, x, hx=None):
+    def forward(  # type: ignore[override]  # an LSTM's state is a pair (h, c), as PyTorch's LSTMCell
+        self, x: ArrayLike, hx: tuple[ArrayLike, ArrayLike] | None = None
+    ) -> tuple[Tensor, Tensor]:
         states = self._step(x, *_pair("LSTMCell", "(h, c)", hx))
         return states[1], states[2]
 
@@ -341,7 +360,7 @@ def _indices(where, indices, num_embeddings):
     return indices if isinstance(indices, Tensor) else Tensor(arr)
 
 
-def embedding(indices, weight):
+def embedding(indices: ArrayLike, weight: Tensor) -> Tensor:
     """Rows of `weight` (num_embeddings, embedding_dim) at integer `indices` of any shape:
     (*indices.shape, embedding_dim). Rows picked more than once add their gradients."""
     if not isinstance(weight, Tensor) or weight.ndim != 2:
@@ -349,20 +368,26 @@ def embedding(indices, weight):
             f"embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
             f"got {getattr(weight, 'shape', type(weight).__name__)}"
         )
-    return apply(TakeRows, None, weight, _indices("embedding", indices, weight.shape[0]))
+    return cast(Tensor, apply(TakeRows, None, weight, _indices("embedding", indices, weight.shape[0])))
 
 
 class Embedding(Module):
     """A table of `num_embeddings` vectors of size `embedding_dim` (`weight`, N(0, 1) as PyTorch's);
     called on integer indices of any shape, returns (*shape, embedding_dim)."""
 
-    def __init__(self, num_embeddings, embedding_dim, rng=None, dtype=np.float64):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        rng: Seed = None,
+        dtype: DType = np.float64,
+    ) -> None:
         self.num_embeddings = _positive_int("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = _positive_int("Embedding", "embedding_dim", embedding_dim)
         self.weight = Parameter(as_generator(rng).normal(size=(self.num_embeddings, self.embedding_dim)), dtype=dtype)
 
-    def forward(self, indices):
-        return apply(TakeRows, None, self.weight, _indices("Embedding", indices, self.num_embeddings))
+    def forward(self, indices: ArrayLike) -> Tensor:
+        return cast(Tensor, apply(TakeRows, None, self.weight, _indices("Embedding", indices, self.num_embeddings)))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"

@@ -18,8 +18,11 @@ thresholds (``v, gamma, w, theta``) and its standard and accumulated BP steps.
 """
 
 import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "ACTIVATIONS",
@@ -149,7 +152,7 @@ def _softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, tuple[Any, Any]] = {  # name: (f, f'), np.tanh among them
     "sigmoid": (_sigmoid, _d_sigmoid),
     "tanh": (np.tanh, _d_tanh),
     "relu": (_relu, _d_relu),
@@ -192,7 +195,11 @@ def _activation_name(name, fn, role):
     return key
 
 
-def get_activation(name):
+Function: TypeAlias = Callable[[np.ndarray], np.ndarray]
+WatermelonParams: TypeAlias = Mapping[str, npt.ArrayLike]  # keys "v", "gamma", "w", "theta"
+
+
+def get_activation(name: str) -> tuple[Function, Function | None]:
     """Return ``(f, f_prime)`` for an activation name (``f_prime`` is None for softmax)."""
     return ACTIVATIONS[_activation_name(name, "get_activation", "output_activation")]
 
@@ -275,7 +282,13 @@ def _forward(Ws, bs, x, hidden, output):
     return zs, acts
 
 
-def forward(weights, biases, x, activation="sigmoid", output_activation="sigmoid"):
+def forward(
+    weights: Sequence[npt.ArrayLike],
+    biases: Sequence[npt.ArrayLike],
+    x: npt.ArrayLike,
+    activation: str = "sigmoid",
+    output_activation: str = "sigmoid",
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Run the network on a batch.
 
     Returns ``(zs, activations)``: ``zs[l]`` is the weighted input of layer l+1,
@@ -301,16 +314,12 @@ def _per_sample_cost(z_out, a_out, y, loss):
     return lse - np.sum(y * z_out, axis=1)
 
 
-def cost(weights, biases, x, y, activation="sigmoid", output_activation="sigmoid", loss="quadratic"):
+def cost(
+    weights, biases, x, y, activation: str = "sigmoid", output_activation: str = "sigmoid", loss: str = "quadratic"
+) -> float:
     """Batch-mean cost C = (1/m) sum_x C_x, the quantity whose gradient backprop returns."""
-    fn = "cost"
-    hidden = _activation_name(activation, fn, "activation")
-    output = _activation_name(output_activation, fn, "output_activation")
-    _check_loss(fn, loss, output)
-    Ws, bs, x = _check_network(fn, weights, biases, x)
-    y = _check_targets(fn, y, x, Ws, loss)
-    zs, acts = _forward(Ws, bs, x, hidden, output)
-    return float(np.mean(_per_sample_cost(zs[-1], acts[-1], y, loss)))
+    run = _checked_forward("cost", weights, biases, x, y, activation, output_activation, loss)
+    return float(np.mean(_per_sample_cost(run.zs[-1], run.acts[-1], run.y, loss)))
 
 
 def _output_delta(z, a, y, output, loss):
@@ -338,18 +347,36 @@ def _backward(Ws, zs, acts, y, hidden, output, loss):
     return ds
 
 
-def _prepare(fn, weights, biases, x, y, activation, output_activation, loss):
+class _ForwardRun(NamedTuple):
+    """A checked forward pass: the weights, targets and activation names it used, and its z's and a's."""
+
+    Ws: list[np.ndarray]
+    y: np.ndarray
+    hidden: str
+    output: str
+    zs: list[np.ndarray]
+    acts: list[np.ndarray]
+
+
+def _checked_forward(fn, weights, biases, x, y, activation, output_activation, loss) -> _ForwardRun:
+    """Check the arguments of `fn` (cost, deltas, backprop) and run the forward pass."""
     hidden = _activation_name(activation, fn, "activation")
     output = _activation_name(output_activation, fn, "output_activation")
     _check_loss(fn, loss, output)
     Ws, bs, x = _check_network(fn, weights, biases, x)
     y = _check_targets(fn, y, x, Ws, loss)
     zs, acts = _forward(Ws, bs, x, hidden, output)
-    ds = _backward(Ws, zs, acts, y, hidden, output, loss)
-    return acts, ds
+    return _ForwardRun(Ws, y, hidden, output, zs, acts)
 
 
-def deltas(weights, biases, x, y, activation="sigmoid", output_activation="sigmoid", loss="quadratic"):
+def _prepare(fn, weights, biases, x, y, activation, output_activation, loss):
+    run = _checked_forward(fn, weights, biases, x, y, activation, output_activation, loss)
+    return run.acts, _backward(run.Ws, run.zs, run.acts, run.y, run.hidden, run.output, loss)
+
+
+def deltas(
+    weights, biases, x, y, activation: str = "sigmoid", output_activation: str = "sigmoid", loss: str = "quadratic"
+) -> list[np.ndarray]:
     """Error terms ``delta^(l) = dC_x/dz^(l)``, one per layer, input side first.
 
     ``deltas(...)[l]`` has shape ``(batch, M_(l+1))``: one row per sample, not
@@ -360,7 +387,9 @@ def deltas(weights, biases, x, y, activation="sigmoid", output_activation="sigmo
     return ds
 
 
-def backprop(weights, biases, x, y, activation="sigmoid", output_activation="sigmoid", loss="quadratic"):
+def backprop(
+    weights, biases, x, y, activation: str = "sigmoid", output_activation: str = "sigmoid", loss: str = "quadratic"
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Gradients of the batch-mean cost by the four backpropagation equations.
 
     Returns ``(dW_list, db_list)`` with the shapes of ``weights`` and
@@ -386,7 +415,7 @@ def backprop(weights, biases, x, y, activation="sigmoid", output_activation="sig
 _WM_KEYS = ("v", "gamma", "w", "theta")
 
 
-def init_watermelon_params(d, q, l, seed=None):
+def init_watermelon_params(d: int, q: int, l: int, seed: int | None = None) -> dict[str, np.ndarray]:
     """Parameters ``{"v": (d, q), "gamma": (q,), "w": (q, l), "theta": (l,)}``, all uniform on (0, 1)."""
     for name, n in (("d", d), ("q", q), ("l", l)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -447,14 +476,14 @@ def _wm_forward(p, X):
     return b, y_hat
 
 
-def watermelon_forward(params, X):
+def watermelon_forward(params: WatermelonParams, X: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(b, y_hat)``: hidden outputs ``(m, q)`` and network outputs ``(m, l)``."""
     p = _check_wm_params("watermelon_forward", params)
     X, _ = _check_wm_data("watermelon_forward", p, X)
     return _wm_forward(p, X)
 
 
-def watermelon_error(params, X, Y):
+def watermelon_error(params: WatermelonParams, X: npt.ArrayLike, Y: npt.ArrayLike) -> float:
     """Accumulated error ``E = (1/m) sum_k E_k`` with ``E_k = 1/2 sum_j (y_hat_j - y_j)^2``."""
     p = _check_wm_params("watermelon_error", params)
     X, Y = _check_wm_data("watermelon_error", p, X, Y)
@@ -476,7 +505,7 @@ def _wm_updates(p, X, Y, eta):
     }
 
 
-def bp_updates(params, X, Y, eta=0.1):
+def bp_updates(params: WatermelonParams, X: npt.ArrayLike, Y: npt.ArrayLike, eta: float = 0.1) -> dict[str, np.ndarray]:
     """The update terms ``{"v": dv, "gamma": dgamma, "w": dw, "theta": dtheta}``.
 
     For one sample these are the book's ``eta e_h x_i``, ``-eta e_h``,
@@ -488,20 +517,24 @@ def bp_updates(params, X, Y, eta=0.1):
     return _wm_updates(p, X, Y, eta)
 
 
-def bp_standard_step(params, X, Y, eta=0.1):
+def bp_standard_step(
+    params: WatermelonParams, X: npt.ArrayLike, Y: npt.ArrayLike, eta: float = 0.1
+) -> dict[str, np.ndarray]:
     """Standard BP: one update per sample, in the given order. Returns new params (inputs unchanged)."""
     p = _check_wm_params("bp_standard_step", params)
-    X, Y = _check_wm_data("bp_standard_step", p, X, Y)
+    samples, targets = _check_wm_data("bp_standard_step", p, X, Y)
     p = {k: a.copy() for k, a in p.items()}
-    for k in range(X.shape[0]):
+    for k in range(samples.shape[0]):
         # Each sample sees the parameters already updated by the previous ones.
-        upd = _wm_updates(p, X[k : k + 1], Y[k : k + 1], eta)
+        upd = _wm_updates(p, samples[k : k + 1], targets[k : k + 1], eta)
         for key in _WM_KEYS:
             p[key] += upd[key]
     return p
 
 
-def bp_accumulated_step(params, X, Y, eta=0.1):
+def bp_accumulated_step(
+    params: WatermelonParams, X: npt.ArrayLike, Y: npt.ArrayLike, eta: float = 0.1
+) -> dict[str, np.ndarray]:
     """Accumulated BP: one update per pass, down the gradient of ``E = (1/m) sum_k E_k``."""
     p = _check_wm_params("bp_accumulated_step", params)
     X, Y = _check_wm_data("bp_accumulated_step", p, X, Y)
@@ -516,35 +549,37 @@ class WatermelonBP:
     >>> history = net.fit(X, Y, eta=0.5, epochs=1000, mode="standard")  # doctest: +SKIP
     """
 
-    def __init__(self, d, q, l, seed=None):
+    def __init__(self, d: int, q: int, l: int, seed: int | None = None) -> None:
         p = init_watermelon_params(d, q, l, seed=seed)
         self.v, self.gamma, self.w, self.theta = (p[k] for k in _WM_KEYS)
 
     @property
-    def params(self):
+    def params(self) -> dict[str, np.ndarray]:
         return {"v": self.v, "gamma": self.gamma, "w": self.w, "theta": self.theta}
 
     def _set(self, p):
         self.v, self.gamma, self.w, self.theta = (p[k] for k in _WM_KEYS)
 
-    def forward(self, X):
+    def forward(self, X: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(b, y_hat)``."""
         return watermelon_forward(self.params, X)
 
-    def predict(self, X):
+    def predict(self, X: npt.ArrayLike) -> np.ndarray:
         """Network outputs ``y_hat``, shape ``(m, l)``."""
         return self.forward(X)[1]
 
-    def error(self, X, Y):
+    def error(self, X: npt.ArrayLike, Y: npt.ArrayLike) -> float:
         return watermelon_error(self.params, X, Y)
 
-    def standard_step(self, X, Y, eta=0.1):
+    def standard_step(self, X: npt.ArrayLike, Y: npt.ArrayLike, eta: float = 0.1) -> None:
         self._set(bp_standard_step(self.params, X, Y, eta))
 
-    def accumulated_step(self, X, Y, eta=0.1):
+    def accumulated_step(self, X: npt.ArrayLike, Y: npt.ArrayLike, eta: float = 0.1) -> None:
         self._set(bp_accumulated_step(self.params, X, Y, eta))
 
-    def fit(self, X, Y, eta=0.1, epochs=100, mode="standard"):
+    def fit(
+        self, X: npt.ArrayLike, Y: npt.ArrayLike, eta: float = 0.1, epochs: int = 100, mode: str = "standard"
+    ) -> list[float]:
         """Train for ``epochs`` passes; returns the list of E after each pass."""
         if mode not in ("standard", "accumulated"):
             raise ValueError(f"WatermelonBP.fit: mode must be 'standard' or 'accumulated', got {mode!r}")

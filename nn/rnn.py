@@ -5,12 +5,14 @@ unrolls the recurrence into the dynamic graph, and backward() walks it.
 """
 
 import math
+from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, stack
+from autograd.hints import ArrayLike
 
-from .init import as_generator
+from .init import DType, Seed, as_generator
 from .layers import as_input, check_sizes
 from .module import Module, Parameter
 
@@ -31,13 +33,13 @@ class ElmanRNN(Module):
         rnn = nn.RNN(i, h); rnn.load_state_dict({k + "_l0": v for k, v in elman.state_dict().items()})
     """
 
-    def __init__(self, input_size, hidden_size, rng=None, dtype=np.float64):
+    def __init__(self, input_size: int, hidden_size: int, rng: Seed = None, dtype: DType = np.float64) -> None:
         check_sizes("ElmanRNN", input_size=input_size, hidden_size=hidden_size)
         rng = as_generator(rng)
         bound = 1.0 / math.sqrt(hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
 
-        def uniform(*shape):
+        def uniform(*shape: Any):
             return Parameter(rng.uniform(-bound, bound, size=shape), dtype=dtype)
 
         self.weight_ih = uniform(hidden_size, input_size)
@@ -45,7 +47,7 @@ class ElmanRNN(Module):
         self.bias_ih = uniform(hidden_size)
         self.bias_hh = uniform(hidden_size)
 
-    def forward(self, x, h0=None):
+    def forward(self, x: ArrayLike, h0: ArrayLike | None = None) -> Tensor:
         x = as_input(x, self.weight_ih.dtype)
         if x.ndim != 3 or x.shape[0] == 0 or x.shape[2] != self.input_size:
             raise ValueError(
@@ -65,5 +67,5 @@ class ElmanRNN(Module):
             states.append(h)
         return stack(states, axis=0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"input_size={self.input_size}, hidden_size={self.hidden_size}"

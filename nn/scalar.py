@@ -6,9 +6,12 @@ the tensor layers: `parameters()` returns the `Value`s, `zero_grad()`,
 `state_dict()` and the optimisers of nn.optim work on them too.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 from autograd import Value
 
-from .init import as_generator
+from .init import Seed, as_generator
 from .module import Module
 
 _ACTIVATIONS = {"tanh": Value.tanh, "sigmoid": Value.sigmoid, "relu": Value.relu, None: None}
@@ -23,31 +26,31 @@ def _activation(where, name):
 class Neuron(Module):
     """act(w . x + b) with weights uniform on (-1, 1) and bias 0; activation None is linear."""
 
-    def __init__(self, n_inputs, activation="tanh", rng=None):
+    def __init__(self, n_inputs: int, activation: str | None = "tanh", rng: Seed = None) -> None:
         rng = as_generator(rng)
         self._act = _activation("Neuron", activation)
         self.activation = activation
         self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(n_inputs)]
         self.b = Value(0.0)
 
-    def forward(self, x):
+    def forward(self, x: Sequence[Value | float]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         z = Value.weighted_sum(self.w, x, self.b)  # one node: see WeightedSum
         return z if self._act is None else self._act(z)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{len(self.w)}, activation={self.activation!r}"
 
 
 class Layer(Module):
     """n_outputs neurons on the same inputs; returns a list of Values (one Value when n_outputs = 1)."""
 
-    def __init__(self, n_inputs, n_outputs, activation="tanh", rng=None):
+    def __init__(self, n_inputs: int, n_outputs: int, activation: str | None = "tanh", rng: Seed = None) -> None:
         rng = as_generator(rng)
         self.neurons = [Neuron(n_inputs, activation, rng) for _ in range(n_outputs)]
 
-    def forward(self, x):
+    def forward(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -55,7 +58,7 @@ class Layer(Module):
 class MLP(Module):
     """Layers for `sizes` = [in, hidden..., out] with `activation` on all but the last (linear) layer."""
 
-    def __init__(self, sizes, activation="tanh", rng=None):
+    def __init__(self, sizes: Sequence[int], activation: str | None = "tanh", rng: Seed = None) -> None:
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"scalar.MLP: sizes needs at least an input and an output size, got {sizes}")
@@ -67,8 +70,9 @@ class MLP(Module):
             for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))
         ]
 
-    def forward(self, x):
+    def forward(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out: Any = x
         for layer in self.layers:
-            x = layer(x)
-            x = [x] if isinstance(x, Value) else x
-        return x[0] if len(x) == 1 else x
+            out = layer(out)
+            out = [out] if isinstance(out, Value) else out
+        return out[0] if len(out) == 1 else out

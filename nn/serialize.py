@@ -7,8 +7,12 @@ import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
+
+from .module import Module
 
 # Everything reading a damaged archive can raise (zip structure, compression, .npy headers).
 # what NumPy and zipfile raise on damaged archives (NotImplementedError: a mangled compression method)
@@ -40,7 +44,7 @@ def _temporary_beside(path):
         return fd, tmp
 
 
-def save(model, path):
+def save(model: Module | Mapping[str, npt.ArrayLike], path: str | os.PathLike[str]) -> None:
     """Write `model.state_dict()` (or a dict of arrays) to exactly `path` as an .npz archive.
 
     The archive is written to a temporary file in the same directory and then
@@ -72,7 +76,7 @@ def save(model, path):
         raise
 
 
-def load_state(path):
+def load_state(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """The state dict saved by `save`, for `Module.load_state_dict`.
 
     Read with allow_pickle=False: a corrupt, truncated or pickled file, or one

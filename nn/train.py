@@ -1,10 +1,16 @@
 """`fit`: the training loop (batch GD, SGD and mini-batch GD differ only in the batch size)."""
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from autograd import Tensor, no_grad
 
 from .data import DataLoader
+from .module import Module
+from .optim import LRScheduler, Optimizer
 
 try:
     from tqdm.auto import tqdm
@@ -20,19 +26,19 @@ def _loader(where, data, batch_size, shuffle, seed):
     raise TypeError(f"fit: {where} must be a DataLoader or an (X, y) pair, got {type(data).__name__}")
 
 
-def accuracy(outputs, targets, threshold=0.5):
+def accuracy(outputs: npt.ArrayLike, targets: npt.ArrayLike, threshold: float = 0.5) -> float:
     """Fraction of correct predictions: argmax over classes, or `outputs > threshold` for one output.
 
     Targets are integer labels, or one-hot rows (compared by argmax).
     """
-    outputs, targets = np.asarray(outputs), np.asarray(targets)
-    if outputs.ndim == 2 and outputs.shape[1] > 1:
-        predicted = outputs.argmax(axis=1)
-        if targets.shape == outputs.shape:
-            targets = targets.argmax(axis=1)
+    out, want = np.asarray(outputs), np.asarray(targets)
+    if out.ndim == 2 and out.shape[1] > 1:
+        predicted = np.asarray(out.argmax(axis=1))
+        if want.shape == out.shape:
+            want = np.asarray(want.argmax(axis=1))
     else:
-        predicted = (outputs > threshold).astype(targets.dtype)
-    return float(np.mean(predicted.reshape(-1) == targets.reshape(-1)))
+        predicted = (out > threshold).astype(want.dtype)
+    return float(np.mean(predicted.reshape(-1) == want.reshape(-1)))
 
 
 def _class_targets(y):
@@ -98,21 +104,21 @@ def _run_epoch(model, loss_fn, loader, metric_fns, optimizer, dtype, threshold):
 
 
 def fit(
-    model,
-    loss_fn,
-    optimizer,
-    train,
-    val=None,
-    epochs=10,
-    batch_size=32,
-    metrics=("accuracy",),
-    early_stopping=None,
-    progress=True,
-    scheduler=None,
-    shuffle=True,
-    seed=None,
-    threshold=None,
-):
+    model: Module,
+    loss_fn: Callable[[Tensor, Any], Tensor],
+    optimizer: Optimizer,
+    train: DataLoader | tuple[Any, Any],
+    val: DataLoader | tuple[Any, Any] | None = None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    metrics: Sequence[str | Callable[[np.ndarray, np.ndarray], float]] = ("accuracy",),
+    early_stopping: int | None = None,
+    progress: bool = True,
+    scheduler: LRScheduler | None = None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    threshold: float | None = None,
+) -> dict[str, list[float]]:
     """Train `model` and return the per-epoch history.
 
     train, val: `nn.data.DataLoader`s, or `(X, y)` pairs made into loaders
@@ -136,10 +142,10 @@ def fit(
     if early_stopping is not None and val_loader is None:
         raise ValueError("fit: early_stopping needs validation data (val=...)")
     metric_fns = _metric_fns(metrics, train_loader.y)
-    threshold = [threshold]
-    params = model.parameters()
+    decided_threshold = [threshold]  # a one-item list: the first batch may decide it
+    params: list[Any] = model.parameters()
     dtype = params[0].dtype if params else np.float64
-    history = {"loss": [], "val_loss": []}
+    history: dict[str, list[float]] = {"loss": [], "val_loss": []}
     for name in metric_fns:
         history[name], history["val_" + name] = [], []
     best_loss, best_state, waited = np.inf, None, 0
@@ -149,7 +155,7 @@ def fit(
         epochs_iter = tqdm(epochs_iter, desc="fit", unit="epoch")
     for _ in epochs_iter:
         model.train()
-        loss, scores = _run_epoch(model, loss_fn, train_loader, metric_fns, optimizer, dtype, threshold)
+        loss, scores = _run_epoch(model, loss_fn, train_loader, metric_fns, optimizer, dtype, decided_threshold)
         history["loss"].append(loss)
         for name, s in scores.items():
             history[name].append(s)
@@ -158,7 +164,9 @@ def fit(
         if val_loader is not None:
             model.eval()
             with no_grad():
-                val_loss, val_scores = _run_epoch(model, loss_fn, val_loader, metric_fns, None, dtype, threshold)
+                val_loss, val_scores = _run_epoch(
+                    model, loss_fn, val_loader, metric_fns, None, dtype, decided_threshold
+                )
             model.train()
             history["val_loss"].append(val_loss)
             for name, s in val_scores.items():
