@@ -30,7 +30,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import engine, ops
-from .value import FloatNS, Value, WeightedSum, _ieee_div, _power, _real
+from .namespaces import FloatNS, _power
+from .value import Value, WeightedSum, _ieee_div, _real
 
 __all__ = ["Expression", "expression", "symbolic_derivative"]
 

@@ -14,8 +14,8 @@ import numpy as np
 from . import engine, ops, saved
 from . import tensor_ops as T
 from .engine import apply
+from .namespaces import NumpyNS, TensorNS
 from .node import Node
-from .tensor_ops import NumpyNS
 
 _new = object.__new__
 _hold, _HOLDS = saved.hold, saved.HOLDS
@@ -98,6 +98,7 @@ class Tensor(Node):
     __slots__ = ()
     __array_ufunc__ = None  # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
     raw_ns = NumpyNS
+    graph_ns = TensorNS
     # what pending graphs saved (see saved.py): class defaults until set
     _saved_copy = None  # its array as the pending graph saw it, when handed out by .data
 
@@ -297,16 +298,17 @@ class Tensor(Node):
         """A node around array `x`: a constant leaf, or the output of `op` when op is given."""
         if type(x) is not np.ndarray:
             x = np.asarray(x)  # NumPy returns scalars, not 0-d arrays, from reductions
-        # Node._set's stores, inlined: this runs once per op, and a call costs as much as the hold
+        # Node._set's stores, inlined (one statement each: a tuple assignment costs more): this
+        # runs once per op, and a call costs as much as the hold
         t = _new(Tensor)
         t._data = x
         t._grad = None
+        if scope:
+            t._scope = scope
         t._op = op
         t._params = params
         t._parents = parents
         t._stamp = stamp
-        if scope:
-            t._scope = scope
         if op is None:
             t._requires_grad = False
             return t
@@ -435,49 +437,22 @@ class Tensor(Node):
         except ValueError as exc:
             raise _operand_error(op.name, a, b, exc) from None
 
-    def __add__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Add, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Add, other)
+    @staticmethod
+    def _operator(op, reflected):
+        """`a op b` with a Tensor: two tensors go straight to the op; numbers and arrays are
+        wrapped as constants first (_const), and errors name the op and the shapes."""
+        if reflected:
+            return lambda self, other: self._binary(op, other, reflected=True)
 
-    def __radd__(self, other):
-        return self._binary(ops.Add, other, reflected=True)
+        def operator(self, other):
+            if type(other) is Tensor:  # the common case first: no conversion, no checks
+                try:
+                    return apply(op, None, self, other)
+                except ValueError:
+                    pass  # _binary raises the error naming the shapes
+            return self._binary(op, other)
 
-    def __sub__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Sub, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Sub, other)
-
-    def __rsub__(self, other):
-        return self._binary(ops.Sub, other, reflected=True)
-
-    def __mul__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Mul, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Mul, other)
-
-    def __rmul__(self, other):
-        return self._binary(ops.Mul, other, reflected=True)
-
-    def __truediv__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Div, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Div, other)
-
-    def __rtruediv__(self, other):
-        return self._binary(ops.Div, other, reflected=True)
+        return operator
 
     def __pow__(self, other):
         if isinstance(other, Tensor) and other.requires_grad:
@@ -495,9 +470,6 @@ class Tensor(Node):
         except ValueError as exc:
             raise _operand_error("**", self, const, exc) from None
 
-    def __rpow__(self, other):
-        return self._binary(ops.Pow, other, reflected=True)
-
     def __matmul__(self, other):
         other = self._const(other, "matmul")
         if other is None:
@@ -509,12 +481,6 @@ class Tensor(Node):
         if other is None:
             return NotImplemented
         return matmul(other, self)
-
-    def __neg__(self):
-        return apply(ops.Neg, None, self)
-
-    def __pos__(self):
-        return self
 
     def _compare(self, fn, other):
         """Comparisons give boolean tensors; they are never differentiated."""
@@ -617,36 +583,7 @@ class Tensor(Node):
             self._stamp = engine.DATA_WRITES[0]
         self._tangent = result._tangent
 
-    # Elementwise functions ---------------------------------------------
-    def exp(self):
-        return apply(ops.Exp, None, self)
-
-    def log(self):
-        return apply(ops.Log, None, self)
-
-    def sqrt(self):
-        return apply(ops.Sqrt, None, self)
-
-    def abs(self):
-        return apply(ops.Abs, None, self)
-
-    __abs__ = abs
-
-    def sin(self):
-        return apply(ops.Sin, None, self)
-
-    def cos(self):
-        return apply(ops.Cos, None, self)
-
-    def tanh(self):
-        return apply(ops.Tanh, None, self)
-
-    def sigmoid(self):
-        return apply(ops.Sigmoid, None, self)
-
-    def relu(self):
-        return apply(ops.Relu, None, self)
-
+    # Elementwise functions: the shared ones come from Node's method table -------
     def clip(self, lo=None, hi=None):
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
@@ -659,7 +596,7 @@ class Tensor(Node):
             raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
         lo, hi = _python_number(lo), _python_number(hi)
         try:
-            return apply(T.Clip, (lo, hi), self)
+            return apply(T.Clip, T.Bounds(lo, hi), self)
         except OverflowError as exc:  # a bound outside an integer dtype's range
             raise ValueError(f"clip: {exc}") from None
 
@@ -682,7 +619,7 @@ class Tensor(Node):
         axes = _normalize_axes(where, axis, self.ndim)
         if self.size == 0 and op is not T.Sum and (axes is None or 0 in [self.shape[a] for a in axes]):
             raise ValueError(f"{where}: cannot reduce an empty tensor of shape {self.shape} over axis {axis}")
-        return apply(op, (axes, bool(keepdims)), self)
+        return apply(op, T.Reduction(axes, bool(keepdims)), self)
 
     def sum(self, axis=None, keepdims=False):
         return self._reduce(T.Sum, axis, keepdims)
@@ -866,7 +803,7 @@ def matmul(a, b):
             f"left) != {k_right} ({'first' if b.ndim == 1 else 'second-to-last'} dim of the right)"
         )
     try:
-        return apply(T.MatMul, (a.requires_grad, b.requires_grad), a, b)
+        return apply(T.MatMul, None, a, b)
     except ValueError:
         raise ValueError(
             f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast together"
@@ -894,7 +831,7 @@ def linear(x, weight, bias=None):
                 f"{weight.shape}; expected ({weight.shape[0]},)"
             )
         parents += (bias,)
-    return apply(T.Linear, (x.requires_grad, weight.requires_grad), *parents)
+    return apply(T.Linear, T.GradientsWanted(x.requires_grad, weight.requires_grad), *parents)
 
 
 def _binary_fn(op, a, b):
@@ -995,41 +932,4 @@ def sum_to(x, shape):
     return x if x.shape == tuple(shape) else apply(T.SumTo, tuple(shape), x)
 
 
-class TensorNS:
-    """The elementary functions on `Tensor`s, so a backward pass can be recorded."""
-
-    exp = staticmethod(Tensor.exp)
-    log = staticmethod(Tensor.log)
-    sqrt = staticmethod(Tensor.sqrt)
-    sin = staticmethod(Tensor.sin)
-    cos = staticmethod(Tensor.cos)
-    tanh = staticmethod(Tensor.tanh)
-    sigmoid = staticmethod(Tensor.sigmoid)
-    relu = staticmethod(Tensor.relu)
-    abs = staticmethod(Tensor.abs)
-    positive = staticmethod(lambda x: x._data > 0)  # constants: never differentiated
-    sign = staticmethod(lambda x: np.sign(x._data))
-    raw = staticmethod(lambda x: x._data if isinstance(x, Tensor) else x)
-    power = staticmethod(lambda a, b: a**b)
-    where = staticmethod(where)
-    reshape = staticmethod(lambda x, shape: x.reshape(shape))
-    transpose = staticmethod(lambda x, axes: x.transpose(*axes))
-    broadcast_to = staticmethod(broadcast_to)
-    sum_to = staticmethod(sum_to)
-    sum = staticmethod(lambda x, axes, keepdims=False: apply(T.Sum, (axes, keepdims), x))
-    max = staticmethod(lambda x, axes, keepdims=False: apply(T.Max, (axes, keepdims), x))
-    min = staticmethod(lambda x, axes, keepdims=False: apply(T.Min, (axes, keepdims), x))
-    logsumexp = staticmethod(lambda x, axes, keepdims=False: apply(T.LogSumExp, (axes, keepdims), x))
-    row_sums = staticmethod(lambda x: x.sum(axis=1, keepdims=True))
-    softmax_rows = staticmethod(lambda x: x.softmax(axis=1))
-    log_softmax_rows = staticmethod(lambda x: x.log_softmax(axis=1))
-    swap_last = staticmethod(lambda x: x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
-    astype = staticmethod(lambda x, dtype: apply(T.Cast, dtype, x))
-    scatter = staticmethod(lambda g, index, shape: apply(T.Scatter, (index, shape), g))
-    concatenate = staticmethod(lambda xs, axis: apply(T.Concatenate, axis, *xs))
-    stack = staticmethod(lambda xs, axis: apply(T.Stack, axis, *xs))
-    clip = staticmethod(lambda x, lo, hi: apply(T.Clip, (lo, hi), x))
-
-
 Tensor._family = Tensor
-Tensor.graph_ns = TensorNS

@@ -9,50 +9,12 @@ import math
 from numbers import Real
 from operator import mul
 
+import numpy as np
+
 from . import engine, ops
 from .engine import Op
+from .namespaces import FloatNS, NumpyNS, ValueNS
 from .node import Node
-
-
-def _safe(fn, nan_domain=True):
-    """Wrap a math function so it returns IEEE inf/nan instead of raising, like NumPy."""
-
-    def wrapped(x):
-        try:
-            return fn(x)
-        except OverflowError:
-            return math.inf
-        except ValueError:
-            if not nan_domain:
-                raise
-            return math.nan
-
-    wrapped.__name__ = fn.__name__
-    return wrapped
-
-
-def _log(x):
-    if x > 0:
-        return math.log(x)
-    return -math.inf if x == 0 else math.nan
-
-
-def _sigmoid(x):
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _power(a, b):
-    try:
-        r = a**b
-    except (ZeroDivisionError, OverflowError):  # 0.0 ** -1, 10.0 ** 400: IEEE gives +-inf
-        b = float(b)  # what Python computed with
-        if a < 0 and not b.is_integer():
-            return math.nan  # (-1e308) ** 2.5
-        return math.copysign(math.inf, a) if b % 2 == 1 else math.inf
-    return math.nan if isinstance(r, complex) else r
 
 
 def _real(where, x):
@@ -71,44 +33,6 @@ def _ieee_div(a, b):
 
 
 _new = object.__new__
-
-
-class FloatNS:
-    """Elementary functions on Python floats."""
-
-    exp = staticmethod(_safe(math.exp))
-    log = staticmethod(_log)
-    sqrt = staticmethod(_safe(math.sqrt))
-    sin = staticmethod(_safe(math.sin))
-    cos = staticmethod(_safe(math.cos))
-    tanh = staticmethod(math.tanh)
-    sigmoid = staticmethod(_sigmoid)
-    relu = staticmethod(lambda x: x if x > 0 or x != x else 0.0)  # relu(nan) is nan, as in NumPy
-    positive = staticmethod(lambda x: 1.0 if x > 0 else 0.0)
-    abs = staticmethod(abs)
-    sign = staticmethod(lambda x: (x > 0) - (x < 0) if x == x else x)  # sign(nan) is nan
-    power = staticmethod(_power)
-    zeros_like = staticmethod(lambda x: 0.0)
-    raw = staticmethod(lambda x: x)
-
-
-class ValueNS:
-    """The same functions on `Value`s, so a backward pass can be recorded."""
-
-    exp = staticmethod(lambda x: x.exp())
-    log = staticmethod(lambda x: x.log())
-    sqrt = staticmethod(lambda x: x.sqrt())
-    sin = staticmethod(lambda x: x.sin())
-    cos = staticmethod(lambda x: x.cos())
-    tanh = staticmethod(lambda x: x.tanh())
-    sigmoid = staticmethod(lambda x: x.sigmoid())
-    relu = staticmethod(lambda x: x.relu())
-    positive = staticmethod(lambda x: 1.0 if x._data > 0 else 0.0)  # constant: no gradient
-    abs = staticmethod(lambda x: x.abs())
-    sign = staticmethod(lambda x: FloatNS.sign(x._data))
-    power = staticmethod(lambda a, b: a**b)
-    zeros_like = staticmethod(lambda x: 0.0)
-    raw = staticmethod(lambda x: x._data if isinstance(x, Value) else x)
 
 
 class WeightedSum(Op):
@@ -172,10 +96,6 @@ class Value(Node):
     @staticmethod
     def ieee_vjp(op, node, g):
         """Redo a backward rule that Python refused (x / 0) in IEEE arithmetic."""
-        import numpy as np
-
-        from .tensor_ops import NumpyNS
-
         with np.errstate(all="ignore"):
             pgs = op.vjp(
                 NumpyNS,
@@ -189,10 +109,6 @@ class Value(Node):
     @staticmethod
     def ieee_jvp(op, params, ts, out, parents):
         """Redo a tangent rule that Python refused (x / 0) in IEEE arithmetic."""
-        import numpy as np
-
-        from .tensor_ops import NumpyNS
-
         with np.errstate(all="ignore"):
             t = op.jvp(
                 NumpyNS,
@@ -208,56 +124,30 @@ class Value(Node):
         g = 1.0 if grad is None else _seed_number(grad._data if isinstance(grad, Value) else grad)
         return Value(g) if create_graph else g
 
-    # Operators -----------------------------------------------------------
-    def _binary(self, op, other, reflected=False):
-        if type(other) is not Value:
-            if isinstance(other, Value):
-                pass
-            elif isinstance(other, (int, float)) and not isinstance(other, bool):
-                other = Value._wrap(_real(op.name, other))  # a constant: no gradient is computed for it
-            else:
-                return NotImplemented
-        a, b = (other, self) if reflected else (self, other)
-        try:
-            return engine.apply(op, None, a, b)
-        except ZeroDivisionError:
-            return Value._constant_result(op, _ieee_div(a._data, b._data), a, b)
+    # Operators: the rest come from Node's method table, through _operator ----------
+    def _const(self, other, where):
+        if isinstance(other, Value):
+            return other
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return Value._wrap(_real(where, other))  # a constant: no gradient is computed for it
+        return None
 
     @staticmethod
-    def _constant_result(op, data, *parents):
-        """Record a result whose forward Python refused (e.g. x / 0) with IEEE value `data`."""
-        mode = engine.PER_THREAD.mode
-        if not mode.grad_enabled:
-            out = Value._wrap(data)
-        else:
-            out = Value._wrap(data, op, None, parents, engine.DATA_WRITES[0], mode.scope)
-        if mode.hooked:
-            engine._forward_hooks(mode, op, None, out, parents)  # as engine.apply does
-        return out
+    def _operator(op, reflected):
+        """`a op b` with a Value: numbers become constants; x / 0 gives IEEE's inf or nan."""
 
-    def __add__(self, other):
-        return self._binary(ops.Add, other)
+        def operator(self, other):
+            if type(other) is not Value:
+                other = self._const(other, op.name)
+                if other is None:
+                    return NotImplemented
+            a, b = (other, self) if reflected else (self, other)
+            try:
+                return engine.apply(op, None, a, b)
+            except ZeroDivisionError:
+                return engine.apply(op, None, a, b, result=_ieee_div(a._data, b._data))
 
-    def __radd__(self, other):
-        return self._binary(ops.Add, other, reflected=True)
-
-    def __sub__(self, other):
-        return self._binary(ops.Sub, other)
-
-    def __rsub__(self, other):
-        return self._binary(ops.Sub, other, reflected=True)
-
-    def __mul__(self, other):
-        return self._binary(ops.Mul, other)
-
-    def __rmul__(self, other):
-        return self._binary(ops.Mul, other, reflected=True)
-
-    def __truediv__(self, other):
-        return self._binary(ops.Div, other)
-
-    def __rtruediv__(self, other):
-        return self._binary(ops.Div, other, reflected=True)
+        return operator
 
     def __pow__(self, other):
         if isinstance(other, Value):
@@ -266,45 +156,6 @@ class Value(Node):
             return NotImplemented
         _real("**", other)  # an int beyond the float range fails here, not in the backward pass
         return engine.apply(ops.PowConst, other, self)
-
-    def __rpow__(self, other):
-        return self._binary(ops.Pow, other, reflected=True)
-
-    def __neg__(self):
-        return engine.apply(ops.Neg, None, self)
-
-    def __pos__(self):
-        return self
-
-    # Elementwise functions ---------------------------------------------
-    def exp(self):
-        return engine.apply(ops.Exp, None, self)
-
-    def log(self):
-        return engine.apply(ops.Log, None, self)
-
-    def sqrt(self):
-        return engine.apply(ops.Sqrt, None, self)
-
-    def sin(self):
-        return engine.apply(ops.Sin, None, self)
-
-    def cos(self):
-        return engine.apply(ops.Cos, None, self)
-
-    def tanh(self):
-        return engine.apply(ops.Tanh, None, self)
-
-    def sigmoid(self):
-        return engine.apply(ops.Sigmoid, None, self)
-
-    def relu(self):
-        return engine.apply(ops.Relu, None, self)
-
-    def abs(self):
-        return engine.apply(ops.Abs, None, self)
-
-    __abs__ = abs
 
     @staticmethod
     def weighted_sum(weights, inputs, bias=0.0):
