@@ -102,6 +102,13 @@ def _log(x: float) -> float:
     return -math.inf if x == 0 else math.nan
 
 
+def _log1p(x: float) -> float:
+    """log(1 + x), exact for tiny x; -inf at -1 and nan below, as NumPy's."""
+    if x > -1:
+        return math.log1p(x)
+    return -math.inf if x == -1 else math.nan
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
