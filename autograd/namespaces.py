@@ -36,6 +36,7 @@ class ElementwiseNamespace(Protocol):
     # the differentiable functions: recorded as ops in the graph namespaces
     def exp(self, x: Any) -> Any: ...
     def log(self, x: Any) -> Any: ...  # log 0 = -inf, log of a negative number is nan
+    def log1p(self, x: Any) -> Any: ...  # log(1 + x), exact for tiny x
     def sqrt(self, x: Any) -> Any: ...
     def sin(self, x: Any) -> Any: ...
     def cos(self, x: Any) -> Any: ...
@@ -136,6 +137,7 @@ class FloatNS:
 
     exp = staticmethod(_safe(math.exp))
     log = staticmethod(_log)
+    log1p = staticmethod(_log1p)
     sqrt = staticmethod(_safe(math.sqrt))
     sin = staticmethod(_safe(math.sin))
     cos = staticmethod(_safe(math.cos))
@@ -160,6 +162,7 @@ class NumpyNS:
     """Elementary functions on ndarrays."""
 
     exp, log, sqrt, sin, cos, tanh = np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh
+    log1p = np.log1p
     sigmoid = staticmethod(T._sigmoid)
     relu = staticmethod(lambda x: np.maximum(x, 0))
     abs = staticmethod(T._abs)

@@ -226,6 +226,7 @@ class Node:
     # per op. Adding an elementwise op adds its line here (see docs/design.md, "Adding an op").
     exp = elementwise(ops.Exp)
     log = elementwise(ops.Log)
+    log1p = elementwise(ops.Log1p)
     sqrt = elementwise(ops.Sqrt)
     sin = elementwise(ops.Sin)
     cos = elementwise(ops.Cos)

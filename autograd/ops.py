@@ -118,6 +118,7 @@ class Pow(BinaryOp):
 # g * f'(x) uses out = f(x) where that is cheaper (see Elementwise). relu'(0) = abs'(0) = 0.
 Exp = Elementwise.define("exp", lambda ns, p, x: ns.exp(x), lambda ns, p, g, out, x: (g * out,))
 Log = Elementwise.define("log", lambda ns, p, x: ns.log(x), lambda ns, p, g, out, x: (g / x,))
+Log1p = Elementwise.define("log1p", lambda ns, p, x: ns.log1p(x), lambda ns, p, g, out, x: (g / (1 + x),))
 Sqrt = Elementwise.define("sqrt", lambda ns, p, x: ns.sqrt(x), lambda ns, p, g, out, x: (g / (2 * out),))
 Sin = Elementwise.define("sin", lambda ns, p, x: ns.sin(x), lambda ns, p, g, out, x: (g * ns.cos(x),))
 Cos = Elementwise.define("cos", lambda ns, p, x: ns.cos(x), lambda ns, p, g, out, x: (-g * ns.sin(x),))

@@ -37,6 +37,7 @@ CASES = [
     ("pow", lambda a, b: a**b + 2**a, (0.3, 3)),
     ("exp", lambda a, b: (a * b).exp(), (-2, 2)),
     ("log", lambda a, b: (a * b).log(), (0.3, 3)),
+    ("log1p", lambda a, b: (a * b - 0.05).log1p(), (0.3, 3)),
     ("sqrt", lambda a, b: (a * b + a).sqrt(), (0.3, 3)),
     ("sin", lambda a, b: (a * b - a).sin(), (-3, 3)),
     ("cos", lambda a, b: (a * b - a).cos(), (-3, 3)),
