@@ -143,17 +143,12 @@ class BinaryOp(Op):
         return cls.vjp_a(ns, params, g, out, a, b), cls.vjp_b(ns, params, g, out, a, b)
 
 
-def apply(op: type[Op], params: Any, *parents: "Node", result: Any = None) -> "Node":
-    """Run `op` forward on nodes `parents` and record it in the graph when needed.
-
-    `result`, if given, is the forward's result computed elsewhere: Value gives the IEEE
-    inf/nan there for a division by zero that Python refused.
-    """
+def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
+    """Run `op` forward on nodes `parents` and record it in the graph when needed: the one
+    way a node is made from an op."""
     first = parents[0]
     family = first._family
-    if result is not None:
-        data = result
-    elif len(parents) == 1:  # spelled out: a list of the parents' data per op is a measurable share
+    if len(parents) == 1:  # spelled out: a list of the parents' data per op is a measurable share
         data = op.forward(family.raw_ns, params, first._data)
     elif len(parents) == 2:
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data)

@@ -45,6 +45,7 @@ class ElementwiseNamespace(Protocol):
     def relu(self, x: Any) -> Any: ...  # max(x, 0), nan stays nan
     def abs(self, x: Any) -> Any: ...
     def power(self, a: Any, b: Any) -> Any: ...  # a ** b, IEEE inf/nan where Python would raise
+    def divide(self, a: Any, b: Any) -> Any: ...  # a / b, IEEE inf/nan where b = 0 (Python raises)
 
     # constants: raw values, never differentiated, also in the graph namespaces
     def positive(self, x: Any) -> Any: ...  # the mask x > 0 as 1/0: 1.0/0.0 for a float, a bool ndarray
@@ -128,6 +129,15 @@ def _power(a: float, b: float) -> float:
     return math.nan if isinstance(r, complex) else r
 
 
+def _divide(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:  # IEEE: +-inf, or nan for 0 / 0 and nan / 0
+        if a == 0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
 def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Node) else x
 
@@ -146,6 +156,7 @@ class FloatNS:
     relu = staticmethod(lambda x: x if x > 0 or x != x else 0.0)  # relu(nan) is nan, as in NumPy
     abs = staticmethod(abs)
     power = staticmethod(_power)
+    divide = staticmethod(_divide)
     positive = staticmethod(lambda x: 1.0 if x > 0 else 0.0)
     sign = staticmethod(lambda x: float((x > 0) - (x < 0)) if x == x else x)  # sign(nan) is nan
     zeros_like = staticmethod(lambda x: 0.0)
@@ -166,7 +177,7 @@ class NumpyNS:
     sigmoid = staticmethod(T._sigmoid)
     relu = staticmethod(lambda x: np.maximum(x, 0))
     abs = staticmethod(T._abs)
-    power = np.power
+    power, divide = np.power, np.divide
     positive = staticmethod(lambda x: x > 0)
     sign = np.sign
     zeros_like = np.zeros_like
@@ -206,6 +217,7 @@ class ValueNS:
 
     raw_ns = FloatNS
     power = staticmethod(lambda a, b: a**b)
+    divide = staticmethod(lambda a, b: a / b)
     positive = staticmethod(lambda x: FloatNS.positive(x._data))
     sign = staticmethod(lambda x: FloatNS.sign(x._data))
     zeros_like = staticmethod(lambda x: 0.0)
@@ -228,6 +240,7 @@ class TensorNS:
 
     raw_ns = NumpyNS
     power = staticmethod(lambda a, b: a**b)
+    divide = staticmethod(lambda a, b: a / b)
     positive = staticmethod(lambda x: x._data > 0)
     sign = staticmethod(lambda x: np.sign(x._data))
     zeros_like = staticmethod(lambda x: np.zeros_like(x._data))

@@ -60,7 +60,7 @@ class Mul(BinaryOp):
 
 class Div(BinaryOp):
     name = "/"
-    forward = staticmethod(lambda ns, p, a, b: a / b)
+    forward = staticmethod(lambda ns, p, a, b: ns.divide(a, b))  # IEEE's inf/nan at b = 0, for floats too
     vjp_a = staticmethod(lambda ns, p, g, out, a, b: g / b)
     vjp_b = staticmethod(lambda ns, p, g, out, a, b: -g * a / (b * b))
     jvp = staticmethod(lambda ns, p, ts, out, a, b: (ts[0] - out * ts[1]) / b)

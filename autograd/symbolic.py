@@ -32,7 +32,7 @@ import numpy as np
 from . import engine, ops
 from .namespaces import FloatNS, _log1p, _power
 from .node import shared_elementwise
-from .value import Value, WeightedSum, _ieee_div, _real
+from .value import Value, WeightedSum, _real
 
 __all__ = ["Expression", "expression", "symbolic_derivative"]
 
@@ -257,13 +257,6 @@ def _d_power(args, dargs, depends):
     return power_rule + exponential_rule
 
 
-def _divide(a: float, b: float) -> float:
-    try:
-        return a / b
-    except ZeroDivisionError:
-        return _ieee_div(a, b)
-
-
 def _function(name, fn, derivative, latex, sympy):
     return Operation(fn, derivative, name + "({})", latex, sympy)
 
@@ -279,7 +272,7 @@ OPERATIONS: dict[str, Operation] = {
         lambda sp, a, b: a * b,
     ),
     "/": Operation(
-        _divide,
+        FloatNS.divide,
         lambda x, d, dep: (d[0] * x[1] - x[0] * d[1]) / x[1] ** 2,
         "{} / {}",
         r"\frac{{{}}}{{{}}}",

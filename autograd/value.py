@@ -5,7 +5,6 @@ through `FloatNS`, or on `Value`s through `ValueNS` when the backward pass is
 itself recorded (create_graph=True).
 """
 
-import math
 from numbers import Real
 from operator import mul
 
@@ -23,13 +22,6 @@ def _real(where, x):
         return float(x)
     except OverflowError:
         raise ValueError(f"{where}: integer too large to convert to float") from None
-
-
-def _ieee_div(a, b):
-    """a / b with IEEE semantics for b == 0 (Python raises instead)."""
-    if a == 0 or a != a:
-        return math.nan
-    return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 _new = object.__new__
@@ -134,18 +126,17 @@ class Value(Node):
 
     @staticmethod
     def _operator(op, reflected):
-        """`a op b` with a Value: numbers become constants; x / 0 gives IEEE's inf or nan."""
+        """`a op b` with a Value: numbers become constants (x / 0 is IEEE's inf or nan: Div's
+        forward divides with FloatNS.divide)."""
+
+        apply = engine.apply
 
         def operator(self, other):
             if type(other) is not Value:
                 other = self._const(other, op.name)
                 if other is None:
                     return NotImplemented
-            a, b = (other, self) if reflected else (self, other)
-            try:
-                return engine.apply(op, None, a, b)
-            except ZeroDivisionError:
-                return engine.apply(op, None, a, b, result=_ieee_div(a._data, b._data))
+            return apply(op, None, other, self) if reflected else apply(op, None, self, other)
 
         return operator
 
