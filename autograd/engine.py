@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -40,6 +40,8 @@ from .mode import _Mode
 
 if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
+
+_N = TypeVar("_N", bound="Node")  # apply makes a node of its parents' family
 
 # How many times any node's data has been replaced (by the `data` setter). A node
 # stamps the count when its op runs; backward compares stamps to spot data that
@@ -143,7 +145,7 @@ class BinaryOp(Op):
         return cls.vjp_a(ns, params, g, out, a, b), cls.vjp_b(ns, params, g, out, a, b)
 
 
-def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
+def apply(op: type[Op], params: Any, *parents: _N) -> _N:
     """Run `op` forward on nodes `parents` and record it in the graph when needed: the one
     way a node is made from an op."""
     first = parents[0]
@@ -157,7 +159,7 @@ def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
-    out: Node
+    out: _N
     if mode.grad_enabled and (first._requires_grad or any_requires_grad(parents)):
         out = family._wrap(data, op, params, parents, DATA_WRITES[0], mode.scope)
     else:

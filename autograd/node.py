@@ -78,7 +78,7 @@ def elementwise(op: type[engine.Op]) -> Callable[[_N], _N]:
     apply = engine.apply
 
     def method(self: _N) -> _N:
-        return apply(op, None, self)  # type: ignore[return-value]  # a node of self's family
+        return apply(op, None, self)
 
     method.__name__ = method.__qualname__ = op.name
     _SHARED[method] = op

@@ -8,6 +8,8 @@ once, in `Tensor.fit_grad`, which the engine calls for every gradient.
 
 import warnings
 import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +104,7 @@ class Tensor(Node):
     # what pending graphs saved (see saved.py): class defaults until set
     _saved_copy = None  # its array as the pending graph saw it, when handed out by .data
 
-    def __init__(self, data, requires_grad=False, dtype=None, label=""):
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         arr = _as_array("Tensor", data, dtype)
         if requires_grad:
             _check_differentiable("Tensor", arr)
@@ -166,7 +168,7 @@ class Tensor(Node):
     def grad(self, g):
         self._grad = g
 
-    def retain_grad(self):
+    def retain_grad(self) -> "Tensor":
         """Keep this non-leaf tensor's gradient in `.grad` during backward()."""
         self._retains_grad = True
         return self
@@ -191,7 +193,7 @@ class Tensor(Node):
     size = property(lambda self: self._data.size)
     T = property(lambda self: self.transpose())
 
-    def item(self):
+    def item(self) -> Any:
         return self._one("item")
 
     def _one(self, where):
@@ -253,7 +255,7 @@ class Tensor(Node):
             raise ValueError(f"{where}: cannot take {where} of an empty tensor of shape {self.shape} over axis {axis}")
         return np.asarray(fn(self._data, axis=axis, keepdims=bool(keepdims)))
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
@@ -269,16 +271,16 @@ class Tensor(Node):
             return data.astype(dtype)
         return data.copy() if copy else data
 
-    def detach(self):
+    def detach(self) -> "Tensor":
         """The same data as a new leaf that is not part of any graph."""
         return Tensor._wrap(self._data)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = ""
         if self._op is not None:
             extra = f", op={self._op.name!r}"
@@ -294,7 +296,14 @@ class Tensor(Node):
 
     # Family hooks used by the engine -------------------------------------
     @staticmethod
-    def _wrap(x, op=None, params=None, parents=(), stamp=0, scope=()):
+    def _wrap(
+        x: Any,
+        op: type[engine.Op] | None = None,
+        params: Any = None,
+        parents: tuple[Node, ...] = (),
+        stamp: int | None = 0,
+        scope: tuple[str, ...] = (),
+    ) -> "Tensor":
         """A node around array `x`: a constant leaf, or the output of `op` when op is given."""
         if type(x) is not np.ndarray:
             x = np.asarray(x)  # NumPy returns scalars, not 0-d arrays, from reductions
@@ -330,7 +339,7 @@ class Tensor(Node):
         return t
 
     @staticmethod
-    def check_versions(node):
+    def check_versions(node: Any) -> None:
         for p in node._parents:
             if (
                 p._version > node._stamp
@@ -345,7 +354,7 @@ class Tensor(Node):
     release_min_size = saved.RELEASE_MIN_SIZE
 
     @staticmethod
-    def fit_grad(ns, g, parent):
+    def fit_grad(ns: Any, g: Any, parent: Node) -> Any:
         """Sum a gradient back over the axes its input was broadcast along, in its dtype."""
         data = parent._data
         if g.shape != data.shape:
@@ -361,14 +370,14 @@ class Tensor(Node):
         return g
 
     @staticmethod
-    def fit_tangent(t, out):
+    def fit_tangent(t: Any, out: Any) -> np.ndarray:
         t = np.asarray(t)
         if t.shape != out.shape:
             t = np.broadcast_to(t, out.shape)
         return t.astype(out.dtype, copy=False)
 
     @staticmethod
-    def deposit(node, g, deposited, seed):
+    def deposit(node: Node, g: Any, deposited: set[int], seed: Any) -> None:
         if not isinstance(g, Tensor):
             # never hand out an array that another .grad (or the caller's seed) also holds
             if type(g) is not np.ndarray or g.base is not None or id(g) in deposited or g is seed:
@@ -377,7 +386,7 @@ class Tensor(Node):
         node._grad = g if node._grad is None else node._grad + g
 
     @staticmethod
-    def seed(node, grad, create_graph):
+    def seed(node: Node, grad: Any, create_graph: bool) -> Any:
         data = node._data
         if grad is None:
             if data.size != 1:
@@ -399,15 +408,15 @@ class Tensor(Node):
         return Tensor._wrap(g) if create_graph else g
 
     @staticmethod
-    def ieee_vjp(op, node, g):
+    def ieee_vjp(op: type[engine.Op], node: Node, g: Any) -> Any:
         raise ZeroDivisionError(f"backward: division by zero in op '{op.name}'")
 
     @staticmethod
-    def ieee_jvp(op, params, ts, out, parents):
+    def ieee_jvp(op: type[engine.Op], params: Any, ts: Any, out: Any, parents: Any) -> Any:
         raise ZeroDivisionError(f"jvp: division by zero in op '{op.name}'")
 
     # Operators ---------------------------------------------------------
-    def _const(self, other, where="Tensor"):
+    def _const(self, other: Any, where: str = "Tensor") -> "Tensor | None":
         """Wrap a number or array; Python numbers take this tensor's dtype where NumPy keeps it."""
         if isinstance(other, Tensor):
             return other
@@ -438,7 +447,7 @@ class Tensor(Node):
             raise _operand_error(op.name, a, b, exc) from None
 
     @staticmethod
-    def _operator(op, reflected):
+    def _operator(op: type[engine.Op], reflected: bool) -> Callable[..., Any]:
         """`a op b` with a Tensor: two tensors go straight to the op; numbers and arrays are
         wrapped as constants first (_const), and errors name the op and the shapes."""
         if reflected:
@@ -584,7 +593,7 @@ class Tensor(Node):
         self._tangent = result._tangent
 
     # Elementwise functions: the shared ones come from Node's method table -------
-    def clip(self, lo=None, hi=None):
+    def clip(self, lo: Any = None, hi: Any = None) -> "Tensor":
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
         for bound in (lo, hi):
@@ -600,7 +609,7 @@ class Tensor(Node):
         except OverflowError as exc:  # a bound outside an integer dtype's range
             raise ValueError(f"clip: {exc}") from None
 
-    def astype(self, dtype):
+    def astype(self, dtype: Any) -> "Tensor":
         try:
             dtype = np.dtype(dtype)
         except TypeError as exc:
@@ -621,10 +630,10 @@ class Tensor(Node):
             raise ValueError(f"{where}: cannot reduce an empty tensor of shape {self.shape} over axis {axis}")
         return apply(op, T.Reduction(axes, bool(keepdims)), self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.Sum, axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         axes = _normalize_axes("mean", axis, self.ndim)
         count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         if count == 0:
@@ -636,16 +645,16 @@ class Tensor(Node):
         x = self if dtype.kind in "fc" else self.astype(np.float64)  # as NumPy: no int overflow
         return x.sum(axes, keepdims) * (1.0 / count)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.Max, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.Min, axis, keepdims)
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.LogSumExp, axis, keepdims)
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis: int | tuple[int, ...] | None = -1) -> "Tensor":
         x = self
         if x._data.dtype.kind in "biu":  # the float type NumPy's exp gives, as logsumexp does
             x = x.astype(np.result_type(x._data.dtype, np.float16))
@@ -656,11 +665,11 @@ class Tensor(Node):
             x = x - np.where(np.isfinite(peak), peak, 0).astype(x._data.dtype)
         return x - x._reduce(T.LogSumExp, axis, True, "log_softmax")
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis: int | tuple[int, ...] | None = -1) -> "Tensor":
         return self.log_softmax(axis).exp()
 
     # Shape -------------------------------------------------------------
-    def reshape(self, *shape):
+    def reshape(self, *shape: Any) -> "Tensor":
         shape = _shape_args("reshape", shape)
         try:
             return apply(T.Reshape, shape, self)
@@ -669,7 +678,7 @@ class Tensor(Node):
                 f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) into shape {shape}"
             ) from None
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: Any) -> "Tensor":
         axes = _shape_args("transpose", axes) if axes else tuple(range(self.ndim))[::-1]
         for a in axes:
             if not -self.ndim <= a < self.ndim:
@@ -680,7 +689,7 @@ class Tensor(Node):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of shape {self.shape}")
         return apply(T.Transpose, tuple(a % self.ndim for a in axes), self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> "Tensor":
         index = _raw_index(index)
         try:
             return apply(T.GetItem, index, self)
@@ -791,7 +800,7 @@ def _tensor(where, x):
     return x if isinstance(x, Tensor) else Tensor._wrap(_as_array(where, x))
 
 
-def matmul(a, b):
+def matmul(a: Any, b: Any) -> Tensor:
     a, b = _tensor("matmul", a), _tensor("matmul", b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
@@ -810,7 +819,7 @@ def matmul(a, b):
         ) from None
 
 
-def linear(x, weight, bias=None):
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weight.T + bias, a layer's affine map, as one op (see tensor_ops.Linear).
 
     weight is (out_features, in_features), bias (out_features,), x (..., in_features).
@@ -822,7 +831,7 @@ def linear(x, weight, bias=None):
             f"linear: input of shape {x.shape} does not fit a weight of shape "
             f"{weight.shape} (out_features, in_features)"
         )
-    parents = (x, weight)
+    parents: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
         bias = _tensor("linear", bias)
         if bias._data.shape != (w_shape[0],):
@@ -848,17 +857,17 @@ def _binary_fn(op, a, b):
         raise _operand_error(op.name, a, b, exc) from None
 
 
-def maximum(a, b):
+def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max of a and b (Tensors, arrays or numbers); ties share the gradient."""
     return _binary_fn(T.Maximum, a, b)
 
 
-def minimum(a, b):
+def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise min of a and b (Tensors, arrays or numbers); ties share the gradient."""
     return _binary_fn(T.Minimum, a, b)
 
 
-def where(cond, a, b):
+def where(cond: Any, a: Any, b: Any) -> Tensor:
     """a where cond else b; cond is a boolean array or Tensor and is never differentiated."""
     cond = cond._data if isinstance(cond, Tensor) else _as_array("where", cond)
     if cond.dtype != np.bool_:
@@ -893,7 +902,7 @@ def _joinable(where, tensors, axis):
     return tensors
 
 
-def concatenate(tensors, axis=0):
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     tensors = _joinable("concatenate", tensors, axis)
     shapes = [t.shape for t in tensors]
@@ -907,7 +916,7 @@ def concatenate(tensors, axis=0):
     return apply(T.Concatenate, axis, *tensors)
 
 
-def stack(tensors, axis=0):
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
     tensors = _joinable("stack", tensors, axis)
     shapes = [t.shape for t in tensors]
@@ -917,7 +926,7 @@ def stack(tensors, axis=0):
     return apply(T.Stack, axis, *tensors)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Any, shape: Any) -> Tensor:
     x = _tensor("broadcast_to", x)
     shape = _shape_args("broadcast_to", (shape,))
     if x.shape == shape:
@@ -928,7 +937,7 @@ def broadcast_to(x, shape):
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
 
 
-def sum_to(x, shape):
+def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     return x if x.shape == tuple(shape) else apply(T.SumTo, tuple(shape), x)
 
 

@@ -5,8 +5,10 @@ through `FloatNS`, or on `Value`s through `ValueNS` when the backward pass is
 itself recorded (create_graph=True).
 """
 
+from collections.abc import Callable, Sequence
 from numbers import Real
 from operator import mul
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from .namespaces import FloatNS, NumpyNS, ValueNS
 from .node import Node
 
 
-def _real(where, x):
+def _real(where: str, x: Any) -> float:
     """A number as a float; an int beyond the float range is a ValueError naming `where`."""
     try:
         return float(x)
@@ -52,7 +54,7 @@ class Value(Node):
     keeps_all_grads = True  # micrograd semantics: every node's .grad is filled
     zero_grad_value = 0.0
 
-    def __init__(self, data, label=""):
+    def __init__(self, data: Any, label: str = "") -> None:
         if isinstance(data, Value):
             data = data._data
         try:
@@ -66,27 +68,34 @@ class Value(Node):
         self._init_leaf(data, True, label)
 
     @property
-    def data(self):
-        return self._data
+    def data(self) -> float:
+        return self._data  # type: ignore[no-any-return]  # Node._data is Any: floats here
 
     @data.setter
-    def data(self, new):
+    def data(self, new: float) -> None:
         self._data = float(new)
 
     # Family hooks used by the engine -------------------------------------
     @staticmethod
-    def _wrap(x, op=None, params=None, parents=(), stamp=0, scope=()):
+    def _wrap(
+        x: float,
+        op: type[Op] | None = None,
+        params: Any = None,
+        parents: tuple[Node, ...] = (),
+        stamp: int | None = 0,
+        scope: tuple[str, ...] = (),
+    ) -> "Value":
         """A node around float `x`: a constant leaf, or the output of `op` when op is given."""
         v = _new(Value)
         v._set(x, op is not None, op, params, parents, stamp, scope)
         return v
 
     @staticmethod
-    def fit_tangent(t, out):
+    def fit_tangent(t: Any, out: Any) -> Any:
         return t
 
     @staticmethod
-    def ieee_vjp(op, node, g):
+    def ieee_vjp(op: type[Op], node: Node, g: float) -> tuple[float | None, ...]:
         """Redo a backward rule that Python refused (x / 0) in IEEE arithmetic."""
         with np.errstate(all="ignore"):
             pgs = op.vjp(
@@ -99,7 +108,7 @@ class Value(Node):
         return tuple(None if pg is None else float(pg) for pg in pgs)
 
     @staticmethod
-    def ieee_jvp(op, params, ts, out, parents):
+    def ieee_jvp(op: type[Op], params: Any, ts: Any, out: Node, parents: Sequence[Node]) -> float:
         """Redo a tangent rule that Python refused (x / 0) in IEEE arithmetic."""
         with np.errstate(all="ignore"):
             t = op.jvp(
@@ -112,12 +121,12 @@ class Value(Node):
         return float(t)
 
     @staticmethod
-    def seed(node, grad, create_graph):
+    def seed(node: Node, grad: Any, create_graph: bool) -> Any:
         g = 1.0 if grad is None else _seed_number(grad._data if isinstance(grad, Value) else grad)
         return Value(g) if create_graph else g
 
     # Operators: the rest come from Node's method table, through _operator ----------
-    def _const(self, other, where):
+    def _const(self, other: Any, where: str) -> "Value | None":
         if isinstance(other, Value):
             return other
         if isinstance(other, (int, float)) and not isinstance(other, bool):
@@ -125,7 +134,7 @@ class Value(Node):
         return None
 
     @staticmethod
-    def _operator(op, reflected):
+    def _operator(op: type[Op], reflected: bool) -> Callable[..., Any]:
         """`a op b` with a Value: numbers become constants (x / 0 is IEEE's inf or nan: Div's
         forward divides with FloatNS.divide)."""
 
@@ -140,7 +149,7 @@ class Value(Node):
 
         return operator
 
-    def __pow__(self, other):
+    def __pow__(self, other: Any) -> "Value":  # type: ignore[override]
         if isinstance(other, Value):
             return engine.apply(ops.Pow, None, self, other)
         if not isinstance(other, (int, float)) or isinstance(other, bool):
@@ -149,7 +158,7 @@ class Value(Node):
         return engine.apply(ops.PowConst, other, self)
 
     @staticmethod
-    def weighted_sum(weights, inputs, bias=0.0):
+    def weighted_sum(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = 0.0) -> "Value":
         """sum_i weights[i] * inputs[i] + bias as one node (numbers become constants)."""
         if len(weights) != len(inputs):
             raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs")
@@ -157,18 +166,18 @@ class Value(Node):
         return engine.apply(WeightedSum, len(weights), *parents)
 
     # Conveniences --------------------------------------------------------
-    def item(self):
+    def item(self) -> float:
         return self._data
 
-    def __float__(self):
+    def __float__(self) -> float:
         return self._data
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self._data:.6g}, grad={_fmt(self.grad)}{label})"
 
 
-def _seed_number(grad):
+def _seed_number(grad: Any) -> float:
     """backward's grad as a float; text (float("2") would parse it) and non-numbers are a TypeError."""
     if not isinstance(grad, (str, bytes)):
         try:
@@ -178,7 +187,7 @@ def _seed_number(grad):
     raise TypeError(f"backward: grad must be a real number, got {type(grad).__name__} {grad!r}")
 
 
-def _constant(x):
+def _constant(x: Any) -> Value:
     """A number as a constant leaf (no gradient); a Value passes through."""
     if isinstance(x, Value):
         return x
@@ -188,7 +197,7 @@ def _constant(x):
     raise TypeError(f"Value: expected a Value or a real number, got {type(x).__name__}")
 
 
-def _fmt(g):
+def _fmt(g: Any) -> str:
     return f"{g:.6g}" if isinstance(g, float) else repr(g)
 
 
