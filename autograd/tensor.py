@@ -840,7 +840,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
                 f"{weight.shape}; expected ({weight.shape[0]},)"
             )
         parents += (bias,)
-    return apply(T.Linear, T.GradientsWanted(x.requires_grad, weight.requires_grad), *parents)
+    return apply(T.Linear, T.GRADIENTS_WANTED[x._requires_grad, weight._requires_grad], *parents)
 
 
 def _binary_fn(op, a, b):

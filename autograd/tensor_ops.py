@@ -166,6 +166,10 @@ class GradientsWanted(NamedTuple):
     weight: bool
 
 
+# Linear's four possible params, made once: building a NamedTuple is a Python call, per layer per step
+GRADIENTS_WANTED = {(x, w): GradientsWanted(x, w) for x in (False, True) for w in (False, True)}
+
+
 class Linear(Op):
     """x @ w.T + b (a layer's affine map; params: GradientsWanted) as one op.
 
