@@ -26,7 +26,7 @@ import sys
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -39,6 +39,8 @@ from .mode import SwitchBlock, _Mode, switched
 
 if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
+
+_N = TypeVar("_N", bound="Node")  # apply makes a node of its parents' family
 
 # How many times any node's data has been replaced (by the `data` setter). A node
 # stamps the count when its op runs; backward compares stamps to spot data that
@@ -130,8 +132,9 @@ class BinaryOp(Op):
         return cls.vjp_a(ns, params, g, out, a, b), cls.vjp_b(ns, params, g, out, a, b)
 
 
-def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
-    """Run `op` forward on nodes `parents` and record it in the graph when needed."""
+def apply(op: type[Op], params: Any, *parents: _N) -> _N:
+    """Run `op` forward on nodes `parents` and record it in the graph when needed: the one
+    way a node is made from an op."""
     first = parents[0]
     family = first._family
     if len(parents) == 1:  # spelled out: a list of the parents' data per op is a measurable share
@@ -143,7 +146,7 @@ def apply(op: type[Op], params: Any, *parents: "Node") -> "Node":
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
-    out: Node
+    out: _N
     if mode.grad_enabled and (first._requires_grad or any_requires_grad(parents)):
         out = family._wrap(data, op, params, parents, DATA_WRITES[0], mode.scope)
     else:
@@ -226,7 +229,7 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
     to tell a node only the graph holds (see _backward).
     """
     entries: dict[Node, list[Any]] = {root: [0, None, root, 0]}
-    count_edges = root._family.release_data is not None  # only families that release need it
+    count_edges = root.release_data is not None  # only families that release need it
     stack = [root]
     while stack:
         node = stack.pop()
@@ -298,11 +301,13 @@ def _backward(
     wanted = None if wrt is None else {n: i for i, n in enumerate(wrt)}
     found = [None] * (0 if wrt is None else len(wrt))
     keep_all = family.keeps_all_grads
-    deposit, fit_grad, check_versions = family.deposit, family.fit_grad, family.check_versions
+    # the optional hooks, read through the root (Node's defaults are None)
+    deposit, fit_grad, check_versions = root.deposit, root.fit_grad, root.check_versions
     # arrays handed out writable since the forward pass: compare every node, whatever its stamp
     writes = DATA_WRITES[0] if not HANDED_OUT else None
-    release = not retain_graph and family.release_data is not None
-    release_size = family.release_min_size
+    release_data = root.release_data
+    release = not retain_graph and release_data is not None
+    release_size = root.release_min_size
     deposited: set[Node] = set()
     pgs: Iterable[Any]
     ready = [entries[root]]
@@ -324,7 +329,7 @@ def _backward(
                 elif keep_all:  # Value: every node keeps its gradient, a float sum
                     node._grad = node._grad + g
                 elif op is None or node._retains_grad:
-                    deposit(node, g, deposited, seed)
+                    deposit(node, g, deposited, seed)  # type: ignore[misc]  # set where keep_all is False
             if op is None:
                 if visit is not None and g is not None:
                     visit(node, g, ())
@@ -390,7 +395,7 @@ def _backward(
                     # now, not when the caller drops the root (the next forward pass would run
                     # beside it).
                     if node._data.size >= release_size and getrefcount(node) == entry[3] + _PASS_REFERENCES:
-                        family.release_data(node)
+                        release_data(node)  # type: ignore[misc]  # not None when release is True
     finally:
         mode.grad_enabled = previous
         mode.backward_op = previous_backward_op

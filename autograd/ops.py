@@ -1,14 +1,39 @@
 """Elementwise operations shared by `Value` and `Tensor`.
 
 Each rule is written once with `ns.*` functions and Python operators, so it
-runs on floats, ndarrays, `Value`s and `Tensor`s alike (see engine.py).
-`out` is the op's own result: rules reuse it where the derivative is a
-function of the output (exp, tanh, sigmoid, sqrt).
+runs on floats, ndarrays, `Value`s and `Tensor`s alike (see engine.py and
+namespaces.py). `out` is the op's own result: rules reuse it where the
+derivative is a function of the output (exp, tanh, sigmoid, sqrt). The
+methods `x.exp()`, `a + b` ... come from the method table in node.py.
 """
 
+from collections.abc import Callable
 from typing import Any  # the values a rule sees: floats, ndarrays, Values or Tensors
 
 from .engine import BinaryOp, Op
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+class Elementwise(Op):
+    """f applied to each element of one input: declared by its forward and its vjp alone.
+
+    The Jacobian of such an op is diagonal, so the vjp, (g * f'(x),), also gives the jvp,
+    t * f'(x): the same rule with the tangent in g's place.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        vjp = cls.vjp
+        cls.jvp = staticmethod(lambda ns, p, ts, out, x: vjp(ns, p, ts[0], out, x)[0])
+
+    @staticmethod
+    def define(name: str, forward: Callable[..., Any], vjp: Callable[..., Any]) -> type["Elementwise"]:
+        """The op `name` from its forward(ns, params, x) and vjp(ns, params, g, out, x) rules."""
+        rules = {"name": name, "forward": staticmethod(forward), "vjp": staticmethod(vjp), "__module__": __name__}
+        return type(_class_name(name), (Elementwise,), rules)
 
 
 class Add(Op):
@@ -35,17 +60,16 @@ class Mul(BinaryOp):
 
 class Div(BinaryOp):
     name = "/"
-    forward = staticmethod(lambda ns, p, a, b: a / b)
+    forward = staticmethod(lambda ns, p, a, b: ns.divide(a, b))  # IEEE's inf/nan at b = 0, for floats too
     vjp_a = staticmethod(lambda ns, p, g, out, a, b: g / b)
     vjp_b = staticmethod(lambda ns, p, g, out, a, b: -g * a / (b * b))
     jvp = staticmethod(lambda ns, p, ts, out, a, b: (ts[0] - out * ts[1]) / b)
 
 
-class Neg(Op):
+class Neg(Elementwise):
     name = "neg"
     forward = staticmethod(lambda ns, p, x: -x)
     vjp = staticmethod(lambda ns, p, g, out, x: (-g,))
-    jvp = staticmethod(lambda ns, p, ts, out, x: -ts[0])
 
 
 def _plus_one_where(x: Any, singular: Any) -> Any:
@@ -72,13 +96,12 @@ def _log_base(ns: Any, a: Any, b: Any) -> Any:
     return ns.log(_plus_one_where(a, (ns.raw(a) == 0) & (ns.raw(b) >= 0)))
 
 
-class PowConst(Op):
+class PowConst(Elementwise):
     """x ** c for a constant exponent c (kept in params, never differentiated)."""
 
     name = "**"
     forward = staticmethod(lambda ns, c, x: ns.power(x, c))
     vjp = staticmethod(lambda ns, c, g, out, x: (g * _slope(ns, c, x),))
-    jvp = staticmethod(lambda ns, c, ts, out, x: ts[0] * _slope(ns, c, x))
 
 
 class Pow(BinaryOp):
@@ -91,68 +114,15 @@ class Pow(BinaryOp):
     jvp = staticmethod(lambda ns, p, ts, out, a, b: ts[0] * _slope(ns, b, a) + ts[1] * out * _log_base(ns, a, b))
 
 
-class Exp(Op):
-    name = "exp"
-    forward = staticmethod(lambda ns, p, x: ns.exp(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g * out,))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * out)
-
-
-class Log(Op):
-    name = "log"
-    forward = staticmethod(lambda ns, p, x: ns.log(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g / x,))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] / x)
-
-
-class Sqrt(Op):
-    name = "sqrt"
-    forward = staticmethod(lambda ns, p, x: ns.sqrt(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g / (2 * out),))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] / (2 * out))
-
-
-class Sin(Op):
-    name = "sin"
-    forward = staticmethod(lambda ns, p, x: ns.sin(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g * ns.cos(x),))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * ns.cos(x))
-
-
-class Cos(Op):
-    name = "cos"
-    forward = staticmethod(lambda ns, p, x: ns.cos(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (-g * ns.sin(x),))
-    jvp = staticmethod(lambda ns, p, ts, out, x: -ts[0] * ns.sin(x))
-
-
-class Tanh(Op):
-    name = "tanh"
-    forward = staticmethod(lambda ns, p, x: ns.tanh(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g * (1 - out * out),))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * (1 - out * out))
-
-
-class Sigmoid(Op):
-    name = "sigmoid"
-    forward = staticmethod(lambda ns, p, x: ns.sigmoid(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g * out * (1 - out),))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * out * (1 - out))
-
-
-class Relu(Op):
-    """max(0, x); relu'(0) = 0 (the kink gets the left derivative, as in PyTorch)."""
-
-    name = "relu"
-    forward = staticmethod(lambda ns, p, x: ns.relu(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g * ns.positive(x),))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * ns.positive(x))
-
-
-class Abs(Op):
-    """|x|; abs'(0) = 0."""
-
-    name = "abs"
-    forward = staticmethod(lambda ns, p, x: ns.abs(x))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g * ns.sign(x),))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * ns.sign(x))
+# The elementwise functions: name, forward(ns, params, x) and vjp(ns, params, g, out, x), whose
+# g * f'(x) uses out = f(x) where that is cheaper (see Elementwise). relu'(0) = abs'(0) = 0.
+Exp = Elementwise.define("exp", lambda ns, p, x: ns.exp(x), lambda ns, p, g, out, x: (g * out,))
+Log = Elementwise.define("log", lambda ns, p, x: ns.log(x), lambda ns, p, g, out, x: (g / x,))
+Log1p = Elementwise.define("log1p", lambda ns, p, x: ns.log1p(x), lambda ns, p, g, out, x: (g / (1 + x),))
+Sqrt = Elementwise.define("sqrt", lambda ns, p, x: ns.sqrt(x), lambda ns, p, g, out, x: (g / (2 * out),))
+Sin = Elementwise.define("sin", lambda ns, p, x: ns.sin(x), lambda ns, p, g, out, x: (g * ns.cos(x),))
+Cos = Elementwise.define("cos", lambda ns, p, x: ns.cos(x), lambda ns, p, g, out, x: (-g * ns.sin(x),))
+Tanh = Elementwise.define("tanh", lambda ns, p, x: ns.tanh(x), lambda ns, p, g, out, x: (g * (1 - out * out),))
+Sigmoid = Elementwise.define("sigmoid", lambda ns, p, x: ns.sigmoid(x), lambda ns, p, g, out, x: (g * out * (1 - out),))
+Relu = Elementwise.define("relu", lambda ns, p, x: ns.relu(x), lambda ns, p, g, out, x: (g * ns.positive(x),))
+Abs = Elementwise.define("abs", lambda ns, p, x: ns.abs(x), lambda ns, p, g, out, x: (g * ns.sign(x),))

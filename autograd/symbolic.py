@@ -30,7 +30,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import engine, ops
-from .value import FloatNS, Value, WeightedSum, _ieee_div, _power, _real
+from .namespaces import FloatNS, _log1p, _power
+from .node import shared_elementwise
+from .value import Value, WeightedSum, _real
 
 __all__ = ["Expression", "expression", "symbolic_derivative"]
 
@@ -57,7 +59,7 @@ def _operator_pair(
 class Expression:
     """A node of an expression tree: a constant, a variable, or an operation on sub-expressions.
 
-    `op` is "const", "var", one of + - * / ** or "neg", or a function name (exp, log, sqrt, sin,
+    `op` is "const", "var", one of + - * / ** or "neg", or a function name (exp, log, log1p, sqrt, sin,
     cos, tanh, sigmoid, relu, abs, step, sign); `args` are the operands, `value` a constant's
     float, `name` a variable's label. Arithmetic operators build new (unsimplified) trees.
     """
@@ -232,8 +234,8 @@ def _call(name: str) -> Callable:
     return lambda u: Expression(name, (u,))
 
 
-exp, log, sqrt, sin, cos, tanh, sigmoid, step, sign = map(
-    _call, ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "step", "sign")
+exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, step, sign = map(
+    _call, ("exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "step", "sign")
 )
 
 
@@ -247,13 +249,6 @@ def _d_power(args, dargs, depends):
     if not depends[0]:
         return exponential_rule
     return power_rule + exponential_rule
-
-
-def _divide(a: float, b: float) -> float:
-    try:
-        return a / b
-    except ZeroDivisionError:
-        return _ieee_div(a, b)
 
 
 def _function(name, fn, derivative, latex, sympy):
@@ -271,7 +266,7 @@ OPERATIONS: dict[str, Operation] = {
         lambda sp, a, b: a * b,
     ),
     "/": Operation(
-        _divide,
+        FloatNS.divide,
         lambda x, d, dep: (d[0] * x[1] - x[0] * d[1]) / x[1] ** 2,
         "{} / {}",
         r"\frac{{{}}}{{{}}}",
@@ -284,6 +279,13 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "log": _function(
         "log", FloatNS.log, lambda x, d, dep: d[0] / x[0], r"\log\left({}\right)", lambda sp, a: sp.log(a)
+    ),
+    "log1p": _function(
+        "log1p",
+        _log1p,
+        lambda x, d, dep: d[0] / (1 + x[0]),
+        r"\log\left(1 + {}\right)",
+        lambda sp, a: sp.log(1 + a),
     ),
     "sqrt": _function(
         "sqrt", FloatNS.sqrt, lambda x, d, dep: d[0] / (2 * sqrt(x[0])), r"\sqrt{{{}}}", lambda sp, a: sp.sqrt(a)
@@ -356,9 +358,11 @@ GRAPH_OPS: dict[type, Callable] = {
     ops.PowConst: lambda c, a: a ** Expression.constant(c),
     ops.Pow: lambda p, a, b: a**b,
     WeightedSum: _weighted_sum,
+    # the elementwise methods of Node's table that are functions here too
     **{
-        op: (lambda name: lambda p, a: Expression(name, (a,)))(op.name)
-        for op in (ops.Exp, ops.Log, ops.Sqrt, ops.Sin, ops.Cos, ops.Tanh, ops.Sigmoid, ops.Relu, ops.Abs)
+        op: (lambda name: lambda p, a: Expression(name, (a,)))(name)
+        for name, op in shared_elementwise().items()
+        if name in OPERATIONS
     },
 }
 

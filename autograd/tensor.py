@@ -8,14 +8,16 @@ once, in `Tensor.fit_grad`, which the engine calls for every gradient.
 
 import warnings
 import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import engine, ops, saved
 from . import tensor_ops as T
 from .engine import apply
+from .namespaces import NumpyNS, TensorNS
 from .node import Node
-from .tensor_ops import NumpyNS
 
 _new = object.__new__
 _hold, _HOLDS = saved.hold, saved.HOLDS
@@ -98,10 +100,11 @@ class Tensor(Node):
     __slots__ = ()
     __array_ufunc__ = None  # `ndarray + Tensor` calls Tensor.__radd__ instead of looping
     raw_ns = NumpyNS
+    graph_ns = TensorNS
     # what pending graphs saved (see saved.py): class defaults until set
     _saved_copy = None  # its array as the pending graph saw it, when handed out by .data
 
-    def __init__(self, data, requires_grad=False, dtype=None, label=""):
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         arr = _as_array("Tensor", data, dtype)
         if requires_grad:
             _check_differentiable("Tensor", arr)
@@ -165,7 +168,7 @@ class Tensor(Node):
     def grad(self, g):
         self._grad = g
 
-    def retain_grad(self):
+    def retain_grad(self) -> "Tensor":
         """Keep this non-leaf tensor's gradient in `.grad` during backward()."""
         self._retains_grad = True
         return self
@@ -190,7 +193,7 @@ class Tensor(Node):
     size = property(lambda self: self._data.size)
     T = property(lambda self: self.transpose())
 
-    def item(self):
+    def item(self) -> Any:
         return self._one("item")
 
     def _one(self, where):
@@ -252,7 +255,7 @@ class Tensor(Node):
             raise ValueError(f"{where}: cannot take {where} of an empty tensor of shape {self.shape} over axis {axis}")
         return np.asarray(fn(self._data, axis=axis, keepdims=bool(keepdims)))
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
@@ -268,16 +271,16 @@ class Tensor(Node):
             return data.astype(dtype)
         return data.copy() if copy else data
 
-    def detach(self):
+    def detach(self) -> "Tensor":
         """The same data as a new leaf that is not part of any graph."""
         return Tensor._wrap(self._data)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = ""
         if self._op is not None:
             extra = f", op={self._op.name!r}"
@@ -293,20 +296,28 @@ class Tensor(Node):
 
     # Family hooks used by the engine -------------------------------------
     @staticmethod
-    def _wrap(x, op=None, params=None, parents=(), stamp=0, scope=()):
+    def _wrap(
+        x: Any,
+        op: type[engine.Op] | None = None,
+        params: Any = None,
+        parents: tuple[Node, ...] = (),
+        stamp: int | None = 0,
+        scope: tuple[str, ...] = (),
+    ) -> "Tensor":
         """A node around array `x`: a constant leaf, or the output of `op` when op is given."""
         if type(x) is not np.ndarray:
             x = np.asarray(x)  # NumPy returns scalars, not 0-d arrays, from reductions
-        # Node._set's stores, inlined: this runs once per op, and a call costs as much as the hold
+        # Node._set's stores, inlined (one statement each: a tuple assignment costs more): this
+        # runs once per op, and a call costs as much as the hold
         t = _new(Tensor)
         t._data = x
         t._grad = None
+        if scope:
+            t._scope = scope
         t._op = op
         t._params = params
         t._parents = parents
         t._stamp = stamp
-        if scope:
-            t._scope = scope
         if op is None:
             t._requires_grad = False
             return t
@@ -328,7 +339,7 @@ class Tensor(Node):
         return t
 
     @staticmethod
-    def check_versions(node):
+    def check_versions(node: Any) -> None:
         for p in node._parents:
             if (
                 p._version > node._stamp
@@ -343,7 +354,7 @@ class Tensor(Node):
     release_min_size = saved.RELEASE_MIN_SIZE
 
     @staticmethod
-    def fit_grad(ns, g, parent):
+    def fit_grad(ns: Any, g: Any, parent: Node) -> Any:
         """Sum a gradient back over the axes its input was broadcast along, in its dtype."""
         data = parent._data
         if g.shape != data.shape:
@@ -359,14 +370,14 @@ class Tensor(Node):
         return g
 
     @staticmethod
-    def fit_tangent(t, out):
+    def fit_tangent(t: Any, out: Any) -> np.ndarray:
         t = np.asarray(t)
         if t.shape != out.shape:
             t = np.broadcast_to(t, out.shape)
         return t.astype(out.dtype, copy=False)
 
     @staticmethod
-    def deposit(node, g, deposited, seed):
+    def deposit(node: Node, g: Any, deposited: set[int], seed: Any) -> None:
         if not isinstance(g, Tensor):
             # never hand out an array that another .grad (or the caller's seed) also holds
             if type(g) is not np.ndarray or g.base is not None or id(g) in deposited or g is seed:
@@ -375,7 +386,7 @@ class Tensor(Node):
         node._grad = g if node._grad is None else node._grad + g
 
     @staticmethod
-    def seed(node, grad, create_graph):
+    def seed(node: Node, grad: Any, create_graph: bool) -> Any:
         data = node._data
         if grad is None:
             if data.size != 1:
@@ -397,15 +408,15 @@ class Tensor(Node):
         return Tensor._wrap(g) if create_graph else g
 
     @staticmethod
-    def ieee_vjp(op, node, g):
+    def ieee_vjp(op: type[engine.Op], node: Node, g: Any) -> Any:
         raise ZeroDivisionError(f"backward: division by zero in op '{op.name}'")
 
     @staticmethod
-    def ieee_jvp(op, params, ts, out, parents):
+    def ieee_jvp(op: type[engine.Op], params: Any, ts: Any, out: Any, parents: Any) -> Any:
         raise ZeroDivisionError(f"jvp: division by zero in op '{op.name}'")
 
     # Operators ---------------------------------------------------------
-    def _const(self, other, where="Tensor"):
+    def _const(self, other: Any, where: str = "Tensor") -> "Tensor | None":
         """Wrap a number or array; Python numbers take this tensor's dtype where NumPy keeps it."""
         if isinstance(other, Tensor):
             return other
@@ -435,49 +446,22 @@ class Tensor(Node):
         except ValueError as exc:
             raise _operand_error(op.name, a, b, exc) from None
 
-    def __add__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Add, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Add, other)
+    @staticmethod
+    def _operator(op: type[engine.Op], reflected: bool) -> Callable[..., Any]:
+        """`a op b` with a Tensor: two tensors go straight to the op; numbers and arrays are
+        wrapped as constants first (_const), and errors name the op and the shapes."""
+        if reflected:
+            return lambda self, other: self._binary(op, other, reflected=True)
 
-    def __radd__(self, other):
-        return self._binary(ops.Add, other, reflected=True)
+        def operator(self, other):
+            if type(other) is Tensor:  # the common case first: no conversion, no checks
+                try:
+                    return apply(op, None, self, other)
+                except ValueError:
+                    pass  # _binary raises the error naming the shapes
+            return self._binary(op, other)
 
-    def __sub__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Sub, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Sub, other)
-
-    def __rsub__(self, other):
-        return self._binary(ops.Sub, other, reflected=True)
-
-    def __mul__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Mul, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Mul, other)
-
-    def __rmul__(self, other):
-        return self._binary(ops.Mul, other, reflected=True)
-
-    def __truediv__(self, other):
-        if type(other) is Tensor:  # the common case first: no conversion, no checks
-            try:
-                return apply(ops.Div, None, self, other)
-            except ValueError:
-                pass
-        return self._binary(ops.Div, other)
-
-    def __rtruediv__(self, other):
-        return self._binary(ops.Div, other, reflected=True)
+        return operator
 
     def __pow__(self, other):
         if isinstance(other, Tensor) and other.requires_grad:
@@ -495,9 +479,6 @@ class Tensor(Node):
         except ValueError as exc:
             raise _operand_error("**", self, const, exc) from None
 
-    def __rpow__(self, other):
-        return self._binary(ops.Pow, other, reflected=True)
-
     def __matmul__(self, other):
         other = self._const(other, "matmul")
         if other is None:
@@ -509,12 +490,6 @@ class Tensor(Node):
         if other is None:
             return NotImplemented
         return matmul(other, self)
-
-    def __neg__(self):
-        return apply(ops.Neg, None, self)
-
-    def __pos__(self):
-        return self
 
     def _compare(self, fn, other):
         """Comparisons give boolean tensors; they are never differentiated."""
@@ -617,37 +592,8 @@ class Tensor(Node):
             self._stamp = engine.DATA_WRITES[0]
         self._tangent = result._tangent
 
-    # Elementwise functions ---------------------------------------------
-    def exp(self):
-        return apply(ops.Exp, None, self)
-
-    def log(self):
-        return apply(ops.Log, None, self)
-
-    def sqrt(self):
-        return apply(ops.Sqrt, None, self)
-
-    def abs(self):
-        return apply(ops.Abs, None, self)
-
-    __abs__ = abs
-
-    def sin(self):
-        return apply(ops.Sin, None, self)
-
-    def cos(self):
-        return apply(ops.Cos, None, self)
-
-    def tanh(self):
-        return apply(ops.Tanh, None, self)
-
-    def sigmoid(self):
-        return apply(ops.Sigmoid, None, self)
-
-    def relu(self):
-        return apply(ops.Relu, None, self)
-
-    def clip(self, lo=None, hi=None):
+    # Elementwise functions: the shared ones come from Node's method table -------
+    def clip(self, lo: Any = None, hi: Any = None) -> "Tensor":
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
         for bound in (lo, hi):
@@ -659,11 +605,11 @@ class Tensor(Node):
             raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
         lo, hi = _python_number(lo), _python_number(hi)
         try:
-            return apply(T.Clip, (lo, hi), self)
+            return apply(T.Clip, T.Bounds(lo, hi), self)
         except OverflowError as exc:  # a bound outside an integer dtype's range
             raise ValueError(f"clip: {exc}") from None
 
-    def astype(self, dtype):
+    def astype(self, dtype: Any) -> "Tensor":
         try:
             dtype = np.dtype(dtype)
         except TypeError as exc:
@@ -682,12 +628,12 @@ class Tensor(Node):
         axes = _normalize_axes(where, axis, self.ndim)
         if self.size == 0 and op is not T.Sum and (axes is None or 0 in [self.shape[a] for a in axes]):
             raise ValueError(f"{where}: cannot reduce an empty tensor of shape {self.shape} over axis {axis}")
-        return apply(op, (axes, bool(keepdims)), self)
+        return apply(op, T.Reduction(axes, bool(keepdims)), self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.Sum, axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         axes = _normalize_axes("mean", axis, self.ndim)
         count = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         if count == 0:
@@ -699,16 +645,16 @@ class Tensor(Node):
         x = self if dtype.kind in "fc" else self.astype(np.float64)  # as NumPy: no int overflow
         return x.sum(axes, keepdims) * (1.0 / count)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.Max, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.Min, axis, keepdims)
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
         return self._reduce(T.LogSumExp, axis, keepdims)
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis: int | tuple[int, ...] | None = -1) -> "Tensor":
         x = self
         if x._data.dtype.kind in "biu":  # the float type NumPy's exp gives, as logsumexp does
             x = x.astype(np.result_type(x._data.dtype, np.float16))
@@ -719,11 +665,11 @@ class Tensor(Node):
             x = x - np.where(np.isfinite(peak), peak, 0).astype(x._data.dtype)
         return x - x._reduce(T.LogSumExp, axis, True, "log_softmax")
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis: int | tuple[int, ...] | None = -1) -> "Tensor":
         return self.log_softmax(axis).exp()
 
     # Shape -------------------------------------------------------------
-    def reshape(self, *shape):
+    def reshape(self, *shape: Any) -> "Tensor":
         shape = _shape_args("reshape", shape)
         try:
             return apply(T.Reshape, shape, self)
@@ -732,7 +678,7 @@ class Tensor(Node):
                 f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) into shape {shape}"
             ) from None
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: Any) -> "Tensor":
         axes = _shape_args("transpose", axes) if axes else tuple(range(self.ndim))[::-1]
         for a in axes:
             if not -self.ndim <= a < self.ndim:
@@ -743,7 +689,7 @@ class Tensor(Node):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of shape {self.shape}")
         return apply(T.Transpose, tuple(a % self.ndim for a in axes), self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> "Tensor":
         index = _raw_index(index)
         try:
             return apply(T.GetItem, index, self)
@@ -854,7 +800,7 @@ def _tensor(where, x):
     return x if isinstance(x, Tensor) else Tensor._wrap(_as_array(where, x))
 
 
-def matmul(a, b):
+def matmul(a: Any, b: Any) -> Tensor:
     a, b = _tensor("matmul", a), _tensor("matmul", b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
@@ -866,14 +812,14 @@ def matmul(a, b):
             f"left) != {k_right} ({'first' if b.ndim == 1 else 'second-to-last'} dim of the right)"
         )
     try:
-        return apply(T.MatMul, (a.requires_grad, b.requires_grad), a, b)
+        return apply(T.MatMul, None, a, b)
     except ValueError:
         raise ValueError(
             f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast together"
         ) from None
 
 
-def linear(x, weight, bias=None):
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weight.T + bias, a layer's affine map, as one op (see tensor_ops.Linear).
 
     weight is (out_features, in_features), bias (out_features,), x (..., in_features).
@@ -885,7 +831,7 @@ def linear(x, weight, bias=None):
             f"linear: input of shape {x.shape} does not fit a weight of shape "
             f"{weight.shape} (out_features, in_features)"
         )
-    parents = (x, weight)
+    parents: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
         bias = _tensor("linear", bias)
         if bias._data.shape != (w_shape[0],):
@@ -894,7 +840,7 @@ def linear(x, weight, bias=None):
                 f"{weight.shape}; expected ({weight.shape[0]},)"
             )
         parents += (bias,)
-    return apply(T.Linear, (x.requires_grad, weight.requires_grad), *parents)
+    return apply(T.Linear, T.GRADIENTS_WANTED[x._requires_grad, weight._requires_grad], *parents)
 
 
 def _binary_fn(op, a, b):
@@ -911,17 +857,17 @@ def _binary_fn(op, a, b):
         raise _operand_error(op.name, a, b, exc) from None
 
 
-def maximum(a, b):
+def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max of a and b (Tensors, arrays or numbers); ties share the gradient."""
     return _binary_fn(T.Maximum, a, b)
 
 
-def minimum(a, b):
+def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise min of a and b (Tensors, arrays or numbers); ties share the gradient."""
     return _binary_fn(T.Minimum, a, b)
 
 
-def where(cond, a, b):
+def where(cond: Any, a: Any, b: Any) -> Tensor:
     """a where cond else b; cond is a boolean array or Tensor and is never differentiated."""
     cond = cond._data if isinstance(cond, Tensor) else _as_array("where", cond)
     if cond.dtype != np.bool_:
@@ -956,7 +902,7 @@ def _joinable(where, tensors, axis):
     return tensors
 
 
-def concatenate(tensors, axis=0):
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     tensors = _joinable("concatenate", tensors, axis)
     shapes = [t.shape for t in tensors]
@@ -970,7 +916,7 @@ def concatenate(tensors, axis=0):
     return apply(T.Concatenate, axis, *tensors)
 
 
-def stack(tensors, axis=0):
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
     tensors = _joinable("stack", tensors, axis)
     shapes = [t.shape for t in tensors]
@@ -980,7 +926,7 @@ def stack(tensors, axis=0):
     return apply(T.Stack, axis, *tensors)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Any, shape: Any) -> Tensor:
     x = _tensor("broadcast_to", x)
     shape = _shape_args("broadcast_to", (shape,))
     if x.shape == shape:
@@ -991,45 +937,8 @@ def broadcast_to(x, shape):
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
 
 
-def sum_to(x, shape):
+def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     return x if x.shape == tuple(shape) else apply(T.SumTo, tuple(shape), x)
 
 
-class TensorNS:
-    """The elementary functions on `Tensor`s, so a backward pass can be recorded."""
-
-    exp = staticmethod(Tensor.exp)
-    log = staticmethod(Tensor.log)
-    sqrt = staticmethod(Tensor.sqrt)
-    sin = staticmethod(Tensor.sin)
-    cos = staticmethod(Tensor.cos)
-    tanh = staticmethod(Tensor.tanh)
-    sigmoid = staticmethod(Tensor.sigmoid)
-    relu = staticmethod(Tensor.relu)
-    abs = staticmethod(Tensor.abs)
-    positive = staticmethod(lambda x: x._data > 0)  # constants: never differentiated
-    sign = staticmethod(lambda x: np.sign(x._data))
-    raw = staticmethod(lambda x: x._data if isinstance(x, Tensor) else x)
-    power = staticmethod(lambda a, b: a**b)
-    where = staticmethod(where)
-    reshape = staticmethod(lambda x, shape: x.reshape(shape))
-    transpose = staticmethod(lambda x, axes: x.transpose(*axes))
-    broadcast_to = staticmethod(broadcast_to)
-    sum_to = staticmethod(sum_to)
-    sum = staticmethod(lambda x, axes, keepdims=False: apply(T.Sum, (axes, keepdims), x))
-    max = staticmethod(lambda x, axes, keepdims=False: apply(T.Max, (axes, keepdims), x))
-    min = staticmethod(lambda x, axes, keepdims=False: apply(T.Min, (axes, keepdims), x))
-    logsumexp = staticmethod(lambda x, axes, keepdims=False: apply(T.LogSumExp, (axes, keepdims), x))
-    row_sums = staticmethod(lambda x: x.sum(axis=1, keepdims=True))
-    softmax_rows = staticmethod(lambda x: x.softmax(axis=1))
-    log_softmax_rows = staticmethod(lambda x: x.log_softmax(axis=1))
-    swap_last = staticmethod(lambda x: x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
-    astype = staticmethod(lambda x, dtype: apply(T.Cast, dtype, x))
-    scatter = staticmethod(lambda g, index, shape: apply(T.Scatter, (index, shape), g))
-    concatenate = staticmethod(lambda xs, axis: apply(T.Concatenate, axis, *xs))
-    stack = staticmethod(lambda xs, axis: apply(T.Stack, axis, *xs))
-    clip = staticmethod(lambda x, lo, hi: apply(T.Clip, (lo, hi), x))
-
-
 Tensor._family = Tensor
-Tensor.graph_ns = TensorNS

@@ -2,13 +2,15 @@
 
 The elementwise ops of ops.py serve tensors too. As there, each rule is
 written with `ns.*` so the same code runs on ndarrays (`NumpyNS`) and, for
-higher-order gradients, on `Tensor`s (`TensorNS` in tensor.py). Gradients
-only need the right values: summing back over broadcast axes and casting to
-the input's dtype is the engine's job (`Tensor.fit_grad`).
+higher-order gradients, on `Tensor`s (`TensorNS`); see namespaces.py for what
+`ns` offers. Gradients only need the right values: summing back over broadcast
+axes and casting to the input's dtype is the engine's job (`Tensor.fit_grad`).
+An op with several parameters names them (a NamedTuple: still a tuple).
 """
 
 import math
 import threading
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -91,70 +93,85 @@ def _scatter(g, index, shape):
     return out
 
 
-class NumpyNS:
-    """Elementary functions on ndarrays (the ordinary, unrecorded backward pass)."""
+class LinearMap(Op):
+    """An op linear in its inputs (a reshape, a sum, a selection): its Jacobian is the op
+    itself, so the jvp is the forward applied to the tangents and only the vjp is written."""
 
-    exp, log, sqrt, sin, cos, tanh = np.exp, np.log, np.sqrt, np.sin, np.cos, np.tanh
-    sign, power, where = np.sign, np.power, np.where
-    abs = staticmethod(_abs)
-    zeros_like, reshape, transpose, broadcast_to = np.zeros_like, np.reshape, np.transpose, np.broadcast_to
-    sigmoid = staticmethod(_sigmoid)
-    relu = staticmethod(lambda x: np.maximum(x, 0))
-    positive = staticmethod(lambda x: x > 0)
-    raw = staticmethod(lambda x: x)
-    # ufunc.reduce is what np.sum calls, without np.sum's Python dispatch
-    sum = staticmethod(lambda x, axes, keepdims=False: np.add.reduce(x, axis=axes, keepdims=keepdims))
-    max = staticmethod(lambda x, axes, keepdims=False: np.maximum.reduce(x, axis=axes, keepdims=keepdims))
-    min = staticmethod(lambda x, axes, keepdims=False: np.minimum.reduce(x, axis=axes, keepdims=keepdims))
-    swap_last = staticmethod(lambda x: np.swapaxes(x, -1, -2))
-    astype = staticmethod(lambda x, dtype: x.astype(dtype))
-    sum_to = staticmethod(sum_to)
-    scatter = staticmethod(_scatter)
-    concatenate = staticmethod(lambda xs, axis: np.concatenate(xs, axis=axis))
-    stack = staticmethod(lambda xs, axis: np.stack(xs, axis=axis))
-    clip = staticmethod(np.clip)
-    logsumexp = staticmethod(lambda x, axes, keepdims=False: _logsumexp(x, axes, keepdims))
-    # rows of a 2-D array (SoftmaxCrossEntropy): shaped for speed, see _row_max and _row_sums
-    row_sums = staticmethod(lambda x: _row_sums(x))
-    softmax_rows = staticmethod(lambda x: _softmax_rows(x))
-    log_softmax_rows = staticmethod(lambda x: _log_softmax_rows(x))
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        forward = cls.forward
+        cls.jvp = staticmethod(lambda ns, p, ts, out, *xs: forward(ns, p, *ts))
+
+    @staticmethod
+    def define(class_name, name, vjp, doc=""):
+        """The op `name` whose forward is the namespace's function of that name, ns.name(x, params)."""
+        rules = {
+            "name": name,
+            "forward": staticmethod(lambda ns, p, x: getattr(ns, name)(x, p)),
+            "vjp": staticmethod(vjp),
+            "__doc__": doc or f"{name}(x, params)",
+            "__module__": __name__,
+        }
+        return type(class_name, (LinearMap,), rules)
 
 
-class MatMul(Op):
+def _as_matrices(ns, g, a, b):
+    """g, a and b as NumPy's matmul sees them: a 1-D a is a row (1, n), a 1-D b a column (n, 1)."""
+    a2 = a if a.ndim > 1 else ns.reshape(a, (1,) + a.shape)
+    b2 = b if b.ndim > 1 else ns.reshape(b, b.shape + (1,))
+    if a.ndim == 1:
+        g = ns.reshape(g, g.shape[:-1] + (1, g.shape[-1]))
+    if b.ndim == 1:
+        g = ns.reshape(g, g.shape + (1,))
+    return g, a2, b2
+
+
+class MatMul(BinaryOp):
     """a @ b with NumPy's rules: 1-D operands are promoted to matrices and back.
 
-    params = (a needs a gradient, b needs a gradient): a network's input
-    needs none, and skipping its product saves a third of the first layer's work.
+    A BinaryOp: a network's input needs no gradient, and skipping its product
+    saves a third of the first layer's work.
     """
 
     name = "matmul"
     forward = staticmethod(lambda ns, p, a, b: a @ b)
 
     @staticmethod
-    def vjp(ns, p, g, out, a, b):
+    def vjp_a(ns, p, g, out, a, b):
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshapes
-            return (g @ b.T if p[0] else None), (a.T @ g if p[1] else None)
+            return g @ b.T
         if a.ndim == 1 and b.ndim == 1:
-            return g * b, g * a
-        a2 = a if a.ndim > 1 else ns.reshape(a, (1,) + a.shape)
-        b2 = b if b.ndim > 1 else ns.reshape(b, b.shape + (1,))
-        g2 = g
-        if a.ndim == 1:
-            g2 = ns.reshape(g2, g2.shape[:-1] + (1, g2.shape[-1]))
-        if b.ndim == 1:
-            g2 = ns.reshape(g2, g2.shape + (1,))
-        ga, gb = g2 @ ns.swap_last(b2), ns.swap_last(a2) @ g2
-        if a.ndim == 1:
-            ga = ga[..., 0, :]
-        if b.ndim == 1:
-            gb = gb[..., 0]
-        return ga, gb
+            return g * b
+        g2, _, b2 = _as_matrices(ns, g, a, b)
+        ga = g2 @ ns.swap_last(b2)
+        return ga[..., 0, :] if a.ndim == 1 else ga
+
+    @staticmethod
+    def vjp_b(ns, p, g, out, a, b):
+        if a.ndim == 2 and b.ndim == 2:
+            return a.T @ g
+        if a.ndim == 1 and b.ndim == 1:
+            return g * a
+        g2, a2, _ = _as_matrices(ns, g, a, b)
+        gb = ns.swap_last(a2) @ g2
+        return gb[..., 0] if b.ndim == 1 else gb
 
     jvp = staticmethod(lambda ns, p, ts, out, a, b: ts[0] @ b + a @ ts[1])
 
 
+class GradientsWanted(NamedTuple):
+    """Linear's params: which of x and w need a gradient (their products are skipped if not)."""
+
+    input: bool
+    weight: bool
+
+
+# Linear's four possible params, made once: building a NamedTuple is a Python call, per layer per step
+GRADIENTS_WANTED = {(x, w): GradientsWanted(x, w) for x in (False, True) for w in (False, True)}
+
+
 class Linear(Op):
-    """x @ w.T + b (a layer's affine map; params = has a bias) as one op.
+    """x @ w.T + b (a layer's affine map; params: GradientsWanted) as one op.
 
     A primitive, not a composite, for speed and memory: the bias is added into
     the product's fresh buffer in place, so a layer keeps one activation-sized
@@ -174,8 +191,8 @@ class Linear(Op):
     def vjp(ns, p, g, out, x, w, *b):
         g2 = g if g.ndim == 2 else ns.reshape(g, (-1, g.shape[-1]))
         x2 = x if x.ndim == 2 else ns.reshape(x, (-1, x.shape[-1]))
-        gw = g2.T @ x2 if p[1] else None
-        gx = (g2 @ w if x.ndim == 2 else ns.reshape(g2 @ w, x.shape)) if p[0] else None
+        gw = g2.T @ x2 if p.weight else None
+        gx = (g2 @ w if x.ndim == 2 else ns.reshape(g2 @ w, x.shape)) if p.input else None
         return (gx, gw, ns.sum(g2, (0,))) if b else (gx, gw)
 
     @staticmethod
@@ -184,27 +201,31 @@ class Linear(Op):
         return t + ts[2] if b else t
 
 
-class Sum(Op):
-    """params = (axes, keepdims); axes is None (all) or a tuple of non-negative ints."""
+class Reduction(NamedTuple):
+    """The params of sum, max, min and logsumexp."""
 
+    axes: tuple[int, ...] | None  # None (all) or a sorted tuple of non-negative ints
+    keepdims: bool
+
+
+class Sum(LinearMap):
     name = "sum"
-    forward = staticmethod(lambda ns, p, x: ns.sum(x, p[0], p[1]))
+    forward = staticmethod(lambda ns, p, x: ns.sum(x, p.axes, p.keepdims))
     vjp = staticmethod(
-        lambda ns, p, g, out, x: (ns.broadcast_to(ns.reshape(g, reduced_shape(x.shape, p[0])), x.shape),)
+        lambda ns, p, g, out, x: (ns.broadcast_to(ns.reshape(g, reduced_shape(x.shape, p.axes)), x.shape),)
     )
-    jvp = staticmethod(lambda ns, p, ts, out, x: ns.sum(ts[0], p[0], p[1]))
 
 
 def _tie_weights(ns, p, out, x):
     """Constant weights that split the gradient evenly among the tied extreme entries."""
-    kd = reduced_shape(x.shape, p[0])
-    hit = ns.raw(x) == np.reshape(ns.raw(out), kd)
-    return hit / np.sum(hit, axis=p[0], keepdims=True), kd
+    kd, raw = reduced_shape(x.shape, p.axes), ns.raw_ns
+    hit = ns.raw(x) == raw.reshape(ns.raw(out), kd)
+    return hit / raw.sum(hit, p.axes, True), kd
 
 
 class Max(Op):
     name = "max"
-    forward = staticmethod(lambda ns, p, x: ns.max(x, p[0], p[1]))
+    forward = staticmethod(lambda ns, p, x: ns.max(x, p.axes, p.keepdims))
 
     @staticmethod
     def vjp(ns, p, g, out, x):
@@ -213,12 +234,12 @@ class Max(Op):
 
     @staticmethod
     def jvp(ns, p, ts, out, x):
-        return ns.sum(ts[0] * _tie_weights(ns, p, out, x)[0], p[0], p[1])
+        return ns.sum(ts[0] * _tie_weights(ns, p, out, x)[0], p.axes, p.keepdims)
 
 
 class Min(Max):
     name = "min"
-    forward = staticmethod(lambda ns, p, x: ns.min(x, p[0], p[1]))
+    forward = staticmethod(lambda ns, p, x: ns.min(x, p.axes, p.keepdims))
 
 
 def _logsumexp(x, axes, keepdims):
@@ -240,17 +261,17 @@ class LogSumExp(Op):
     """
 
     name = "logsumexp"
-    forward = staticmethod(lambda ns, p, x: ns.logsumexp(x, p[0], p[1]))
+    forward = staticmethod(lambda ns, p, x: ns.logsumexp(x, p.axes, p.keepdims))
 
     @staticmethod
     def vjp(ns, p, g, out, x):
-        kd = reduced_shape(x.shape, p[0])
+        kd = reduced_shape(x.shape, p.axes)
         return (ns.reshape(g, kd) * ns.exp(x - ns.reshape(out, kd)),)
 
     @staticmethod
     def jvp(ns, p, ts, out, x):
-        kd = reduced_shape(x.shape, p[0])
-        return ns.sum(ts[0] * ns.exp(x - ns.reshape(out, kd)), p[0], p[1])
+        kd = reduced_shape(x.shape, p.axes)
+        return ns.sum(ts[0] * ns.exp(x - ns.reshape(out, kd)), p.axes, p.keepdims)
 
 
 def _row_max(x):
@@ -340,8 +361,16 @@ def _cross_entropy(z, t, scale, reduce, saved):
 
 def _row_factor(ns, p, g, sign=1.0):
     """sign * scale * g, shaped to multiply (n, k) rows: a scalar when reduced, (n, 1) if not."""
-    scale, reduce = p[0], p[1]
-    return g * (sign * scale) if reduce else ns.reshape(g, (-1, 1)) * (sign * scale)
+    return g * (sign * p.scale) if p.reduce else ns.reshape(g, (-1, 1)) * (sign * p.scale)
+
+
+# SoftmaxCrossEntropy's rows: NumPy's fast row loops above on arrays, recorded ops on tensors
+def _row_sums_of(ns, x):
+    return _row_sums(x) if ns.raw_ns is ns else ns.sum(x, (1,), True)
+
+
+def _log_softmax_rows_of(ns, x):
+    return _log_softmax_rows(x) if ns.raw_ns is ns else x - ns.logsumexp(x, (1,), True)
 
 
 class SavedSoftmax:
@@ -358,15 +387,19 @@ class SavedSoftmax:
         return "SavedSoftmax()"
 
 
-def _saved(p):
-    return p[2] if len(p) > 2 else None
+class CrossEntropyParams(NamedTuple):
+    """SoftmaxCrossEntropy's params (see there)."""
+
+    scale: float
+    reduce: bool
+    saved: SavedSoftmax | None = None
 
 
 class SoftmaxCrossEntropy(BinaryOp):
     """Cross-entropy of softmax(z) against target weights t, z and t (n, k) of one float dtype.
 
     loss_i = -sum_j t_ij log softmax(z_i)_j = rowsum(t)_i logsumexp(z_i) - sum_j t_ij z_ij
-    params = (scale, reduce[, SavedSoftmax()]): scale * sum_i loss_i as a 0-d result when
+    params = CrossEntropyParams(scale, reduce[, SavedSoftmax()]): scale * sum_i loss_i as a 0-d result when
     reduce is true (scale 1/n for a mean), else scale * loss_i of shape (n,). Rows of t are one-hot for
     class labels, but may be any weights: nothing assumes they sum to 1. An -inf logit
     where t is 0 adds nothing; where t > 0 the loss is +inf, as the formula says.
@@ -378,87 +411,69 @@ class SoftmaxCrossEntropy(BinaryOp):
     """
 
     name = "softmax_cross_entropy"
-    forward = staticmethod(lambda ns, p, z, t: _cross_entropy(z, t, p[0], p[1], _saved(p)))
+    forward = staticmethod(lambda ns, p, z, t: _cross_entropy(z, t, p.scale, p.reduce, p.saved))
 
     @staticmethod
     def vjp_a(ns, p, g, out, z, t):
         # d loss_i / d z_ij = softmax(z_i)_j rowsum(t)_i - t_ij (the notes' delta a - y for one-hot t)
-        saved = _saved(p)
+        saved = p.saved
         if saved is not None and saved.z is z:  # raw arrays, as the forward saw them
             softmax = saved.exps / saved.sums
+        elif ns.raw_ns is ns:
+            softmax = _softmax_rows(z)
         else:
-            softmax = ns.softmax_rows(z)
-        return (softmax * ns.row_sums(t) - t) * _row_factor(ns, p, g)
+            softmax = ns.exp(_log_softmax_rows_of(ns, z))
+        return (softmax * _row_sums_of(ns, t) - t) * _row_factor(ns, p, g)
 
     @staticmethod
     def vjp_b(ns, p, g, out, z, t):
         # d loss_i / d t_ij = -log softmax(z_i)_j (+inf at an -inf logit, as the loss itself)
-        return ns.log_softmax_rows(z) * _row_factor(ns, p, g, -1.0)
+        return _log_softmax_rows_of(ns, z) * _row_factor(ns, p, g, -1.0)
 
     @staticmethod
     def jvp(ns, p, ts, out, z, t):
         dz, dt = ts
-        logp = ns.log_softmax_rows(z)
-        delta = ns.exp(logp) * ns.row_sums(t) - t
+        logp = _log_softmax_rows_of(ns, z)
+        delta = ns.exp(logp) * _row_sums_of(ns, t) - t
         # dt * logp with 0 where dt is 0: a constant t's zero tangent times an -inf logit's
         # log-probability adds nothing (not nan)
         change = dz * delta - dt * ns.where(ns.raw(dt) == 0, 0.0, logp)
-        return ns.sum(change, None if p[1] else (1,)) * p[0]
+        return ns.sum(change, None if p.reduce else (1,)) * p.scale
 
 
-class Reshape(Op):
-    name = "reshape"
-    forward = staticmethod(lambda ns, shape, x: ns.reshape(x, shape))
-    vjp = staticmethod(lambda ns, shape, g, out, x: (ns.reshape(g, x.shape),))
-    jvp = staticmethod(lambda ns, shape, ts, out, x: ns.reshape(ts[0], shape))
+# Shapes and dtypes: each op's params are its target (shape, axes or dtype); the vjp goes back
+# to the input's. broadcast_to's vjp passes g on: summing it back to the input's shape is the
+# engine's fit_grad.
+Reshape = LinearMap.define("Reshape", "reshape", lambda ns, shape, g, out, x: (ns.reshape(g, x.shape),))
+Transpose = LinearMap.define(
+    "Transpose", "transpose", lambda ns, axes, g, out, x: (ns.transpose(g, tuple(np.argsort(axes))),)
+)
+BroadcastTo = LinearMap.define("BroadcastTo", "broadcast_to", lambda ns, shape, g, out, x: (g,))
+SumTo = LinearMap.define("SumTo", "sum_to", lambda ns, shape, g, out, x: (ns.broadcast_to(g, x.shape),))
+Cast = LinearMap.define("Cast", "astype", lambda ns, dtype, g, out, x: (ns.astype(g, x.dtype),))
 
 
-class Transpose(Op):
-    name = "transpose"
-    forward = staticmethod(lambda ns, axes, x: ns.transpose(x, axes))
-    vjp = staticmethod(lambda ns, axes, g, out, x: (ns.transpose(g, tuple(np.argsort(axes))),))
-    jvp = staticmethod(lambda ns, axes, ts, out, x: ns.transpose(ts[0], axes))
-
-
-class BroadcastTo(Op):
-    """Its gradient is the engine's sum back to the input's shape, so vjp passes g on."""
-
-    name = "broadcast_to"
-    forward = staticmethod(lambda ns, shape, x: ns.broadcast_to(x, shape))
-    vjp = staticmethod(lambda ns, shape, g, out, x: (g,))
-    jvp = staticmethod(lambda ns, shape, ts, out, x: ns.broadcast_to(ts[0], shape))
-
-
-class SumTo(Op):
-    name = "sum_to"
-    forward = staticmethod(lambda ns, shape, x: ns.sum_to(x, shape))
-    vjp = staticmethod(lambda ns, shape, g, out, x: (ns.broadcast_to(g, x.shape),))
-    jvp = staticmethod(lambda ns, shape, ts, out, x: ns.sum_to(ts[0], shape))
-
-
-class Cast(Op):
-    name = "astype"
-    forward = staticmethod(lambda ns, dtype, x: ns.astype(x, dtype))
-    vjp = staticmethod(lambda ns, dtype, g, out, x: (ns.astype(g, x.dtype),))
-    jvp = staticmethod(lambda ns, dtype, ts, out, x: ns.astype(ts[0], dtype))
-
-
-class GetItem(Op):
+class GetItem(LinearMap):
     """x[index]; the gradient scatters back, adding where an index repeats."""
 
     name = "getitem"
     forward = staticmethod(lambda ns, index, x: x[index])
     vjp = staticmethod(lambda ns, index, g, out, x: (ns.scatter(g, index, x.shape),))
-    jvp = staticmethod(lambda ns, index, ts, out, x: ts[0][index])
 
 
-class Scatter(Op):
-    """params = (index, shape): zeros of `shape` with g added at `index` (GetItem's adjoint)."""
+class Placement(NamedTuple):
+    """Scatter's params: where its input goes in zeros of which shape."""
+
+    index: Any
+    shape: tuple[int, ...]
+
+
+class Scatter(LinearMap):
+    """Zeros of p.shape with g added at p.index (GetItem's adjoint)."""
 
     name = "scatter"
-    forward = staticmethod(lambda ns, p, g: ns.scatter(g, p[0], p[1]))
-    vjp = staticmethod(lambda ns, p, g, out, x: (g[p[0]],))
-    jvp = staticmethod(lambda ns, p, ts, out, x: ns.scatter(ts[0], p[0], p[1]))
+    forward = staticmethod(lambda ns, p, g: ns.scatter(g, p.index, p.shape))
+    vjp = staticmethod(lambda ns, p, g, out, x: (g[p.index],))
 
 
 def _pieces(g, axis, sizes):
@@ -470,30 +485,34 @@ def _pieces(g, axis, sizes):
     return tuple(pieces)
 
 
-class Concatenate(Op):
+class Concatenate(LinearMap):
     name = "concatenate"
     forward = staticmethod(lambda ns, axis, *xs: ns.concatenate(xs, axis))
     vjp = staticmethod(lambda ns, axis, g, out, *xs: _pieces(g, axis, [x.shape[axis] for x in xs]))
-    jvp = staticmethod(lambda ns, axis, ts, out, *xs: ns.concatenate(ts, axis))
 
 
-class Stack(Op):
+class Stack(LinearMap):
     name = "stack"
     forward = staticmethod(lambda ns, axis, *xs: ns.stack(xs, axis))
     vjp = staticmethod(lambda ns, axis, g, out, *xs: tuple(g[(slice(None),) * axis + (i,)] for i in range(len(xs))))
-    jvp = staticmethod(lambda ns, axis, ts, out, *xs: ns.stack(ts, axis))
+
+
+class Bounds(NamedTuple):
+    """Clip's params; None: no bound on that side."""
+
+    lo: Any
+    hi: Any
 
 
 def _inside(ns, p, x):
     """1 strictly between the clip bounds, else 0 (the kinks get 0, like relu'(0))."""
     r = ns.raw(x)
-    lo, hi = p
-    return (True if lo is None else r > lo) & (True if hi is None else r < hi)
+    return (True if p.lo is None else r > p.lo) & (True if p.hi is None else r < p.hi)
 
 
 class Clip(Op):
     name = "clip"
-    forward = staticmethod(lambda ns, p, x: ns.clip(x, p[0], p[1]))
+    forward = staticmethod(lambda ns, p, x: ns.clip(x, p.lo, p.hi))
     vjp = staticmethod(lambda ns, p, g, out, x: (g * _inside(ns, p, x),))
     jvp = staticmethod(lambda ns, p, ts, out, x: ts[0] * _inside(ns, p, x))
 
@@ -507,7 +526,7 @@ def _left_share(ns, a, b, wins):
 class Maximum(Op):
     name = "maximum"
     wins = staticmethod(np.greater)  # where `a` is the one kept
-    forward = staticmethod(lambda ns, p, a, b: np.maximum(a, b))
+    forward = staticmethod(lambda ns, p, a, b: ns.maximum(a, b))
 
     @classmethod
     def vjp(cls, ns, p, g, out, a, b):
@@ -523,7 +542,7 @@ class Maximum(Op):
 class Minimum(Maximum):
     name = "minimum"
     wins = staticmethod(np.less)
-    forward = staticmethod(lambda ns, p, a, b: np.minimum(a, b))
+    forward = staticmethod(lambda ns, p, a, b: ns.minimum(a, b))
 
 
 class Where(Op):

@@ -130,7 +130,7 @@ def _live_params(params, slot_of_data):
     if not read:
         return None, ()
     if isinstance(params, tuple):
-        rebuild = getattr(type(params), "_make", tuple)  # a NamedTuple's params keep their field names
+        rebuild = getattr(params, "_make", tuple)  # an op's named params stay named
         return (lambda v: rebuild(p if s is None else v[s] for p, s in zip(params, slots))), read
     return (lambda v: v[read[0]]), read
 

@@ -9,7 +9,8 @@ import numpy as np
 
 from . import ops
 from . import tensor_ops as T
-from .tensor_ops import NumpyNS, reduced_shape
+from .namespaces import NumpyNS
+from .tensor_ops import reduced_shape
 
 _add, _subtract, _multiply, _divide = np.add, np.subtract, np.multiply, np.divide
 _negative, _exp, _log, _tanh, _maximum = np.negative, np.exp, np.log, np.tanh, np.maximum

@@ -16,7 +16,7 @@ import numpy as np
 from autograd import Tensor, maximum, where
 from autograd.engine import Op, apply
 from autograd.hints import ArrayLike
-from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
+from autograd.tensor_ops import CrossEntropyParams, SavedSoftmax, SoftmaxCrossEntropy
 
 from ._bce import BinaryCrossEntropy
 from ._erf import erf
@@ -412,7 +412,7 @@ def cross_entropy(
         scale = _SCALES[reduction]
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
-    return cast(Tensor, apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t))
+    return cast(Tensor, apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax()), z, t))
 
 
 def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smoothing, input):
@@ -435,11 +435,13 @@ def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smo
         t[ignored] = 0  # after smoothing: an ignored sample adds nothing
     t = _tensor(t)
     if reduction == "none":
-        per_sample = apply(SoftmaxCrossEntropy, (1.0, False), z, t)
+        per_sample = apply(SoftmaxCrossEntropy, CrossEntropyParams(1.0, False), z, t)
         return per_sample if np.ndim(input) == 2 else per_sample.reshape(())
     if reduction == "mean":
-        return _weighted_mean(lambda scale: apply(SoftmaxCrossEntropy, (scale, True, SavedSoftmax()), z, t), counted)
-    return apply(SoftmaxCrossEntropy, (_SCALES[reduction], True, SavedSoftmax()), z, t)
+        return _weighted_mean(
+            lambda scale: apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax()), z, t), counted
+        )
+    return apply(SoftmaxCrossEntropy, CrossEntropyParams(_SCALES[reduction], True, SavedSoftmax()), z, t)
 
 
 @names_errors

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, linear, trace
-from autograd.tensor_ops import SoftmaxCrossEntropy
+from autograd.tensor_ops import CrossEntropyParams, SoftmaxCrossEntropy
 from benchmarks.mlp import make_arrays, make_batch, sgd_update, tensor_loss, tensor_params
 
 pytestmark = pytest.mark.numerics  # values at inf/nan and exact bits: CI reruns them under a second BLAS kernel
@@ -373,7 +373,7 @@ def test_fused_softmax_cross_entropy_replays_identically(dtype):
         w, soft = ps
         logits = z * w
         logits = logits + Tensor(np.where(np.arange(5) == 2, -np.inf, 0.0).astype(dtype))  # an -inf logit
-        return (apply(SoftmaxCrossEntropy, (0.5, False), logits, soft.exp() * t) * 3.0).sum()
+        return (apply(SoftmaxCrossEntropy, CrossEntropyParams(0.5, False), logits, soft.exp() * t) * 3.0).sum()
 
     make = _params((4, 5), (4, 5), dtype=dtype)
     _eager_and_traced(

@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import array_shapes
 import nn
 from autograd import Tensor
 from autograd.engine import apply
-from autograd.tensor_ops import SoftmaxCrossEntropy
+from autograd.tensor_ops import CrossEntropyParams, SoftmaxCrossEntropy
 from nn import functional as F
 from nn._erf import erf
 from tests.support.gradients import assert_input_grads, central_difference
@@ -301,7 +301,7 @@ def np_log_softmax(z):
 
 def softmax_cross_entropy(z, t, scale=1.0, reduce=True):
     """The fused op itself, for the per-row results that cross_entropy does not offer."""
-    return apply(SoftmaxCrossEntropy, (scale, reduce), z, t)
+    return apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, reduce), z, t)
 
 
 @given(batch=st.integers(1, 8), classes=st.integers(1, 6), seed=seeds)

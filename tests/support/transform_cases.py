@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 from autograd import Tensor, Value, broadcast_to, concatenate, linear, maximum, minimum, stack, where
 from autograd.engine import apply
-from autograd.tensor_ops import SoftmaxCrossEntropy
+from autograd.tensor_ops import CrossEntropyParams, SoftmaxCrossEntropy
 
 Case = namedtuple("Case", "name build")
 
@@ -226,7 +226,7 @@ def softmax_cross_entropy_case(draw, target_needs_grad=True):
     (rows need not sum to 1), summed and scaled, or per row. With target_needs_grad=False
     the target is a constant one-hot (class labels), so only the logits' rule runs."""
     n, k = draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    params = (draw(st.sampled_from([1.0, 0.5, 1.0 / n])), draw(st.booleans()))
+    params = CrossEntropyParams(draw(st.sampled_from([1.0, 0.5, 1.0 / n])), draw(st.booleans()))
     z = array(draw, (n, k))
     if target_needs_grad:
         return (lambda z, t: apply(SoftmaxCrossEntropy, params, z, t)), [z, array(draw, (n, k), 0.1, 1.0)]
