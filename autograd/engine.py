@@ -294,6 +294,13 @@ def _backward(
     wrt: Sequence["Node"] | None,
     visit: Callable[..., None] | None,
 ) -> list[Any]:
+    """Kahn's algorithm: a node is handled once all its children have sent their gradients.
+
+    Each node goes through four steps: keep its gradient where the caller reads it, run its
+    op's rule, send the results to its parents, release what it saved. The steps every node
+    takes stay in this loop (a function call per node is a measurable share of the pass);
+    what only some passes need (wrt, create_graph, anomaly, visit) is in the helpers.
+    """
     family = root._family
     entries = _pending_entries(root)
     entries[root][1] = seed
@@ -301,20 +308,15 @@ def _backward(
     wanted = None if wrt is None else {n: i for i, n in enumerate(wrt)}
     found = [None] * (0 if wrt is None else len(wrt))
     keep_all = family.keeps_all_grads
-    # the optional hooks, read through the root (Node's defaults are None)
-    deposit, fit_grad, check_versions = root.deposit, root.fit_grad, root.check_versions
-    # arrays handed out writable since the forward pass: compare every node, whatever its stamp
-    writes = DATA_WRITES[0] if not HANDED_OUT else None
-    release_data = root.release_data
-    release = not retain_graph and release_data is not None
-    release_size = root.release_min_size
+    deposit, fit_grad = root.deposit, root.fit_grad  # the optional hooks (Node's defaults are None)
     deposited: set[Node] = set()
+    local_gradients = _rule_runner(root, ns, create_graph, visit)
+    release_data = None if retain_graph else root.release_data
+    release_size = root.release_min_size
     pgs: Iterable[Any]
     ready = [entries[root]]
     mode = PER_THREAD.mode
-    checking = mode.anomaly
-    previous_backward_op = mode.backward_op
-    previous = mode.grad_enabled
+    previous = mode.grad_enabled, mode.backward_op
     mode.grad_enabled = create_graph
     try:
         while ready:
@@ -322,6 +324,7 @@ def _backward(
             node, g = entry[2], entry[1]
             entry[1] = None  # free the gradient as soon as it is used
             op = node._op
+            # 1. keep the gradient where the caller reads it
             if g is not None:
                 if wanted is not None:
                     if node in wanted:
@@ -334,46 +337,10 @@ def _backward(
                 if visit is not None and g is not None:
                     visit(node, g, ())
                 continue
+            # 2. run the op's rule: what each parent receives (none when no gradient came)
             parents = node._parents
-            if g is None:  # no path brought a gradient: parents get none from here
-                pgs = repeat(None)
-            else:
-                if node._stamp != writes and check_versions is not None:
-                    check_versions(node)
-                if create_graph:
-                    if checking:  # anomaly names the op whose backward made a bad op
-                        mode.backward_op = op
-                    pgs = op.vjp(ns, node._params, g, node, *parents)
-                elif len(parents) == 2:  # spelled out, as in apply
-                    a, b = parents
-                    try:
-                        if op.split and not (a._requires_grad and b._requires_grad):
-                            pgs = (
-                                (op.vjp_a(ns, node._params, g, node._data, a._data, b._data), None)
-                                if a._requires_grad
-                                else (None, op.vjp_b(ns, node._params, g, node._data, a._data, b._data))
-                            )
-                        else:
-                            pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
-                    except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
-                        pgs = family.ieee_vjp(op, node, g)
-                    a = b = None  # the release test below counts references to a node
-                else:
-                    try:
-                        if len(parents) == 1:
-                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
-                        elif len(parents) == 3:  # a layer's linear(x, W, b)
-                            pgs = op.vjp(
-                                ns, node._params, g, node._data, parents[0]._data, parents[1]._data, parents[2]._data
-                            )
-                        else:
-                            pgs = raw_vjp(node, g)
-                    except ZeroDivisionError:
-                        pgs = family.ieee_vjp(op, node, g)
-                if checking:
-                    anomaly.check_backward(op, pgs, node, parents)
-                if visit is not None:
-                    visit(node, g, pgs)
+            pgs = repeat(None) if g is None else local_gradients(node, op, g, parents)
+            # 3. send it on, summed per parent; a parent whose children are all done is ready
             for p, pg in zip(parents, pgs):
                 into = entries.get(p)  # None: p needs no gradient
                 if into is None:
@@ -386,17 +353,63 @@ def _backward(
                 into[0] -= 1
                 if not into[0]:
                     ready.append(into)
+            # 4. release: the graph cannot be run through again, and saved inputs may be written
             if not retain_graph:
                 node._stamp = None
-                if release:
-                    node._held = None  # its saved inputs may be written again
+                if release_data is not None:
+                    node._held = None
                     # As PyTorch frees saved tensors at backward(): a node only this graph holds
                     # (not the caller, whose tensors keep their data) gives its big array back
                     # now, not when the caller drops the root (the next forward pass would run
                     # beside it).
                     if node._data.size >= release_size and getrefcount(node) == entry[3] + _PASS_REFERENCES:
-                        release_data(node)  # type: ignore[misc]  # not None when release is True
+                        release_data(node)
     finally:
-        mode.grad_enabled = previous
-        mode.backward_op = previous_backward_op
+        mode.grad_enabled, mode.backward_op = previous
     return found
+
+
+def _rule_runner(root: "Node", ns: Any, create_graph: bool, visit: Callable[..., None] | None) -> Callable[..., Any]:
+    """The backward pass's step 2 for root's graph: local_gradients(node, op, g, parents), what
+    node's op sends each parent for the gradient g, after the version check; on raw data,
+    spelled out for one to three parents, or recorded on nodes with create_graph."""
+    family = root._family
+    check_versions = root.check_versions
+    ieee_vjp = family.ieee_vjp
+    # arrays handed out writable since the forward pass: compare every node, whatever its stamp
+    writes = DATA_WRITES[0] if not HANDED_OUT else None
+    mode = PER_THREAD.mode
+    checking = mode.anomaly
+
+    def local_gradients(node: "Node", op: type[Op], g: Any, parents: tuple["Node", ...]) -> Any:
+        if node._stamp != writes and check_versions is not None:
+            check_versions(node)
+        if create_graph:
+            if checking:  # anomaly names the op whose backward made a bad op
+                mode.backward_op = op
+            pgs = op.vjp(ns, node._params, g, node, *parents)
+        else:
+            try:
+                if len(parents) == 2:  # spelled out, as in apply
+                    a, b = parents
+                    if op.split and not (a._requires_grad and b._requires_grad):
+                        vjp = op.vjp_a if a._requires_grad else op.vjp_b  # type: ignore[attr-defined]
+                        pg = vjp(ns, node._params, g, node._data, a._data, b._data)
+                        pgs = (pg, None) if a._requires_grad else (None, pg)
+                    else:
+                        pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
+                elif len(parents) == 1:
+                    pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
+                elif len(parents) == 3:  # a layer's linear(x, W, b)
+                    pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data, parents[2]._data)
+                else:
+                    pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
+            except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
+                pgs = ieee_vjp(op, node, g)
+        if checking:
+            anomaly.check_backward(op, pgs, node, parents)
+        if visit is not None:
+            visit(node, g, pgs)
+        return pgs
+
+    return local_gradients

@@ -114,7 +114,9 @@ def node_vjp(node: Node, g: Any) -> list[Any]:
         pgs = engine.raw_vjp(node, g)
     if not is_tensor(node):
         return list(pgs)
-    return [None if pg is None else family.fit_grad(family.raw_ns, pg, p) for pg, p in zip(pgs, parents)]
+    fit_grad = node.fit_grad  # a family that broadcasts (Tensor) has one
+    assert fit_grad is not None
+    return [None if pg is None else fit_grad(family.raw_ns, pg, p) for pg, p in zip(pgs, parents)]
 
 
 def seed_of(node: Node) -> Any:

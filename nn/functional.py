@@ -514,7 +514,10 @@ def l2_penalty(model: Module, lam: float, n: int) -> Tensor:
     weights = [p for name, p in model.named_parameters() if name.rsplit(".", 1)[-1].startswith("weight")]
     if not weights:
         raise ValueError(f"l2_penalty: {type(model).__name__} has no parameter named weight*")
-    total = sum((p * p).sum() for p in weights)
+    squares = [cast(Tensor, p * p).sum() for p in weights]
+    total = squares[0]
+    for square in squares[1:]:
+        total = total + square
     return total * (lam / (2.0 * n))
 
 
