@@ -14,6 +14,7 @@ import numpy as np
 
 from autograd import Tensor, maximum, where
 from autograd.engine import Op, apply
+from autograd.mode import PER_THREAD
 from autograd.tensor_ops import SavedSoftmax, SoftmaxCrossEntropy
 
 from ._bce import BinaryCrossEntropy
@@ -264,7 +265,10 @@ class OneHot(Op):
 
 def _one_hot(where, target, rows, input_shape, dtype):
     """OneHot of target (a Tensor, kept as the op's input, or an array)."""
-    return apply(OneHot, (where, rows, input_shape, dtype), _tensor(target))
+    params = (where, rows, input_shape, dtype)
+    if not PER_THREAD.mode.hooked:  # no tracer to replay it (nor jvp, nor anomaly): the constant itself
+        return Tensor._wrap(OneHot.forward(None, params, target))
+    return apply(OneHot, params, _tensor(target))
 
 
 def _class_rows(where, input):

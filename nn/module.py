@@ -10,7 +10,8 @@ import operator
 
 import numpy as np
 
-from autograd import Tensor, Value, scope
+from autograd import Tensor, Value
+from autograd.mode import PER_THREAD
 
 _NOTE = "in module "  # how the note Module.__call__ adds to an exception from forward starts
 
@@ -57,17 +58,21 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
 
     def __call__(self, *args, **kwargs):
-        with scope(self._scope_name or type(self).__name__) as path:
-            try:
-                return self.forward(*args, **kwargs)
-            except Exception as exc:
-                # the same exception object, re-raised: its type and the user's line in the
-                # traceback stay; the innermost module adds where it happened (Python >= 3.11)
-                if hasattr(exc, "add_note") and not any(
-                    note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())
-                ):
-                    exc.add_note(_NOTE + _module_path(path) + ", in forward()")
-                raise
+        # autograd.scope's work, inlined: a small batch's step calls a module per layer, and the
+        # scope object and its two method calls were a measurable share of it
+        mode = PER_THREAD.mode
+        outer = mode.scope
+        mode.scope = path = outer + (self._scope_name or type(self).__name__,)
+        try:
+            return self.forward(*args, **kwargs)
+        except Exception as exc:
+            # the same exception object, re-raised: its type and the user's line in the
+            # traceback stay; the innermost module adds where it happened (Python >= 3.11)
+            if hasattr(exc, "add_note") and not any(note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
+                exc.add_note(_NOTE + _module_path(path) + ", in forward()")
+            raise
+        finally:
+            mode.scope = outer
 
     def __setattr__(self, name, value):
         items = value if isinstance(value, (list, tuple)) else (value,)
@@ -245,9 +250,20 @@ class Sequential(Module):
         return members[i][1]
 
     def __iter__(self):
-        return iter([m for _, m in self._members() if isinstance(m, Module)])
+        return iter(self._modules_in_order())
 
     def forward(self, x):
         for m in self:
             x = m(x)
         return x
+
+    def _modules_in_order(self):
+        """The modules held directly, in order, as _members finds them, without its generator:
+        forward iterates them on every call."""
+        modules = []
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                modules.append(value)
+            elif isinstance(value, (list, tuple)):
+                modules += [item for item in value if isinstance(item, Module)]
+        return modules
