@@ -94,7 +94,11 @@ class _Hold:
 
     def __del__(self):
         del HOLDS[id(self.array)]
-        self.unlock()
+        if self.locked:  # unlock(), inlined: this runs per saved leaf and step
+            try:
+                self.array.setflags(True)  # write=True
+            except ValueError:  # a view of an array someone else keeps read-only: it stays so
+                pass
         if self.copied is not None:
             for leaf in self.copied:
                 forget_copy(leaf)

@@ -894,7 +894,7 @@ def linear(x, weight, bias=None):
                 f"{weight.shape}; expected ({weight.shape[0]},)"
             )
         parents += (bias,)
-    return apply(T.Linear, (x.requires_grad, weight.requires_grad), *parents)
+    return apply(T.Linear, (x._requires_grad, weight._requires_grad), *parents)  # slots: per layer
 
 
 def _binary_fn(op, a, b):
