@@ -94,11 +94,7 @@ class _Hold:
 
     def __del__(self):
         del HOLDS[id(self.array)]
-        if self.locked:  # unlock(), inlined: this runs per saved leaf and step
-            try:
-                self.array.setflags(True)  # write=True
-            except ValueError:  # a view of an array someone else keeps read-only: it stays so
-                pass
+        self.unlock()
         if self.copied is not None:
             for leaf in self.copied:
                 forget_copy(leaf)
