@@ -7,13 +7,14 @@ interleaved repeats: these machines have 2 cores and are noisy.
 
 import argparse
 import platform
+import time
 
 import numpy as np
 
 import nn
 from autograd import trace
 from benchmarks import checking, cnn, memory, mlp, per_op, rnn, scalar
-from benchmarks.harness import interleaved_medians, print_table
+from benchmarks.harness import interleaved_medians, one_blas_thread, pin_allocator, print_table
 
 
 def _row(figure, ours, reference, ratio, target, met):
@@ -33,15 +34,17 @@ def mlp_rows(repeats):
             model = mlp.nn_model(arrays)
             opt = nn.optim.SGD(model.parameters(), lr=mlp.LR)
             number = max(4, 1024 // batch)  # each timed sample: several steps, at least ~10 ms
-            t = interleaved_medians(
-                {
-                    "numpy": lambda: mlp.numpy_step(arrays, x, onehot),
-                    "tensor": lambda: mlp.tensor_step(params, x, onehot),
-                    "nn": lambda: mlp.nn_step(model, opt, x, labels),
-                },
-                repeats=repeats,
-                number=number,
-            )
+            with one_blas_thread():  # and the allocator pinned (main): the same conditions for all three
+                t = interleaved_medians(
+                    {
+                        "numpy": lambda: mlp.numpy_step(arrays, x, onehot),
+                        "tensor": lambda: mlp.tensor_step(params, x, onehot),
+                        "nn": lambda: mlp.nn_step(model, opt, x, labels),
+                    },
+                    repeats=repeats,
+                    number=number,
+                    clock=time.process_time,  # CPU time: not the time other programs held the core
+                )
             name = f"batch {batch}, {np.dtype(dtype).name}"
             for kind, figure, target in (
                 ("tensor", f"1. MLP step, {name}", limit),
@@ -72,9 +75,13 @@ def traced_row(repeats):
         step(x, onehot)
         mlp.sgd_update(params)
 
-    t = interleaved_medians(
-        {"numpy": lambda: mlp.numpy_step(arrays, x, onehot), "traced": traced_step}, repeats=repeats, number=64
-    )
+    with one_blas_thread():
+        t = interleaved_medians(
+            {"numpy": lambda: mlp.numpy_step(arrays, x, onehot), "traced": traced_step},
+            repeats=repeats,
+            number=64,
+            clock=time.process_time,
+        )
     ratio = t["traced"] / t["numpy"]
     return _row(
         "6. traced MLP step, batch 16, float32",
@@ -176,9 +183,9 @@ def gradcheck_rows():
 
 def rnn_row(repeats):
     model, arrays, x, weights = rnn.make_problem(np.random.default_rng(0))
-    # user CPU time with one BLAS thread (see rnn.one_blas_thread and rnn.user_seconds): on a shared
-    # 2-core machine the wall time of 50 small steps varies several-fold with what else runs
-    with rnn.one_blas_thread():
+    # user CPU time with one BLAS thread (see harness.one_blas_thread and rnn.user_seconds): on a
+    # shared 2-core machine the wall time of 50 small steps varies several-fold with what else runs
+    with one_blas_thread():
         t = interleaved_medians(
             {
                 "numpy": lambda: rnn.numpy_forward_backward(arrays, x, weights),
@@ -227,6 +234,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    pin_allocator()  # for every row: see harness.pin_allocator (the memory rows run in fresh processes)
     rows = []
     for name, rows_of in GROUPS.items():
         if args.only is None or name in args.only:

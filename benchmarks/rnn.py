@@ -5,7 +5,6 @@ Both take the gradient of sum(output * weights) (a fixed random array) with resp
 parameters and compute the input projection of all steps as one matmul each way.
 """
 
-import contextlib
 import resource
 
 import numpy as np
@@ -23,20 +22,6 @@ def make_problem(rng, dtype=np.float32, sizes=(T, BATCH, INPUT, HIDDEN)):
     x = rng.normal(size=(steps, batch, n_in)).astype(dtype)
     weights = rng.normal(size=(steps, batch, hidden)).astype(dtype)
     return model, [p.data for p in model.parameters()], x, weights
-
-
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread (threadpoolctl, which scikit-learn brings).
-
-    The per-step products are small ((32, 128) by (128, 512)): with two BLAS threads on a shared
-    2-core machine the threads wait for each other, and both sides' times vary several-fold
-    from run to run; one thread measures the work itself. Without threadpoolctl: unchanged.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def user_seconds():

@@ -16,6 +16,7 @@ import numpy as np
 from autograd import Tensor, maximum, where
 from autograd.engine import Op, apply
 from autograd.hints import ArrayLike
+from autograd.mode import PER_THREAD
 from autograd.tensor_ops import CrossEntropyParams, SavedSoftmax, SoftmaxCrossEntropy
 
 from ._bce import BinaryCrossEntropy
@@ -267,16 +268,24 @@ class OneHot(Op):
                 f"{where}: a label equals ignore_index ({labels[ignored][0]}), which the "
                 f"traced call's labels did not; run it eagerly or trace with such a batch"
             )
-        one_hot = np.zeros(rows, dtype)
-        one_hot[np.arange(rows[0]), labels] = 1
-        return one_hot
+        return _one_hot_rows(labels, rows, dtype)
 
     vjp = staticmethod(lambda ns, p, g, out, target: (None,))
     jvp = staticmethod(lambda ns, p, ts, out, target: ns.zeros_like(out))
 
 
-def _one_hot(where, target, rows, input_shape, dtype):
-    """OneHot of target (a Tensor, kept as the op's input, or an array)."""
+def _one_hot_rows(labels, rows, dtype):
+    """(batch, classes) rows of dtype with a 1 at each row's label (labels checked by _labels)."""
+    one_hot = np.zeros(rows, dtype)
+    one_hot[np.arange(rows[0]), labels] = 1
+    return one_hot
+
+
+def _one_hot(where, target, labels, rows, input_shape, dtype):
+    """OneHot of target (a Tensor, kept as the op's input, or an array), whose `labels` _labels
+    found without an ignored one."""
+    if not PER_THREAD.mode.hooked:  # no tracer to replay it (nor jvp, nor anomaly): the constant itself
+        return Tensor._wrap(_one_hot_rows(labels, rows, dtype))
     return apply(OneHot, OneHotParams(where, rows, input_shape, dtype), _tensor(target))
 
 
@@ -401,10 +410,10 @@ def cross_entropy(
         if label_smoothing or weight is not None or reduction == "none":
             return _cross_entropy_with_options(z, t, None, weight, reduction, label_smoothing, input)
     else:
-        labels, ignored = _labels("cross_entropy", target, z.shape, np.shape(input), ignore_index)
+        labels, ignored = _labels("cross_entropy", target, z.shape, _shape(input), ignore_index)
         if label_smoothing or weight is not None or ignored is not None or reduction == "none":
             return _cross_entropy_with_options(z, labels, ignored, weight, reduction, label_smoothing, input)
-        t = _one_hot("cross_entropy", target, z.shape, np.shape(input), z.dtype)
+        t = _one_hot("cross_entropy", target, labels, z.shape, _shape(input), z.dtype)
     n, _ = _check_class_rows(z, input, reduction)
     if reduction == "mean":
         scale = 1.0 / n
@@ -462,7 +471,7 @@ def nll_loss(
     # selecting with a mask (`where`) is cheaper to differentiate than fancy indexing, and unlike
     # multiplying by 0/1 it keeps an -inf elsewhere in the row from making nan
     if ignored is None:
-        pick = _one_hot("nll_loss", target, logp.shape, logp.shape, bool)  # trace() replays it live
+        pick = _one_hot("nll_loss", target, labels, logp.shape, logp.shape, bool)  # trace() replays it live
     else:
         pick = np.eye(logp.shape[1], dtype=bool)[labels]
         pick[ignored] = False

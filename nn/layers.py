@@ -183,6 +183,10 @@ class Tanh(_Activation):
 class ReLU(_Activation):
     fn = staticmethod(F.relu)
 
+    def forward(self, x):
+        # a Tensor goes straight to its op: an MLP calls this per hidden layer and step
+        return x.relu() if isinstance(x, Tensor) else F.relu(x)
+
 
 class HardSigmoid(_Activation):
     fn = staticmethod(F.hard_sigmoid)

@@ -252,9 +252,20 @@ class Sequential(Module):
         return members[i][1]
 
     def __iter__(self) -> Iterator[Module]:
-        return iter([m for _, m in self._members() if isinstance(m, Module)])
+        return iter(self._modules_in_order())
 
     def forward(self, x: Any) -> Any:
         for m in self:
             x = m(x)
         return x
+
+    def _modules_in_order(self):
+        """The modules held directly, in order, as _members finds them, without its generator:
+        forward iterates them on every call."""
+        modules = []
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                modules.append(value)
+            elif isinstance(value, (list, tuple)):
+                modules += [item for item in value if isinstance(item, Module)]
+        return modules

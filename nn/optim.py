@@ -124,7 +124,7 @@ class Optimizer:
         for group in self.param_groups:
             weight_decay = group["weight_decay"]
             for p in group["params"]:
-                g: Any = p.grad
+                g: Any = p._grad  # the slot: the property is a Python call per parameter and step
                 if g is None:
                     continue
                 if isinstance(g, Node):  # _values inlined: this runs per parameter
