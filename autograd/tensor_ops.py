@@ -179,6 +179,8 @@ class Linear(Op):
     """
 
     name = "linear"
+    # the weight's rule reads x, the input's reads w, the bias's reads neither
+    reads = staticmethod(lambda p: (p.weight, p.input, False))
 
     @staticmethod
     def forward(ns, p, x, w, *b):
