@@ -113,6 +113,9 @@ class Op:
     jvp: Callable[..., Any] = staticmethod(_rule_not_defined)
 
     split = False  # True for BinaryOp
+    # reads(params): per parent, whether the backward rules read its data; None: all of them.
+    # A leaf whose data they never read need not be locked while the node is pending (saved.py).
+    reads: Callable[[Any], tuple[bool, ...]] | None = None
 
 
 class BinaryOp(Op):

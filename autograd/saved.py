@@ -158,11 +158,13 @@ def hold(leaf):
     return _Hold(leaf._data)
 
 
-def hold_leaves(out, parents):
-    """Keep the arrays of `out`'s leaf parents locked while `out` is pending."""
+def hold_leaves(out, parents, read=None):
+    """Keep the arrays of `out`'s leaf parents locked while `out` is pending: those whose entry
+    in `read` is true when it is given (a write into an array the backward never reads cannot
+    make a gradient wrong, as a bias for a layer's rule)."""
     holds = []
-    for p in parents:
-        if p._op is None:
+    for i, p in enumerate(parents):
+        if p._op is None and (read is None or read[i]):
             holds.append(hold(p))
     out._held = holds
 

@@ -334,8 +334,8 @@ class Tensor(Node):
         elif len(parents) == 1:
             if parents[0]._op is None:
                 t._held = _hold(parents[0])
-        else:
-            saved.hold_leaves(t, parents)
+        else:  # three or more parents, as a layer's linear(x, W, b): only what its rules read
+            saved.hold_leaves(t, parents, None if op.reads is None else op.reads(params))
         return t
 
     @staticmethod

@@ -179,6 +179,8 @@ class Linear(Op):
     """
 
     name = "linear"
+    # the weight's rule reads x, the input's reads w, the bias's reads neither
+    reads = staticmethod(lambda p: (p.weight, p.input, False))
 
     @staticmethod
     def forward(ns, p, x, w, *b):
@@ -393,13 +395,14 @@ class CrossEntropyParams(NamedTuple):
     scale: float
     reduce: bool
     saved: SavedSoftmax | None = None
+    one_hot: bool = False  # t is one-hot rows built from checked class labels: each row sums to 1
 
 
 class SoftmaxCrossEntropy(BinaryOp):
     """Cross-entropy of softmax(z) against target weights t, z and t (n, k) of one float dtype.
 
     loss_i = -sum_j t_ij log softmax(z_i)_j = rowsum(t)_i logsumexp(z_i) - sum_j t_ij z_ij
-    params = CrossEntropyParams(scale, reduce[, SavedSoftmax()]): scale * sum_i loss_i as a 0-d result when
+    params = CrossEntropyParams(scale, reduce[, SavedSoftmax()[, one_hot]]): scale * sum_i loss_i as a 0-d result when
     reduce is true (scale 1/n for a mean), else scale * loss_i of shape (n,). Rows of t are one-hot for
     class labels, but may be any weights: nothing assumes they sum to 1. An -inf logit
     where t is 0 adds nothing; where t > 0 the loss is +inf, as the formula says.
@@ -423,6 +426,8 @@ class SoftmaxCrossEntropy(BinaryOp):
             softmax = _softmax_rows(z)
         else:
             softmax = ns.exp(_log_softmax_rows_of(ns, z))
+        if p.one_hot:  # rows the caller's labels made sum to 1: softmax * 1 would be a copy
+            return (softmax - t) * _row_factor(ns, p, g)
         return (softmax * _row_sums_of(ns, t) - t) * _row_factor(ns, p, g)
 
     @staticmethod

@@ -37,8 +37,9 @@ def mlp_rows(repeats):
             with one_blas_thread():  # and the allocator pinned (main): the same conditions for all three
                 t = interleaved_medians(
                     {
-                        "numpy": lambda: mlp.numpy_step(arrays, x, onehot),
-                        "tensor": lambda: mlp.tensor_step(params, x, onehot),
+                        # all three from the same integer labels (the hand-written step makes its one-hot rows)
+                        "numpy": lambda: mlp.numpy_step(arrays, x, labels),
+                        "tensor": lambda: mlp.tensor_step(params, x, labels),
                         "nn": lambda: mlp.nn_step(model, opt, x, labels),
                     },
                     repeats=repeats,

@@ -24,8 +24,12 @@ def make_batch(rng, batch, dtype, sizes=SIZES):
     return x, onehot
 
 
-def numpy_forward_backward(params, x, onehot):
-    """Loss and (dW, db) per layer by the delta formulas: the floor for a NumPy engine."""
+def numpy_forward_backward(params, x, target):
+    """Loss and (dW, db) per layer by the delta formulas: the floor for a NumPy engine.
+
+    `target` is one-hot rows, or integer class labels made into them here, as a textbook
+    step does: then both sides of a comparison start from the same labels."""
+    onehot = target if target.ndim == 2 else np.eye(params[-1][0].shape[0], dtype=x.dtype)[target]
     acts, zs = [x], []
     for k, (w, b) in enumerate(params):
         z = acts[-1] @ w.T + b
@@ -45,21 +49,21 @@ def numpy_forward_backward(params, x, onehot):
     return loss, grads[::-1]
 
 
-def numpy_step(params, x, onehot, lr=LR):
-    loss, grads = numpy_forward_backward(params, x, onehot)
+def numpy_step(params, x, target, lr=LR):
+    loss, grads = numpy_forward_backward(params, x, target)
     for (w, b), (dw, db) in zip(params, grads):
         w -= lr * dw
         b -= lr * db
     return loss
 
 
-def tensor_loss(params, x, onehot):
+def tensor_loss(params, x, target):
     h = x if isinstance(x, Tensor) else Tensor(x)
     for k, (w, b) in enumerate(params):
         h = linear(h, w, b)  # what nn.Linear computes
         if k < len(params) - 1:
             h = h.relu()
-    return cross_entropy(h, onehot)  # one-hot rows: the same inputs as the NumPy version
+    return cross_entropy(h, target)  # one-hot rows or labels: the same inputs as the NumPy version
 
 
 def tensor_params(arrays):
@@ -73,8 +77,8 @@ def sgd_update(params, lr=LR):
             p.grad = None
 
 
-def tensor_step(params, x, onehot, lr=LR):
-    loss = tensor_loss(params, x, onehot)
+def tensor_step(params, x, target, lr=LR):
+    loss = tensor_loss(params, x, target)
     loss.backward()
     sgd_update(params, lr)
     return loss

@@ -409,11 +409,13 @@ def cross_entropy(
             )
         if label_smoothing or weight is not None or reduction == "none":
             return _cross_entropy_with_options(z, t, None, weight, reduction, label_smoothing, input)
+        one_hot = False  # the caller's rows: they may be any weights
     else:
         labels, ignored = _labels("cross_entropy", target, z.shape, _shape(input), ignore_index)
         if label_smoothing or weight is not None or ignored is not None or reduction == "none":
             return _cross_entropy_with_options(z, labels, ignored, weight, reduction, label_smoothing, input)
         t = _one_hot("cross_entropy", target, labels, z.shape, _shape(input), z.dtype)
+        one_hot = True  # the backward can skip t's row sums
     n, _ = _check_class_rows(z, input, reduction)
     if reduction == "mean":
         scale = 1.0 / n
@@ -421,7 +423,7 @@ def cross_entropy(
         scale = _SCALES[reduction]
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
-    return cast(Tensor, apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax()), z, t))
+    return cast(Tensor, apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax(), one_hot), z, t))
 
 
 def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smoothing, input):

@@ -27,6 +27,29 @@ def test_hand_written_mlp_step_matches_the_engine():
         np.testing.assert_allclose(b.grad, db, rtol=1e-10, atol=1e-14)
 
 
+def test_hand_written_mlp_step_from_labels_matches_the_engine_from_labels():
+    """The MLP rows give every side the same integer labels; the hand-written step makes its one-hot rows."""
+    rng = np.random.default_rng(6)
+    sizes = (12, 8, 6, 4)
+    arrays = mlp.make_arrays(rng, np.float32, sizes=sizes)
+    x, onehot = mlp.make_batch(rng, 7, np.float32, sizes=sizes)
+    labels = onehot.argmax(axis=1)
+    from_labels, from_rows = (
+        mlp.numpy_forward_backward(arrays, x, labels),
+        mlp.numpy_forward_backward(arrays, x, onehot),
+    )
+    assert from_labels[0] == from_rows[0]
+    params = mlp.tensor_params(arrays)
+    loss = mlp.tensor_loss(params, x, labels)
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), from_labels[0], rtol=1e-5)
+    for (w, b), (dw, db), (row_dw, row_db) in zip(params, from_labels[1], from_rows[1]):
+        np.testing.assert_array_equal(dw, row_dw)
+        np.testing.assert_array_equal(db, row_db)
+        np.testing.assert_allclose(w.grad, dw, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b.grad, db, rtol=1e-4, atol=1e-6)
+
+
 def test_hand_written_lstm_matches_nn_lstm():
     from benchmarks import rnn
 
