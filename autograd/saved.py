@@ -14,6 +14,8 @@ and this module prevents both:
   `p.data -= step` must work) and a copy is kept: `backward()` compares the two
   and raises `RuntimeError` naming the tensor if they differ, so reading
   `.data` costs a copy and writing costs an error, never a wrong gradient.
+  The copy stands for the nodes made before it; nodes made later save the
+  array as it is then and lock it again (a new generation of its `_Hold`).
 - **Memory.** After `backward()` (without `retain_graph`) a node that only the
   graph references gives its array back (`release_data`): as PyTorch frees
   saved tensors, the next forward pass does not run beside the last one's
@@ -21,6 +23,7 @@ and this module prevents both:
 """
 
 import contextlib
+import math
 import weakref
 
 import numpy as np
@@ -89,16 +92,22 @@ class _Hold:
     it only weakly: when the last of them is consumed by backward() (which drops
     `_held`) or collected, reference counting deletes the _Hold and __del__
     unlocks the array. A node pays one attribute store, not a callback of its own.
+
+    Once the array is handed out (`copied`: the leaves whose copies stand for the data these
+    nodes saw), nodes made afterwards start a new _Hold, which locks the array again and
+    points back to this one (`previous`): each generation of nodes is checked against the
+    data it saw, so a graph kept pending across an optimiser's step does not make the
+    next steps' backward() refuse.
     """
 
-    __slots__ = ("array", "locked", "copied", "__weakref__")
+    __slots__ = ("array", "locked", "copied", "previous", "ref", "__weakref__")
 
-    def __init__(self, array):
-        self.array, self.copied = array, None
+    def __init__(self, array, previous=None):
+        self.array, self.copied, self.previous = array, None, previous
         self.locked = array.flags.writeable  # an array the caller made read-only stays theirs
         if self.locked:
             array.setflags(False)  # write=False; positional: cheaper than flags.writeable, per op
-        HOLDS[id(array)] = weakref.ref(self)
+        HOLDS[id(array)] = self.ref = weakref.ref(self)
 
     def unlock(self):
         if self.locked:
@@ -109,11 +118,17 @@ class _Hold:
                 pass
 
     def __del__(self):
-        del HOLDS[id(self.array)]
-        self.unlock()
+        key = id(self.array)
+        if HOLDS.get(key) is self.ref:  # the newest generation: an older one (handed out) takes over
+            previous = None if self.previous is None else self.previous()
+            if previous is None:
+                del HOLDS[key]
+            else:
+                HOLDS[key] = previous.ref
+            self.unlock()
         if self.copied is not None:
-            for leaf in self.copied:
-                forget_copy(leaf)
+            for leaf, handed_at in self.copied:
+                forget_copy(leaf, handed_at)
 
 
 @contextlib.contextmanager
@@ -149,12 +164,13 @@ def _current_hold(array):
 
 
 def hold(leaf):
-    """The _Hold of the leaf's array (made, and the array locked, if no pending node saved it)."""
+    """The _Hold of the leaf's array (made, and the array locked, if no pending node saved it,
+    or if the current one was handed out: a new generation)."""
     ref = HOLDS.get(id(leaf._data))  # _current_hold, inlined: this runs per op
     if ref is not None:
         current = ref()
         if current is not None:
-            return current
+            return current if current.copied is None else _Hold(leaf._data, current.ref)
     return _Hold(leaf._data)
 
 
@@ -177,23 +193,45 @@ def pending(node):
 
 
 def hand_out(node):
-    """`node.data` is being handed out while a pending graph saved it: writable, with a copy to compare."""
-    if node._saved_copy is None:
-        node._saved_copy = node._data.copy()
-        engine.HANDED_OUT[id(node)] = node
-        if node._op is None:  # a leaf's copy goes when the lock does
-            current = _current_hold(node._data)
-            current.unlock()
-            current.copied = (current.copied or []) + [node]
+    """`node.data` is being handed out while a pending graph saved it: writable, with a copy to
+    compare. A copy stands for the nodes made before it (DATA_WRITES moves on, so their stamps
+    are smaller); a leaf gets one per generation of its _Hold."""
+    if node._op is None:
+        current = _current_hold(node._data)
+        if current.copied is not None and any(leaf is node for leaf, _ in current.copied):
+            return  # this generation's copy is already kept
+        handed_at = _next_write()
+        current.unlock()
+        current.copied = (current.copied or []) + [(node, handed_at)]
+    elif node._saved_copy is not None:
+        return
+    else:
+        handed_at = math.inf  # a non-leaf's data is never locked: its copy stands for every node
+    node._saved_copy = (node._saved_copy or []) + [(handed_at, node._data.copy())]
+    engine.HANDED_OUT[id(node)] = node
 
 
-def forget_copy(node):
-    if node._saved_copy is not None:
-        node._saved_copy = None
-        engine.HANDED_OUT.pop(id(node), None)
+def _next_write():
+    engine.DATA_WRITES[0] += 1
+    return engine.DATA_WRITES[0]
 
 
-def changed_since_forward(node):
-    """True if the array of `node`, handed out by .data, no longer equals its copy."""
-    copy = node._saved_copy
-    return copy is not None and copy.tobytes() != node._data.tobytes()
+def forget_copy(node, handed_at=None):
+    """Drop node's copies (only the one handed out at `handed_at` when given)."""
+    copies = node._saved_copy
+    if copies is not None:
+        kept = [] if handed_at is None else [c for c in copies if c[0] != handed_at]
+        node._saved_copy = kept or None
+        if not kept:
+            engine.HANDED_OUT.pop(id(node), None)
+
+
+def changed_since_forward(node, stamp):
+    """True if the array of `node`, handed out by .data, no longer equals the copy that stands
+    for what a node stamped `stamp` saw (the first copy made after it)."""
+    copies = node._saved_copy
+    if copies is not None:
+        for handed_at, copy in copies:
+            if stamp < handed_at:
+                return copy.tobytes() != node._data.tobytes()
+    return False

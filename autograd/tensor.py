@@ -102,7 +102,7 @@ class Tensor(Node):
     raw_ns = NumpyNS
     graph_ns = TensorNS
     # what pending graphs saved (see saved.py): class defaults until set
-    _saved_copy = None  # its array as the pending graph saw it, when handed out by .data
+    _saved_copy = None  # [(DATA_WRITES when handed out by .data, its array then)] (saved.py)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         arr = _as_array("Tensor", data, dtype)
@@ -330,7 +330,7 @@ class Tensor(Node):
             elif b._op is None:  # a constant operand: _hold(b), its lookup inlined
                 ref = _HOLDS.get(id(b._data))
                 held = None if ref is None else ref()
-                t._held = held if held is not None else _hold(b)
+                t._held = held if held is not None and held.copied is None else _hold(b)
         elif len(parents) == 1:
             if parents[0]._op is None:
                 t._held = _hold(parents[0])
@@ -344,10 +344,10 @@ class Tensor(Node):
             if (
                 p._version > node._stamp
                 or (_WRITTEN_MEMORY and _written_since(p._data, node._stamp))
-                or saved.changed_since_forward(p)
+                or saved.changed_since_forward(p, node._stamp)
             ):
                 raise _modified_error(p, node)
-        if saved.changed_since_forward(node):  # rules that reuse the output read it too
+        if saved.changed_since_forward(node, node._stamp):  # rules that reuse the output read it too
             raise _modified_error(node, node)
 
     release_data = staticmethod(saved.release_data)
