@@ -6,9 +6,9 @@ For a student who wants to try an expression without writing a program:
 
 The expression is read with `ast` and turned into `Value` operations; it is
 never evaluated as Python. Allowed: numbers, the names given with --at, the
-operators + - * / ** (and unary -, +), parentheses, and the functions Value
-has (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs), each with one
-argument. Anything else is refused with a message that underlines the part
+operators + - * / ** (and unary -, +), parentheses, and the functions of
+the method table Value and Tensor share (exp, log, log1p, sqrt, sin, cos,
+tanh, sigmoid, relu, abs), each with one argument. Anything else is refused with a message that underlines the part
 of the expression at fault.
 """
 
@@ -21,12 +21,13 @@ from collections.abc import Sequence
 from .draw import GraphvizNotFound, draw_graph, render_graph
 from .engine import no_grad
 from .explain import explain
+from .node import shared_elementwise
 from .value import Value
 from .walkthrough import walkthrough
 
 __all__ = ["parse_expression", "ExpressionError", "main"]
 
-FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs")
+FUNCTIONS = tuple(shared_elementwise())  # the method table's functions: a new op is usable here too
 MAX_EXPONENT = 100  # a constant exponent beyond this is refused: x ** 1e6 is a typo, not a lesson
 MAX_LENGTH = 2000  # characters; a longer expression is refused before parsing
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}

@@ -169,6 +169,7 @@ _LOCAL_FORMULAS = {
     "neg": ("-1",),
     "exp": ("exp({a})",),
     "log": ("1/{a}",),
+    "log1p": ("1/(1 + {a})",),
     "sqrt": ("1/(2*sqrt({a}))",),
     "sin": ("cos({a})",),
     "cos": ("-sin({a})",),

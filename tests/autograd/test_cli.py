@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import explain
+from autograd import Value, explain
 from autograd.cli import ExpressionError, main, parse_expression
 from tests.support.gradients import central_difference
 from tests.support.walkthrough_cases import worked_example
@@ -197,3 +197,19 @@ def test_command_line_argument_errors(capsys):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 2 and message in capsys.readouterr().err, argv
+
+
+def test_every_function_of_the_method_table_is_accepted_with_its_value_and_slope():
+    # the parser reads its functions from the table Value and Tensor share (docs/design.md)
+    from autograd.node import shared_elementwise
+
+    for name in shared_elementwise():
+        f, leaves = parse_expression(f"{name}(x)", {"x": 0.7})
+        f.backward()
+        x = Value(0.7)
+        expected = getattr(x, name)()
+        expected.backward()
+        assert f.data == expected.data and leaves["x"].grad == x.grad, name
+    f, leaves = parse_expression("log1p(x)", {"x": 0.5})
+    f.backward()
+    assert math.isclose(f.data, math.log(1.5)) and math.isclose(leaves["x"].grad, 1 / 1.5)
