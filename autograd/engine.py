@@ -406,7 +406,7 @@ def _rule_runner(root: "Node", ns: Any, create_graph: bool, visit: Callable[...,
                 elif len(parents) == 3:  # a layer's linear(x, W, b)
                     pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data, parents[2]._data)
                 else:
-                    pgs = op.vjp(ns, node._params, g, node._data, *[p._data for p in parents])
+                    pgs = raw_vjp(node, g)
             except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
                 pgs = ieee_vjp(op, node, g)
         if checking:

@@ -200,7 +200,8 @@ def hand_out(node):
         current = _current_hold(node._data)
         if current.copied is not None and any(leaf is node for leaf, _ in current.copied):
             return  # this generation's copy is already kept
-        handed_at = _next_write()
+        engine.DATA_WRITES[0] += 1  # nodes made from now on get stamps of at least handed_at
+        handed_at = engine.DATA_WRITES[0]
         current.unlock()
         current.copied = (current.copied or []) + [(node, handed_at)]
     elif node._saved_copy is not None:
@@ -209,11 +210,6 @@ def hand_out(node):
         handed_at = math.inf  # a non-leaf's data is never locked: its copy stands for every node
     node._saved_copy = (node._saved_copy or []) + [(handed_at, node._data.copy())]
     engine.HANDED_OUT[id(node)] = node
-
-
-def _next_write():
-    engine.DATA_WRITES[0] += 1
-    return engine.DATA_WRITES[0]
 
 
 def forget_copy(node, handed_at=None):
