@@ -104,7 +104,9 @@ class _Hold:
 
     def __init__(self, array, previous=None):
         self.array, self.copied, self.previous = array, None, previous
-        self.locked = array.flags.writeable  # an array the caller made read-only stays theirs
+        # a generation after a hand-out finds the array writable again; an array read-only from
+        # the start gets no _Hold (see hold)
+        self.locked = array.flags.writeable
         if self.locked:
             array.setflags(False)  # write=False; positional: cheaper than flags.writeable, per op
         HOLDS[id(array)] = self.ref = weakref.ref(self)
@@ -165,24 +167,16 @@ def _current_hold(array):
 
 def hold(leaf):
     """The _Hold of the leaf's array (made, and the array locked, if no pending node saved it,
-    or if the current one was handed out: a new generation)."""
-    ref = HOLDS.get(id(leaf._data))  # _current_hold, inlined: this runs per op
+    or if the current one was handed out: a new generation); None for an array that was
+    read-only before any pending node saved it (the engine's own constants, as cross_entropy's
+    one-hot rows, and arrays the caller locked): NumPy already refuses writes into it."""
+    data = leaf._data
+    ref = HOLDS.get(id(data))  # _current_hold, inlined: this runs per op
     if ref is not None:
         current = ref()
         if current is not None:
-            return current if current.copied is None else _Hold(leaf._data, current.ref)
-    return _Hold(leaf._data)
-
-
-def hold_leaves(out, parents, read=None):
-    """Keep the arrays of `out`'s leaf parents locked while `out` is pending: those whose entry
-    in `read` is true when it is given (a write into an array the backward never reads cannot
-    make a gradient wrong, as a bias for a layer's rule)."""
-    holds = []
-    for i, p in enumerate(parents):
-        if p._op is None and (read is None or read[i]):
-            holds.append(hold(p))
-    out._held = holds
+            return current if current.copied is None else _Hold(data, current.ref)
+    return _Hold(data) if data.flags.writeable else None
 
 
 def pending(node):

@@ -312,8 +312,7 @@ class Tensor(Node):
         t = _new(Tensor)
         t._data = x
         t._grad = None
-        if scope:
-            t._scope = scope
+        t._scope = scope
         t._op = op
         t._params = params
         t._parents = parents
@@ -335,7 +334,12 @@ class Tensor(Node):
             if parents[0]._op is None:
                 t._held = _hold(parents[0])
         else:  # three or more parents, as a layer's linear(x, W, b): only what its rules read
-            saved.hold_leaves(t, parents, None if op.reads is None else op.reads(params))
+            reads = None if op.reads is None else op.reads(params)
+            held = []
+            for i, p in enumerate(parents):  # a bias its rules never read needs no lock
+                if p._op is None and (reads is None or reads[i]):
+                    held.append(_hold(p))
+            t._held = held
         return t
 
     @staticmethod
@@ -395,7 +399,7 @@ class Tensor(Node):
                     f"has shape {data.shape}. Reduce it first (e.g. .sum()) or pass grad= of "
                     f"shape {data.shape}"
                 )
-            g = np.ones_like(data)
+            g = np.array(1, data.dtype, ndmin=data.ndim)  # ones_like's shape, as data has one element
         elif isinstance(grad, Tensor) and create_graph:
             return grad
         else:

@@ -278,6 +278,7 @@ def _one_hot_rows(labels, rows, dtype):
     """(batch, classes) rows of dtype with a 1 at each row's label (labels checked by _labels)."""
     one_hot = np.zeros(rows, dtype)
     one_hot[np.arange(rows[0]), labels] = 1
+    one_hot.setflags(write=False)  # the engine's own: read-only from the start, no lock to take or lift
     return one_hot
 
 

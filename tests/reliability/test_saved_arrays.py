@@ -143,6 +143,35 @@ def test_an_array_the_caller_made_read_only_stays_read_only():
     assert not buffer.flags.writeable
 
 
+def test_a_read_only_array_takes_no_lock_and_writes_into_it_are_still_refused():
+    from autograd import saved
+
+    buffer = big(2)
+    buffer.flags.writeable = False
+    constant = Tensor(buffer)
+    loss = (constant * Tensor(big(3), requires_grad=True)).sum()
+    assert not saved.pending(constant)  # no _Hold: NumPy's own flag already refuses writes
+    with pytest.raises(ValueError, match="read-only"):
+        constant.data[0, 0] = 5.0
+    loss.backward()
+    assert not buffer.flags.writeable
+
+
+def test_cross_entropys_one_hot_rows_are_read_only_and_need_no_lock():
+    from autograd import saved
+
+    logits = Tensor(big(5, (4, 3)), requires_grad=True)
+    loss = cross_entropy(logits, np.array([0, 2, 1, 2]))
+    one_hot = loss._parents[1]
+    assert one_hot._op is None and not one_hot._data.flags.writeable
+    assert not saved.pending(one_hot)
+    with pytest.raises(ValueError, match="read-only"):
+        one_hot._data[0, 0] = 0.5
+    loss.backward()
+    p = np.exp(logits.data) / np.exp(logits.data).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(logits.grad, (p - np.eye(3)[[0, 2, 1, 2]]) / 4, rtol=1e-12)
+
+
 def test_an_array_saved_by_two_pending_graphs_stays_locked_until_both_are_done():
     buffer = big(2)
     w = Tensor(big(3), requires_grad=True)
