@@ -247,7 +247,8 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
                 entry = entries.get(p)
                 if entry is None:
                     entries[p] = [1, None, p, 1]
-                    stack.append(p)
+                    if p._op is not None:  # a leaf has no parents to visit
+                        stack.append(p)
                 else:
                     entry[0] += 1
                     if count_edges:

@@ -382,10 +382,13 @@ class Tensor(Node):
 
     @staticmethod
     def deposit(node: Node, g: Any, deposited: set[int], seed: Any) -> None:
-        if not isinstance(g, Tensor):
-            # never hand out an array that another .grad (or the caller's seed) also holds
-            if type(g) is not np.ndarray or g.base is not None or id(g) in deposited or g is seed:
+        # never hand out an array that another .grad (or the caller's seed) also holds
+        if type(g) is np.ndarray:
+            if g.base is not None or id(g) in deposited or g is seed:
                 g = np.array(g)
+            deposited.add(id(g))
+        elif not isinstance(g, Tensor):  # an ndarray subclass or a NumPy scalar
+            g = np.array(g)
             deposited.add(id(g))
         node._grad = g if node._grad is None else node._grad + g
 
