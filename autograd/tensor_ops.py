@@ -313,20 +313,21 @@ def _row_shift(x):
     return m
 
 
-def _shifted_exps(x):
-    """For the rows of 2-D x: x minus the row maxima, its exp, and the exp's row sums."""
+def _shifted_exps(x, shift=_row_shift):
+    """For the rows of 2-D x: x minus the row maxima (`shift`(x)), its exp, and the exp's row sums."""
     x = _floating(x)
-    r = x - _row_shift(x)
+    r = x - shift(x)
     e = np.exp(r)
     return x, r, e, _row_sums(e)
 
 
-def _log_softmax_rows(x, saved=None):
+def _log_softmax_rows(x, saved=None, shift=_row_shift):
     """log softmax of each row of 2-D x, shifted by the row max; a fresh array.
 
-    With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there.
+    With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there. shift=_row_max
+    skips _row_shift's test that every max is finite: the caller tests the result instead.
     """
-    x, r, e, s = _shifted_exps(x)
+    x, r, e, s = _shifted_exps(x, shift)
     if saved is not None:
         saved.z, saved.exps, saved.sums = x, e, s
     r -= np.log(s)
@@ -351,14 +352,24 @@ def _weighted_sum(t, logp, reduce):
 
 def _cross_entropy(z, t, scale, reduce, saved):
     """SoftmaxCrossEntropy's forward on ndarrays (see there)."""
-    logp = _log_softmax_rows(z, saved)
+    # shifted by the plain row maxima first: a finite loss shows they were all finite (a max of
+    # -inf, +inf or nan makes its row nan), which saves _row_shift's test on the common path
+    logp = _log_softmax_rows(z, saved, _row_max)
     total = _weighted_sum(t, logp, reduce)
-    if not (math.isfinite(total) if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)):
-        # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
-        # not 0 * -inf = nan;
-        # with weight > 0 the loss is +inf
-        total = _weighted_sum(t, np.where(t == 0, 0, logp), reduce)
+    if not _all_finite(total, reduce):
+        logp = _log_softmax_rows(z, saved)  # non-finite maxima left out, as _row_shift does
+        total = _weighted_sum(t, logp, reduce)
+        if not _all_finite(total, reduce):
+            # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
+            # not 0 * -inf = nan;
+            # with weight > 0 the loss is +inf
+            total = _weighted_sum(t, np.where(t == 0, 0, logp), reduce)
     return total * -scale
+
+
+def _all_finite(total, reduce):
+    """Whether the weighted sum (a number when reduced, else one per row) is finite."""
+    return math.isfinite(total) if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)
 
 
 def _row_factor(ns, p, g, sign=1.0):

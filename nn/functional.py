@@ -291,9 +291,12 @@ def _one_hot(where, target, labels, rows, input_shape, dtype):
 
 def _class_rows(where: str, input: ArrayLike) -> Tensor:
     input = _tensor(input)
-    if input.ndim not in (1, 2):
+    ndim = input._data.ndim  # the slot: Tensor.ndim is a Python call
+    if ndim == 2:
+        return input
+    if ndim != 1:
         raise ValueError(f"{where}: input must have shape (batch, classes) or (classes,), got {input.shape}")
-    return input if input.ndim == 2 else input.reshape(1, -1)
+    return input.reshape(1, -1)
 
 
 def _not_complex(where: str, what: str, x: Tensor) -> Tensor:
@@ -381,20 +384,23 @@ def cross_entropy(
     All of them reach the same op through its target rows t (loss_i = -sum_j t_ij
     log softmax(z_i)_j): t_ij = ((1 - e) onehot_ij + e / classes) weight_j.
     """
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    _check_reduction("cross_entropy", reduction)
-    z = _not_complex("cross_entropy", "logits", _class_rows("cross_entropy", input))
-    if z.dtype.kind != "f":
-        z = z.astype(np.float64)  # integers and booleans, as elsewhere in nn
-    if _shape(target) == _shape(input):
+    if label_smoothing or reduction != "mean":  # the common call passes neither: nothing to check
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        _check_reduction("cross_entropy", reduction)
+    z = _class_rows("cross_entropy", input)
+    if z._data.dtype.kind != "f":
+        # integers and booleans become float64, as elsewhere in nn; complex logits are refused
+        z = _not_complex("cross_entropy", "logits", z).astype(np.float64)
+    input_shape = _shape(input)
+    if _shape(target) == input_shape:
         t = _not_complex("cross_entropy", "targets", _tensor(target))
         if t.dtype.kind != "f":
             # as in PyTorch: a target of the input's shape is class probabilities, which are
             # never integers (integer labels have shape (batch,)); reading [127, -128, 0, 3] as
             # weights would be a silent mistake
             raise TypeError(
-                f"cross_entropy: a target of the input's shape {np.shape(input)} holds "
+                f"cross_entropy: a target of the input's shape {input_shape} holds "
                 f"class probabilities and must be floating point, got dtype {t.dtype}; "
                 f"integer class labels have shape (batch,)"
             )
@@ -411,16 +417,16 @@ def cross_entropy(
             return _cross_entropy_with_options(z, t, None, weight, reduction, label_smoothing, input)
         one_hot = False  # the caller's rows: they may be any weights
     else:
-        labels, ignored = _labels("cross_entropy", target, z.shape, _shape(input), ignore_index)
+        rows = z._data.shape
+        labels, ignored = _labels("cross_entropy", target, rows, input_shape, ignore_index)
         if label_smoothing or weight is not None or ignored is not None or reduction == "none":
             return _cross_entropy_with_options(z, labels, ignored, weight, reduction, label_smoothing, input)
-        t = _one_hot("cross_entropy", target, labels, z.shape, _shape(input), z.dtype)
+        t = _one_hot("cross_entropy", target, labels, rows, input_shape, z._data.dtype)
         one_hot = True  # the backward can skip t's row sums
-    n, _ = _check_class_rows(z, input, reduction)
-    if reduction == "mean":
-        scale = 1.0 / n
-    else:
-        scale = _SCALES[reduction]
+    n, classes = z._data.shape
+    if not (n and classes):  # the checks for an empty batch or no classes, only then
+        _check_class_rows(z, input, reduction)
+    scale = 1.0 / n if reduction == "mean" else _SCALES[reduction]
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
     return cast(Tensor, apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax(), one_hot), z, t))

@@ -22,8 +22,10 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
+from autograd.engine import DATA_WRITES
 from autograd.hints import ValueOrTensor
 from autograd.node import Node
+from autograd.saved import HOLDS
 
 # parameters, one parameter, or parameter groups ({"params": ..., option: value})
 Params: TypeAlias = ValueOrTensor | Iterable[ValueOrTensor] | Iterable[dict[str, Any]]
@@ -118,23 +120,53 @@ class Optimizer:
     def zero_grad(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                p.zero_grad()
+                # Node.zero_grad inlined (a Python call per parameter and step): each family's own
+                # empty gradient, None for a Tensor, 0.0 for a Value
+                p._grad = p.zero_grad_value
 
     def step(self) -> None:
+        ndarray, holds = np.ndarray, HOLDS
         for group in self.param_groups:
-            weight_decay = group["weight_decay"]
+            # the group's options read once: a plain step (rate * g, rate not None) needs no call per parameter
+            rate = None if group["weight_decay"] else self._plain_rate(group)
+            # the version of every array written in place below: what the `data` setter would give
+            # each (no graph can be made between the writes, so one count serves them all)
+            DATA_WRITES[0] += 1
+            version = DATA_WRITES[0]
             for p in group["params"]:
-                g: Any = p._grad  # the slot: the property is a Python call per parameter and step
-                if g is None:
-                    continue
-                if isinstance(g, Node):  # _values inlined: this runs per parameter
-                    g = g.data  # type: ignore[attr-defined]  # Value and Tensor, Node's two kinds, have it
-                if weight_decay:
-                    g = g + weight_decay * p.data  # a new array: p.grad is left as it was
-                p.data -= self._update(self.state[p], g, group)
+                g, data = p._grad, p._data  # the slots: the properties are Python calls
+                if (
+                    rate is not None
+                    and type(g) is ndarray
+                    and type(data) is ndarray
+                    and p._op is None
+                    and id(data) not in holds
+                ):
+                    # a leaf whose array no pending graph saved: `p.data -= rate * g` would do just
+                    # this (Tensor.data's getter hands the array out as it is, the setter moves the
+                    # version), without the property's two Python calls
+                    data -= rate * g
+                    p._version = version
+                elif g is not None:
+                    self._step_parameter(p, g, group)
+
+    def _step_parameter(self, p, g, group):
+        """p.data -= the group's step for p's gradient g, through the `data` property and its checks:
+        any optimiser, a Value's float, a gradient that is a graph, an array a pending graph saved."""
+        if isinstance(g, Node):  # after backward(create_graph=True): its values
+            g = g.data
+        weight_decay = group["weight_decay"]
+        if weight_decay:
+            g = g + weight_decay * p.data  # a new array: p.grad is left as it was
+        p.data -= self._update(self.state[p], g, group)
 
     def _check_group(self, where, group):
         """Raise ValueError for a group's options that make no sense."""
+
+    def _plain_rate(self, group):
+        """The number c when the group's step is c * g for every parameter (no state to keep), else
+        None; step() then skips the call to _update per parameter."""
+        return None
 
     def _update(self, state, g, group):
         """The step to subtract from the parameter."""
@@ -153,6 +185,9 @@ class SGD(Optimizer):
         _check_rate(where, "momentum", group["momentum"])
         if group["nesterov"] and group["momentum"] == 0:
             raise ValueError(f"{where}: nesterov=True needs a positive momentum")
+
+    def _plain_rate(self, group):
+        return None if group["momentum"] else group["lr"]  # without momentum the step is lr * g
 
     def _update(self, state, g, group):
         momentum = group["momentum"]
