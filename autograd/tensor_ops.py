@@ -313,21 +313,16 @@ def _row_shift(x):
     return m
 
 
-def _shifted_exps(x, shift=_row_shift):
-    """For the rows of 2-D x: x minus the row maxima (`shift`(x)), its exp, and the exp's row sums."""
-    x = _floating(x)
-    r = x - shift(x)
-    e = np.exp(r)
-    return x, r, e, _row_sums(e)
-
-
 def _log_softmax_rows(x, saved=None, shift=_row_shift):
     """log softmax of each row of 2-D x, shifted by the row max; a fresh array.
 
     With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there. shift=_row_max
     skips _row_shift's test that every max is finite: the caller tests the result instead.
     """
-    x, r, e, s = _shifted_exps(x, shift)
+    x = _floating(x)
+    r = x - shift(x)
+    e = np.exp(r)
+    s = _row_sums(e)
     if saved is not None:
         saved.z, saved.exps, saved.sums = x, e, s
     r -= np.log(s)
@@ -335,9 +330,10 @@ def _log_softmax_rows(x, saved=None, shift=_row_shift):
 
 
 def _softmax_rows(x):
-    """softmax of each row of 2-D x, shifted by the row max; a fresh array."""
-    _, _, e, s = _shifted_exps(x)
-    e /= s
+    """softmax of each row of 2-D x, shifted by the row max; a fresh array (the calls of _log_softmax_rows)."""
+    x = _floating(x)
+    e = np.exp(x - _row_shift(x))
+    e /= _row_sums(e)
     return e
 
 

@@ -211,19 +211,21 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     A label outside [0, classes) that is not ignore_index raises ValueError naming it.
     """
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if labels.ndim != 1:
-        labels = labels.reshape(-1)
-    if labels.shape[0] != rows[0]:
-        raise ValueError(
-            f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
-            f"(input shape {input_shape}, target shape {np.shape(target)})"
-        )
-    if labels.dtype.kind == "f":
+    if labels.shape != rows[:1]:  # the common (batch,) labels skip both tests
+        if labels.ndim != 1:
+            labels = labels.reshape(-1)
+        if labels.shape[0] != rows[0]:
+            raise ValueError(
+                f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
+                f"(input shape {input_shape}, target shape {np.shape(target)})"
+            )
+    kind = labels.dtype.kind
+    if kind not in "iu":
+        if kind != "f":
+            raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
         if not np.all(labels == np.round(labels)):
             raise ValueError(f"{where}: class labels must be integers, got non-integral floats")
         labels = labels.astype(np.int64)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
     n_classes = rows[1]
     ignored = None
     # one reduction finds labels < 0 too: viewed as unsigned, a negative label is huge
@@ -392,7 +394,7 @@ def cross_entropy(
     if z._data.dtype.kind != "f":
         # integers and booleans become float64, as elsewhere in nn; complex logits are refused
         z = _not_complex("cross_entropy", "logits", z).astype(np.float64)
-    input_shape = _shape(input)
+    input_shape = z._data.shape if z is input else _shape(input)  # the slot when input is the rows
     if _shape(target) == input_shape:
         t = _not_complex("cross_entropy", "targets", _tensor(target))
         if t.dtype.kind != "f":
