@@ -228,8 +228,7 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
         labels = labels.astype(np.int64)
     n_classes = rows[1]
     ignored = None
-    # one reduction finds labels < 0 too: viewed as unsigned, a negative label is huge
-    if labels.size and np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) >= n_classes:
+    if not _all_in_range(labels, n_classes):
         ignored = labels == ignore_index
         bad = ((labels < 0) | (labels >= n_classes)) & ~ignored
         if bad.any():
@@ -240,6 +239,12 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     elif 0 <= ignore_index < n_classes:  # an ignore_index in range passes the check above
         ignored = labels == ignore_index
     return labels, (ignored if ignored is not None and ignored.any() else None)
+
+
+def _all_in_range(labels, n_classes):
+    """Whether every integer label lies in [0, n_classes): one reduction finds labels < 0 too,
+    as viewed unsigned a negative label is huge."""
+    return not labels.size or np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) < n_classes
 
 
 class OneHotParams(NamedTuple):
@@ -386,6 +391,27 @@ def cross_entropy(
     All of them reach the same op through its target rows t (loss_i = -sum_j t_ij
     log softmax(z_i)_j): t_ij = ((1 - e) onehot_ij + e / classes) weight_j.
     """
+    if (
+        type(input) is Tensor
+        and type(target) is np.ndarray
+        and not (label_smoothing or weight is not None or reduction != "mean" or PER_THREAD.mode.hooked)
+        and ignore_index < 0
+    ):
+        # a training step's call: float logits (batch, classes), integer labels (batch,), no options.
+        # Each test below is the cheapest one the common case passes; any other input (or an
+        # error) takes the general path, which tests it fully and names what is wrong
+        rows, data = input._data.shape, input._data
+        if (
+            len(rows) == 2
+            and rows[0]
+            and data.dtype.kind == "f"
+            and target.shape == rows[:1]
+            and target.dtype.kind in "iu"
+            and _all_in_range(target, rows[1])
+        ):
+            t = Tensor._wrap(_one_hot_rows(target, rows, data.dtype))
+            params = CrossEntropyParams(1.0 / rows[0], True, SavedSoftmax(), True)  # one-hot rows, a mean
+            return cast(Tensor, apply(SoftmaxCrossEntropy, params, input, t))
     if label_smoothing or reduction != "mean":  # the common call passes neither: nothing to check
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
