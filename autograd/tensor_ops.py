@@ -346,23 +346,6 @@ def _weighted_sum(t, logp, reduce):
     return np.einsum("ij,ij->" if reduce else "ij,ij->i", t, logp)
 
 
-def _cross_entropy(z, t, scale, reduce, saved):
-    """SoftmaxCrossEntropy's forward on ndarrays (see there)."""
-    # shifted by the plain row maxima first: a finite loss shows they were all finite (a max of
-    # -inf, +inf or nan makes its row nan), which saves _row_shift's test on the common path
-    logp = _log_softmax_rows(z, saved, _row_max)
-    total = _weighted_sum(t, logp, reduce)
-    if not _all_finite(total, reduce):
-        logp = _log_softmax_rows(z, saved)  # non-finite maxima left out, as _row_shift does
-        total = _weighted_sum(t, logp, reduce)
-        if not _all_finite(total, reduce):
-            # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
-            # not 0 * -inf = nan;
-            # with weight > 0 the loss is +inf
-            total = _weighted_sum(t, np.where(t == 0, 0, logp), reduce)
-    return total * -scale
-
-
 def _all_finite(total, reduce):
     """Whether the weighted sum (a number when reduced, else one per row) is finite."""
     return math.isfinite(total) if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)
@@ -385,12 +368,12 @@ def _log_softmax_rows_of(ns, x):
 class SavedSoftmax:
     """What SoftmaxCrossEntropy's forward leaves for its backward (the third of its params):
     exp(z - shift) and its row sums, whose quotient is softmax(z), so the backward divides
-    once instead of recomputing softmax from z (eight NumPy calls), as PyTorch saves it."""
+    once instead of recomputing softmax from z (eight NumPy calls), as PyTorch saves it.
+    None until the forward sets them: class defaults, so making one per step runs no Python code."""
 
-    __slots__ = ("z", "exps", "sums")
-
-    def __init__(self):
-        self.z = self.exps = self.sums = None
+    z: Any = None
+    exps: Any = None
+    sums: Any = None
 
     def __repr__(self):
         return "SavedSoftmax()"
@@ -421,7 +404,23 @@ class SoftmaxCrossEntropy(BinaryOp):
     """
 
     name = "softmax_cross_entropy"
-    forward = staticmethod(lambda ns, p, z, t: _cross_entropy(z, t, p.scale, p.reduce, p.saved))
+
+    @staticmethod
+    def forward(ns, p, z, t):
+        # shifted by the plain row maxima first: a finite loss shows they were all finite (a max of
+        # -inf, +inf or nan makes its row nan), which saves _row_shift's test on the common path
+        reduce = p.reduce
+        logp = _log_softmax_rows(z, p.saved, _row_max)
+        total = _weighted_sum(t, logp, reduce)
+        if not _all_finite(total, reduce):
+            logp = _log_softmax_rows(z, p.saved)  # non-finite maxima left out, as _row_shift does
+            total = _weighted_sum(t, logp, reduce)
+            if not _all_finite(total, reduce):
+                # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
+                # not 0 * -inf = nan;
+                # with weight > 0 the loss is +inf
+                total = _weighted_sum(t, np.where(t == 0, 0, logp), reduce)
+        return total * -p.scale
 
     @staticmethod
     def vjp_a(ns, p, g, out, z, t):

@@ -9,8 +9,9 @@ in place never changes them.
 
 Updates are written with operators and NumPy functions only, so they serve both
 `Parameter`s (ndarray data, updated in place) and the `Value`s of nn.scalar
-(float data). Every update goes through the `data` setter, which bumps the
-tensor's version so a graph built from the old values refuses a backward.
+(float data). Every update moves the tensor's version, as the `data` setter does, so
+a graph built from the old values refuses a backward; plain SGD writes a Tensor's
+array in place directly when no pending graph saved it, and through `data` otherwise.
 A parameter whose `.grad` is None (it took no part in the loss) is skipped; a
 `.grad` that is itself a graph (after `backward(create_graph=True)`) is read
 for its values. float32 parameters stay float32: Python numbers take the arrays' dtype.
@@ -187,7 +188,9 @@ class SGD(Optimizer):
             raise ValueError(f"{where}: nesterov=True needs a positive momentum")
 
     def _plain_rate(self, group):
-        return None if group["momentum"] else group["lr"]  # without momentum the step is lr * g
+        if group["momentum"] or type(self)._update is not SGD._update:  # a subclass's own rule runs
+            return None
+        return group["lr"]  # without momentum the step is lr * g
 
     def _update(self, state, g, group):
         momentum = group["momentum"]

@@ -123,3 +123,14 @@ def test_plain_sgd_skips_the_data_property_when_nothing_saved_the_arrays(monkeyp
     assert reads == []
     nn.optim.SGD(params, lr=0.1, momentum=0.9).step()  # the general path reads it
     assert len(reads) == len(params)
+
+
+def test_a_subclass_with_its_own_rule_is_not_taken_for_plain_sgd():
+    class HalfSteps(nn.optim.SGD):
+        def _update(self, state, g, group):
+            return 0.5 * super()._update(state, g, group)
+
+    p = nn.Parameter(np.array([1.0, 2.0]))
+    p.grad = np.array([1.0, 1.0])
+    HalfSteps([p], lr=0.2).step()
+    np.testing.assert_allclose(p.data, [0.9, 1.9])
