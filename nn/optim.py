@@ -23,10 +23,9 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from autograd.engine import DATA_WRITES
 from autograd.hints import ValueOrTensor
 from autograd.node import Node
-from autograd.saved import HOLDS
+from autograd.tensor import subtract_scaled_grads
 
 # parameters, one parameter, or parameter groups ({"params": ..., option: value})
 Params: TypeAlias = ValueOrTensor | Iterable[ValueOrTensor] | Iterable[dict[str, Any]]
@@ -126,29 +125,13 @@ class Optimizer:
                 p._grad = p.zero_grad_value
 
     def step(self) -> None:
-        ndarray, holds = np.ndarray, HOLDS
         for group in self.param_groups:
-            # the group's options read once: a plain step (rate * g, rate not None) needs no call per parameter
+            # the group's options read once: a plain step (rate * g) needs no call per parameter
             rate = None if group["weight_decay"] else self._plain_rate(group)
-            # the version of every array written in place below: what the `data` setter would give
-            # each (no graph can be made between the writes, so one count serves them all)
-            DATA_WRITES[0] += 1
-            version = DATA_WRITES[0]
-            for p in group["params"]:
-                g, data = p._grad, p._data  # the slots: the properties are Python calls
-                if (
-                    rate is not None
-                    and type(g) is ndarray
-                    and type(data) is ndarray
-                    and p._op is None
-                    and id(data) not in holds
-                ):
-                    # a leaf whose array no pending graph saved: `p.data -= rate * g` would do just
-                    # this (Tensor.data's getter hands the array out as it is, the setter moves the
-                    # version), without the property's two Python calls
-                    data -= rate * g
-                    p._version = version
-                elif g is not None:
+            params = group["params"] if rate is None else subtract_scaled_grads(group["params"], rate)
+            for p in params:
+                g: Any = p._grad  # the slot: the property is a Python call per parameter and step
+                if g is not None:
                     self._step_parameter(p, g, group)
 
     def _step_parameter(self, p, g, group):

@@ -8,6 +8,7 @@ import pytest
 import nn
 from autograd import Tensor, Value
 from autograd.engine import DATA_WRITES
+from autograd.tensor import subtract_scaled_grads
 from nn.functional import cross_entropy
 
 
@@ -134,3 +135,23 @@ def test_a_subclass_with_its_own_rule_is_not_taken_for_plain_sgd():
     p.grad = np.array([1.0, 1.0])
     HalfSteps([p], lr=0.2).step()
     np.testing.assert_allclose(p.data, [0.9, 1.9])
+
+
+def test_subtract_scaled_grads_writes_what_it_can_and_returns_the_rest():
+    direct = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    direct.grad = np.array([1.0, -1.0])
+    idle = Tensor(np.array([5.0]), requires_grad=True)  # grad None: neither written nor returned
+    scalar = Value(1.0)
+    scalar.grad = 2.0
+    graph_grad = nn.Parameter(np.array([1.0]))
+    (graph_grad * graph_grad).sum().backward(create_graph=True)
+    saved = Tensor(np.array([3.0]), requires_grad=True)
+    saved.grad = np.array([1.0])
+    pending = saved * 2.0  # a pending graph saved its array
+    others = subtract_scaled_grads([direct, idle, scalar, graph_grad, saved], 0.5)
+    assert others == [scalar, graph_grad, saved]
+    np.testing.assert_array_equal(direct.data, [0.5, 2.5])
+    np.testing.assert_array_equal(idle.data, [5.0])
+    assert scalar.data == 1.0 and graph_grad.data[0] == 1.0 and saved.data[0] == 3.0
+    pending.sum().backward()  # nothing it saved was written
+    np.testing.assert_array_equal(saved.grad, [3.0])
