@@ -126,23 +126,20 @@ class Optimizer:
 
     def step(self) -> None:
         for group in self.param_groups:
+            weight_decay = group["weight_decay"]
             # the group's options read once: a plain step (rate * g) needs no call per parameter
-            rate = None if group["weight_decay"] else self._plain_rate(group)
-            params = group["params"] if rate is None else subtract_scaled_grads(group["params"], rate)
+            rate = None if weight_decay else self._plain_rate(group)
+            # the plain step writes the arrays it can; the others go through `data` and its checks
+            params: Iterable[Any] = group["params"] if rate is None else subtract_scaled_grads(group["params"], rate)
             for p in params:
                 g: Any = p._grad  # the slot: the property is a Python call per parameter and step
-                if g is not None:
-                    self._step_parameter(p, g, group)
-
-    def _step_parameter(self, p, g, group):
-        """p.data -= the group's step for p's gradient g, through the `data` property and its checks:
-        any optimiser, a Value's float, a gradient that is a graph, an array a pending graph saved."""
-        if isinstance(g, Node):  # after backward(create_graph=True): its values
-            g = g.data
-        weight_decay = group["weight_decay"]
-        if weight_decay:
-            g = g + weight_decay * p.data  # a new array: p.grad is left as it was
-        p.data -= self._update(self.state[p], g, group)
+                if g is None:
+                    continue
+                if isinstance(g, Node):  # _values inlined: this runs per parameter
+                    g = g.data  # type: ignore[attr-defined]  # Value and Tensor, Node's two kinds, have it
+                if weight_decay:
+                    g = g + weight_decay * p.data  # a new array: p.grad is left as it was
+                p.data -= self._update(self.state[p], g, group)
 
     def _check_group(self, where, group):
         """Raise ValueError for a group's options that make no sense."""
