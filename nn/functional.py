@@ -241,10 +241,17 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     return labels, (ignored if ignored is not None and ignored.any() else None)
 
 
+# the native integer dtypes' unsigned twins: a view through a dtype object skips parsing a dtype string
+_UNSIGNED = {np.dtype(c): np.dtype(c.upper()) for c in "bhilq"} | {np.dtype(c): np.dtype(c) for c in "BHILQ"}
+
+
 def _all_in_range(labels, n_classes):
     """Whether every integer label lies in [0, n_classes): one reduction finds labels < 0 too,
     as viewed unsigned a negative label is huge."""
-    return not labels.size or np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) < n_classes
+    unsigned = _UNSIGNED.get(labels.dtype)
+    if unsigned is None:  # another byte order: its twin by name
+        unsigned = labels.dtype.str.replace("i", "u")
+    return not labels.size or np.maximum.reduce(labels.view(unsigned)) < n_classes
 
 
 class OneHotParams(NamedTuple):

@@ -110,3 +110,16 @@ def test_a_trace_replays_the_labels_of_each_call_bit_identically_to_the_short_pa
         eager.backward()
         assert traced == eager.item()
         np.testing.assert_array_equal(traced_grad, w.grad)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint64, ">i4", ">u8"])
+def test_the_range_check_sees_every_label_dtype_and_byte_order(dtype):
+    z = Tensor(np.zeros((3, 4)))
+    fine = np.array([0, 3, 1], dtype=dtype)
+    assert F.cross_entropy(z, fine).item() == pytest.approx(np.log(4.0))
+    too_big = np.array([0, 4, 1], dtype=dtype)
+    with pytest.raises(ValueError, match="label 4 is out of range for 4 classes"):
+        F.cross_entropy(z, too_big)
+    if np.dtype(dtype).kind == "i":
+        with pytest.raises(ValueError, match="label -1 is out of range for 4 classes"):
+            F.cross_entropy(z, np.array([0, -1, 1], dtype=dtype))
