@@ -313,20 +313,16 @@ def _row_shift(x):
     return m
 
 
-def _shifted_exps(x):
-    """For the rows of 2-D x: x minus the row maxima, its exp, and the exp's row sums."""
-    x = _floating(x)
-    r = x - _row_shift(x)
-    e = np.exp(r)
-    return x, r, e, _row_sums(e)
-
-
-def _log_softmax_rows(x, saved=None):
+def _log_softmax_rows(x, saved=None, shift=_row_shift):
     """log softmax of each row of 2-D x, shifted by the row max; a fresh array.
 
-    With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there.
+    With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there. shift=_row_max
+    skips _row_shift's test that every max is finite: the caller tests the result instead.
     """
-    x, r, e, s = _shifted_exps(x)
+    x = _floating(x)
+    r = x - shift(x)
+    e = np.exp(r)
+    s = _row_sums(e)
     if saved is not None:
         saved.z, saved.exps, saved.sums = x, e, s
     r -= np.log(s)
@@ -334,9 +330,10 @@ def _log_softmax_rows(x, saved=None):
 
 
 def _softmax_rows(x):
-    """softmax of each row of 2-D x, shifted by the row max; a fresh array."""
-    _, _, e, s = _shifted_exps(x)
-    e /= s
+    """softmax of each row of 2-D x, shifted by the row max; a fresh array (the calls of _log_softmax_rows)."""
+    x = _floating(x)
+    e = np.exp(x - _row_shift(x))
+    e /= _row_sums(e)
     return e
 
 
@@ -349,16 +346,9 @@ def _weighted_sum(t, logp, reduce):
     return np.einsum("ij,ij->" if reduce else "ij,ij->i", t, logp)
 
 
-def _cross_entropy(z, t, scale, reduce, saved):
-    """SoftmaxCrossEntropy's forward on ndarrays (see there)."""
-    logp = _log_softmax_rows(z, saved)
-    total = _weighted_sum(t, logp, reduce)
-    if not (math.isfinite(total) if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)):
-        # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
-        # not 0 * -inf = nan;
-        # with weight > 0 the loss is +inf
-        total = _weighted_sum(t, np.where(t == 0, 0, logp), reduce)
-    return total * -scale
+def _all_finite(total, reduce):
+    """Whether the weighted sum (a number when reduced, else one per row) is finite."""
+    return math.isfinite(total) if reduce else np.logical_and.reduce(np.isfinite(total), axis=None)
 
 
 def _row_factor(ns, p, g, sign=1.0):
@@ -378,12 +368,12 @@ def _log_softmax_rows_of(ns, x):
 class SavedSoftmax:
     """What SoftmaxCrossEntropy's forward leaves for its backward (the third of its params):
     exp(z - shift) and its row sums, whose quotient is softmax(z), so the backward divides
-    once instead of recomputing softmax from z (eight NumPy calls), as PyTorch saves it."""
+    once instead of recomputing softmax from z (eight NumPy calls), as PyTorch saves it.
+    None until the forward sets them: class defaults, so making one per step runs no Python code."""
 
-    __slots__ = ("z", "exps", "sums")
-
-    def __init__(self):
-        self.z = self.exps = self.sums = None
+    z: Any = None
+    exps: Any = None
+    sums: Any = None
 
     def __repr__(self):
         return "SavedSoftmax()"
@@ -414,7 +404,23 @@ class SoftmaxCrossEntropy(BinaryOp):
     """
 
     name = "softmax_cross_entropy"
-    forward = staticmethod(lambda ns, p, z, t: _cross_entropy(z, t, p.scale, p.reduce, p.saved))
+
+    @staticmethod
+    def forward(ns, p, z, t):
+        # shifted by the plain row maxima first: a finite loss shows they were all finite (a max of
+        # -inf, +inf or nan makes its row nan), which saves _row_shift's test on the common path
+        reduce = p.reduce
+        logp = _log_softmax_rows(z, p.saved, _row_max)
+        total = _weighted_sum(t, logp, reduce)
+        if not _all_finite(total, reduce):
+            logp = _log_softmax_rows(z, p.saved)  # non-finite maxima left out, as _row_shift does
+            total = _weighted_sum(t, logp, reduce)
+            if not _all_finite(total, reduce):
+                # an -inf logit has log-probability -inf: with target weight 0 it must add nothing,
+                # not 0 * -inf = nan;
+                # with weight > 0 the loss is +inf
+                total = _weighted_sum(t, np.where(t == 0, 0, logp), reduce)
+        return total * -p.scale
 
     @staticmethod
     def vjp_a(ns, p, g, out, z, t):

@@ -449,7 +449,7 @@ def _sce_usable(replay, z, t):
 
 
 def _fwd_softmax_cross_entropy(replay, params, buffer, out_slot, srcs):
-    """tensor_ops._cross_entropy into buffers, its helpers (_row_max, _row_shift, _row_sums,
+    """SoftmaxCrossEntropy.forward into buffers, its helpers (_row_max, _row_shift, _row_sums,
     _weighted_sum) spelled out with the same calls. It keeps exp(z - shift) and its row sums:
     SoftmaxCrossEntropy.vjp_a recomputes exactly these (the same calls on the same values)."""
     values, (z, t), (scale, reduce) = replay.vals, srcs, params[:2]
@@ -483,7 +483,7 @@ def _fwd_softmax_cross_entropy(replay, params, buffer, out_slot, srcs):
         # _row_shift leaves the maxima as they are when all are finite, which a finite loss
         # implies (a max of -inf, +inf or nan makes its row's log-probabilities nan)
         total = total_of(zv, tv, shift)
-        if not finite(total):  # the rare cases, in _cross_entropy's order
+        if not finite(total):  # the rare cases, in the op's forward's order
             if not np.logical_and.reduce(np.isfinite(shift), axis=None):
                 total = total_of(zv, tv, np.where(np.isfinite(shift), shift, 0))
             if not finite(total):  # an -inf logit where the target is 0

@@ -211,23 +211,24 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     A label outside [0, classes) that is not ignore_index raises ValueError naming it.
     """
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if labels.ndim != 1:
-        labels = labels.reshape(-1)
-    if labels.shape[0] != rows[0]:
-        raise ValueError(
-            f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
-            f"(input shape {input_shape}, target shape {np.shape(target)})"
-        )
-    if labels.dtype.kind == "f":
+    if labels.shape != rows[:1]:  # the common (batch,) labels skip both tests
+        if labels.ndim != 1:
+            labels = labels.reshape(-1)
+        if labels.shape[0] != rows[0]:
+            raise ValueError(
+                f"{where}: {labels.shape[0]} labels for a batch of {rows[0]} "
+                f"(input shape {input_shape}, target shape {np.shape(target)})"
+            )
+    kind = labels.dtype.kind
+    if kind not in "iu":
+        if kind != "f":
+            raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
         if not np.all(labels == np.round(labels)):
             raise ValueError(f"{where}: class labels must be integers, got non-integral floats")
         labels = labels.astype(np.int64)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"{where}: class labels must be integers, got dtype {labels.dtype}")
     n_classes = rows[1]
     ignored = None
-    # one reduction finds labels < 0 too: viewed as unsigned, a negative label is huge
-    if labels.size and np.maximum.reduce(labels.view(labels.dtype.str.replace("i", "u"))) >= n_classes:
+    if not _all_in_range(labels, n_classes):
         ignored = labels == ignore_index
         bad = ((labels < 0) | (labels >= n_classes)) & ~ignored
         if bad.any():
@@ -238,6 +239,19 @@ def _labels(where, target, rows, input_shape, ignore_index=-100):
     elif 0 <= ignore_index < n_classes:  # an ignore_index in range passes the check above
         ignored = labels == ignore_index
     return labels, (ignored if ignored is not None and ignored.any() else None)
+
+
+# the native integer dtypes' unsigned twins: a view through a dtype object skips parsing a dtype string
+_UNSIGNED = {np.dtype(c): np.dtype(c.upper()) for c in "bhilq"} | {np.dtype(c): np.dtype(c) for c in "BHILQ"}
+
+
+def _all_in_range(labels, n_classes):
+    """Whether every integer label lies in [0, n_classes): one reduction finds labels < 0 too,
+    as viewed unsigned a negative label is huge."""
+    unsigned = _UNSIGNED.get(labels.dtype)
+    if unsigned is None:  # another byte order: its twin by name
+        unsigned = labels.dtype.str.replace("i", "u")
+    return not labels.size or np.maximum.reduce(labels.view(unsigned)) < n_classes
 
 
 class OneHotParams(NamedTuple):
@@ -292,9 +306,12 @@ def _one_hot(where, target, labels, rows, input_shape, dtype):
 
 def _class_rows(where: str, input: ArrayLike) -> Tensor:
     input = _tensor(input)
-    if input.ndim not in (1, 2):
+    ndim = input._data.ndim  # the slot: Tensor.ndim is a Python call
+    if ndim == 2:
+        return input
+    if ndim != 1:
         raise ValueError(f"{where}: input must have shape (batch, classes) or (classes,), got {input.shape}")
-    return input if input.ndim == 2 else input.reshape(1, -1)
+    return input.reshape(1, -1)
 
 
 def _not_complex(where: str, what: str, x: Tensor) -> Tensor:
@@ -382,20 +399,44 @@ def cross_entropy(
     All of them reach the same op through its target rows t (loss_i = -sum_j t_ij
     log softmax(z_i)_j): t_ij = ((1 - e) onehot_ij + e / classes) weight_j.
     """
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    _check_reduction("cross_entropy", reduction)
-    z = _not_complex("cross_entropy", "logits", _class_rows("cross_entropy", input))
-    if z.dtype.kind != "f":
-        z = z.astype(np.float64)  # integers and booleans, as elsewhere in nn
-    if _shape(target) == _shape(input):
+    if (
+        type(input) is Tensor
+        and type(target) is np.ndarray
+        and not (label_smoothing or weight is not None or reduction != "mean" or PER_THREAD.mode.hooked)
+        and ignore_index < 0
+    ):
+        # a training step's call: float logits (batch, classes), integer labels (batch,), no options.
+        # Each test below is the cheapest one the common case passes; any other input (or an
+        # error) takes the general path, which tests it fully and names what is wrong
+        rows, data = input._data.shape, input._data
+        if (
+            len(rows) == 2
+            and rows[0]
+            and data.dtype.kind == "f"
+            and target.shape == rows[:1]
+            and target.dtype.kind in "iu"
+            and _all_in_range(target, rows[1])
+        ):
+            t = Tensor._wrap(_one_hot_rows(target, rows, data.dtype))
+            params = CrossEntropyParams(1.0 / rows[0], True, SavedSoftmax(), True)  # one-hot rows, a mean
+            return cast(Tensor, apply(SoftmaxCrossEntropy, params, input, t))
+    if label_smoothing or reduction != "mean":  # the common call passes neither: nothing to check
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        _check_reduction("cross_entropy", reduction)
+    z = _class_rows("cross_entropy", input)
+    if z._data.dtype.kind != "f":
+        # integers and booleans become float64, as elsewhere in nn; complex logits are refused
+        z = _not_complex("cross_entropy", "logits", z).astype(np.float64)
+    input_shape = z._data.shape if z is input else _shape(input)  # the slot when input is the rows
+    if _shape(target) == input_shape:
         t = _not_complex("cross_entropy", "targets", _tensor(target))
         if t.dtype.kind != "f":
             # as in PyTorch: a target of the input's shape is class probabilities, which are
             # never integers (integer labels have shape (batch,)); reading [127, -128, 0, 3] as
             # weights would be a silent mistake
             raise TypeError(
-                f"cross_entropy: a target of the input's shape {np.shape(input)} holds "
+                f"cross_entropy: a target of the input's shape {input_shape} holds "
                 f"class probabilities and must be floating point, got dtype {t.dtype}; "
                 f"integer class labels have shape (batch,)"
             )
@@ -412,16 +453,16 @@ def cross_entropy(
             return _cross_entropy_with_options(z, t, None, weight, reduction, label_smoothing, input)
         one_hot = False  # the caller's rows: they may be any weights
     else:
-        labels, ignored = _labels("cross_entropy", target, z.shape, _shape(input), ignore_index)
+        rows = z._data.shape
+        labels, ignored = _labels("cross_entropy", target, rows, input_shape, ignore_index)
         if label_smoothing or weight is not None or ignored is not None or reduction == "none":
             return _cross_entropy_with_options(z, labels, ignored, weight, reduction, label_smoothing, input)
-        t = _one_hot("cross_entropy", target, labels, z.shape, _shape(input), z.dtype)
+        t = _one_hot("cross_entropy", target, labels, rows, input_shape, z._data.dtype)
         one_hot = True  # the backward can skip t's row sums
-    n, _ = _check_class_rows(z, input, reduction)
-    if reduction == "mean":
-        scale = 1.0 / n
-    else:
-        scale = _SCALES[reduction]
+    n, classes = z._data.shape
+    if not (n and classes):  # the checks for an empty batch or no classes, only then
+        _check_class_rows(z, input, reduction)
+    scale = 1.0 / n if reduction == "mean" else _SCALES[reduction]
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
     return cast(Tensor, apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax(), one_hot), z, t))

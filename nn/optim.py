@@ -9,8 +9,9 @@ in place never changes them.
 
 Updates are written with operators and NumPy functions only, so they serve both
 `Parameter`s (ndarray data, updated in place) and the `Value`s of nn.scalar
-(float data). Every update goes through the `data` setter, which bumps the
-tensor's version so a graph built from the old values refuses a backward.
+(float data). Every update moves the tensor's version, as the `data` setter does, so
+a graph built from the old values refuses a backward; plain SGD writes a Tensor's
+array in place directly when no pending graph saved it, and through `data` otherwise.
 A parameter whose `.grad` is None (it took no part in the loss) is skipped; a
 `.grad` that is itself a graph (after `backward(create_graph=True)`) is read
 for its values. float32 parameters stay float32: Python numbers take the arrays' dtype.
@@ -24,6 +25,7 @@ import numpy as np
 
 from autograd.hints import ValueOrTensor
 from autograd.node import Node
+from autograd.tensor import subtract_scaled_grads
 
 # parameters, one parameter, or parameter groups ({"params": ..., option: value})
 Params: TypeAlias = ValueOrTensor | Iterable[ValueOrTensor] | Iterable[dict[str, Any]]
@@ -118,12 +120,18 @@ class Optimizer:
     def zero_grad(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                p.zero_grad()
+                # Node.zero_grad inlined (a Python call per parameter and step): each family's own
+                # empty gradient, None for a Tensor, 0.0 for a Value
+                p._grad = p.zero_grad_value
 
     def step(self) -> None:
         for group in self.param_groups:
             weight_decay = group["weight_decay"]
-            for p in group["params"]:
+            # the group's options read once: a plain step (rate * g) needs no call per parameter
+            rate = None if weight_decay else self._plain_rate(group)
+            # the plain step writes the arrays it can; the others go through `data` and its checks
+            params: Iterable[Any] = group["params"] if rate is None else subtract_scaled_grads(group["params"], rate)
+            for p in params:
                 g: Any = p._grad  # the slot: the property is a Python call per parameter and step
                 if g is None:
                     continue
@@ -135,6 +143,11 @@ class Optimizer:
 
     def _check_group(self, where, group):
         """Raise ValueError for a group's options that make no sense."""
+
+    def _plain_rate(self, group):
+        """The number c when the group's step is c * g for every parameter (no state to keep), else
+        None; step() then skips the call to _update per parameter."""
+        return None
 
     def _update(self, state, g, group):
         """The step to subtract from the parameter."""
@@ -153,6 +166,11 @@ class SGD(Optimizer):
         _check_rate(where, "momentum", group["momentum"])
         if group["nesterov"] and group["momentum"] == 0:
             raise ValueError(f"{where}: nesterov=True needs a positive momentum")
+
+    def _plain_rate(self, group):
+        if group["momentum"] or type(self)._update is not SGD._update:  # a subclass's own rule runs
+            return None
+        return group["lr"]  # without momentum the step is lr * g
 
     def _update(self, state, g, group):
         momentum = group["momentum"]
