@@ -316,6 +316,9 @@ def _backward(
     deposit, fit_grad = root.deposit, root.fit_grad  # the optional hooks (Node's defaults are None)
     deposited: set[Node] = set()
     local_gradients = _rule_runner(root, ns, create_graph, visit)
+    # A leaf's gradient is complete when its last child sends it; in the common pass (into
+    # .grad, nothing watching) it is deposited then, not queued only to be popped for it.
+    deposit_at_once = wrt is None and not keep_all and visit is None
     release_data = None if retain_graph else root.release_data
     release_size = root.release_min_size
     pgs: Iterable[Any]
@@ -357,7 +360,12 @@ def _backward(
                     into[1] = pg if into[1] is None else into[1] + pg
                 into[0] -= 1
                 if not into[0]:
-                    ready.append(into)
+                    if deposit_at_once and p._op is None:
+                        if into[1] is not None:
+                            deposit(p, into[1], deposited, seed)  # type: ignore[misc]  # set where keep_all is False
+                            into[1] = None
+                    else:
+                        ready.append(into)
             # 4. release: the graph cannot be run through again, and saved inputs may be written
             if not retain_graph:
                 node._stamp = None
