@@ -78,21 +78,27 @@ class scope:  # lower case: used like the function no_grad
     `with scope(name) as path:` gives the names of the enclosing blocks, outermost
     first, ending with `name`. A class rather than a generator: nn's modules enter
     one per call, so it should cost little.
+
+    Entering pushes `name` onto the calling thread's path and leaving pops the last
+    name. With-blocks nest within a thread, so the name popped is the one this block
+    pushed, and the object keeps nothing per entry: one scope object can be entered
+    again, inside its own block or from several threads at once. nn's modules make
+    theirs once and enter it on every call.
     """
 
-    __slots__ = ("name", "previous", "mode")
+    __slots__ = ("name",)
 
     def __init__(self, name: object) -> None:
         self.name = str(name)
 
     def __enter__(self) -> tuple[str, ...]:
-        self.mode = mode = PER_THREAD.mode
-        self.previous = mode.scope
-        mode.scope = path = self.previous + (self.name,)
+        mode = PER_THREAD.mode
+        mode.scope = path = mode.scope + (self.name,)
         return path
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.mode.scope = self.previous
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        mode = PER_THREAD.mode
+        mode.scope = mode.scope[:-1]
 
 
 def _rule_not_defined(*args: Any) -> Any:
