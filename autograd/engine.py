@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
 
 _N = TypeVar("_N", bound="Node")  # apply makes a node of its parents' family
+_A = TypeVar("_A")  # scope.call's argument
+_R = TypeVar("_R")  # and its result
 
 # How many times any node's data has been replaced (by the `data` setter). A node
 # stamps the count when its op runs; backward compares stamps to spot data that
@@ -99,6 +101,17 @@ class scope:  # lower case: used like the function no_grad
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         mode = PER_THREAD.mode
         mode.scope = mode.scope[:-1]
+
+    def call(self, function: Callable[[_A], _R], argument: _A, /) -> _R:
+        """function(argument) inside this block: `with self: return function(argument)` as one
+        Python call, for callers that enter a block on every call (nn's modules, model(x))."""
+        mode = PER_THREAD.mode
+        previous = mode.scope
+        mode.scope = previous + (self.name,)
+        try:
+            return function(argument)
+        finally:
+            mode.scope = previous
 
 
 def _rule_not_defined(*args: Any) -> Any:

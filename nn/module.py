@@ -71,17 +71,21 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with self._scope_block as path:
-            try:
+        block = self._scope_block
+        try:
+            if len(args) == 1 and not kwargs:
+                # the usual call, model(x): scope.call runs forward(x) in the block as one plain
+                # call, which costs less than a with-block around a call spreading *args
+                return block.call(self.forward, args[0])
+            with block:
                 return self.forward(*args, **kwargs)
-            except Exception as exc:
-                # the same exception object, re-raised: its type and the user's line in the
-                # traceback stay; the innermost module adds where it happened (Python >= 3.11)
-                if hasattr(exc, "add_note") and not any(
-                    note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())
-                ):
+        except Exception as exc:
+            # the same exception object, re-raised: its type and the user's line in the
+            # traceback stay; the innermost module adds where it happened (Python >= 3.11)
+            if hasattr(exc, "add_note") and not any(note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
+                with block as path:  # the path forward ran in (the block was left on the way here)
                     exc.add_note(_NOTE + _module_path(path) + ", in forward()")
-                raise
+            raise
 
     def __setattr__(self, name: str, value: Any) -> None:
         items = value if isinstance(value, (list, tuple)) else (value,)

@@ -120,6 +120,37 @@ def test_one_scope_object_can_be_entered_inside_itself():
     assert after_inner == ("block",) and current_path() == ()
 
 
+def test_scope_call_runs_a_function_in_the_block_and_leaves_it_even_on_error():
+    block = scope("block")
+    with scope("outer"):
+        out, path = block.call(lambda x: (x * 2, current_path()), Tensor(np.ones(2), requires_grad=True))
+        assert out._scope == path == ("outer", "block")
+        with pytest.raises(ZeroDivisionError):
+            block.call(lambda x: x / 0, 1)
+        assert current_path() == ("outer",)
+    assert current_path() == ()
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self):
+        self.layer = nn.Linear(3, 2, rng=0)
+
+    def forward(self, x, shift=0.0, *, scale=1.0):
+        return self.layer(x) * scale + shift
+
+
+def test_a_module_called_with_more_than_one_argument_runs_in_its_scope_too():
+    model = _TwoInputs()
+    out = model(X, 1.0, scale=2.0)
+    np.testing.assert_allclose(out.data, affine(model.layer, X) * 2.0 + 1.0)
+    assert out._scope == ("_TwoInputs",) and out._parents[0]._parents[0]._scope == ("_TwoInputs", "layer:Linear")
+    with pytest.raises(ValueError, match="linear") as caught:
+        model(np.ones((4, 5)), shift=1.0)
+    if hasattr(caught.value, "add_note"):
+        assert caught.value.__notes__ == ["in module _TwoInputs > layer (Linear), in forward()"]
+    assert current_path() == ()
+
+
 def test_two_threads_inside_one_module_at_once_each_keep_their_own_path():
     barrier = threading.Barrier(2, timeout=TIMEOUT)
 
