@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
 
 _N = TypeVar("_N", bound="Node")  # apply makes a node of its parents' family
+_A = TypeVar("_A")  # scope.call's argument
+_R = TypeVar("_R")  # and its result
 
 # How many times any node's data has been replaced (by the `data` setter). A node
 # stamps the count when its op runs; backward compares stamps to spot data that
@@ -78,21 +80,38 @@ class scope:  # lower case: used like the function no_grad
     `with scope(name) as path:` gives the names of the enclosing blocks, outermost
     first, ending with `name`. A class rather than a generator: nn's modules enter
     one per call, so it should cost little.
+
+    Entering pushes `name` onto the calling thread's path and leaving pops the last
+    name. With-blocks nest within a thread, so the name popped is the one this block
+    pushed, and the object keeps nothing per entry: one scope object can be entered
+    again, inside its own block or from several threads at once. nn's modules make
+    theirs once and enter it on every call.
     """
 
-    __slots__ = ("name", "previous", "mode")
+    __slots__ = ("name",)
 
     def __init__(self, name: object) -> None:
         self.name = str(name)
 
     def __enter__(self) -> tuple[str, ...]:
-        self.mode = mode = PER_THREAD.mode
-        self.previous = mode.scope
-        mode.scope = path = self.previous + (self.name,)
+        mode = PER_THREAD.mode
+        mode.scope = path = mode.scope + (self.name,)
         return path
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.mode.scope = self.previous
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        mode = PER_THREAD.mode
+        mode.scope = mode.scope[:-1]
+
+    def call(self, function: Callable[[_A], _R], argument: _A, /) -> _R:
+        """function(argument) inside this block: `with self: return function(argument)` as one
+        Python call, for callers that enter a block on every call (nn's modules, model(x))."""
+        mode = PER_THREAD.mode
+        previous = mode.scope
+        mode.scope = previous + (self.name,)
+        try:
+            return function(argument)
+        finally:
+            mode.scope = previous
 
 
 def _rule_not_defined(*args: Any) -> Any:

@@ -854,23 +854,28 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
 
     weight is (out_features, in_features), bias (out_features,), x (..., in_features).
     """
-    x, weight = _tensor("linear", x), _tensor("linear", weight)
+    # the Tensor test before any call: nn.Linear passes Tensors, once per layer and step
+    if not isinstance(x, Tensor):
+        x = _tensor("linear", x)
+    if not isinstance(weight, Tensor):
+        weight = _tensor("linear", weight)
     x_shape, w_shape = x._data.shape, weight._data.shape  # not the properties: this runs per layer
     if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} does not fit a weight of shape "
             f"{weight.shape} (out_features, in_features)"
         )
-    parents: tuple[Tensor, ...] = (x, weight)
-    if bias is not None:
+    wanted = T.GRADIENTS_WANTED[x._requires_grad, weight._requires_grad]
+    if bias is None:
+        return apply(T.Linear, wanted, x, weight)
+    if not isinstance(bias, Tensor):
         bias = _tensor("linear", bias)
-        if bias._data.shape != (w_shape[0],):
-            raise ValueError(
-                f"linear: bias of shape {bias.shape} does not fit a weight of shape "
-                f"{weight.shape}; expected ({weight.shape[0]},)"
-            )
-        parents += (bias,)
-    return apply(T.Linear, T.GRADIENTS_WANTED[x._requires_grad, weight._requires_grad], *parents)
+    if bias._data.shape != (w_shape[0],):
+        raise ValueError(
+            f"linear: bias of shape {bias.shape} does not fit a weight of shape "
+            f"{weight.shape}; expected ({weight.shape[0]},)"
+        )
+    return apply(T.Linear, wanted, x, weight, bias)
 
 
 def _binary_fn(op, a, b):

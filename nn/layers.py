@@ -9,7 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd import Tensor, linear
+from autograd.engine import apply
 from autograd.hints import ArrayLike
+from autograd.ops import Relu
 from autograd.trace import refuse_random
 
 from . import functional as F
@@ -184,8 +186,8 @@ class ReLU(_Activation):
     fn = staticmethod(F.relu)
 
     def forward(self, x):
-        # a Tensor goes straight to its op: an MLP calls this per hidden layer and step
-        return x.relu() if isinstance(x, Tensor) else F.relu(x)
+        # a Tensor goes straight to the op x.relu() applies: an MLP calls this per hidden layer and step
+        return apply(Relu, None, x) if isinstance(x, Tensor) else F.relu(x)
 
 
 class HardSigmoid(_Activation):

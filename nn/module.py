@@ -7,7 +7,8 @@ tuples of them. Nothing needs registering and subclasses need not call
 """
 
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import chain
 from typing import Any, TypeVar
 
 import numpy as np
@@ -56,31 +57,42 @@ class Module:
     """Base class of layers and models: call it to run `forward` inside `autograd.scope`."""
 
     training = True
-    _scope_name: str | None = None  # "<attribute>:<class>", set when a parent stores the module
+    # The scope block __call__ enters, made once and entered again on every call (a scope
+    # keeps nothing per entry): one per class, named after it, until a parent stores the
+    # module; then the module's own, named "<attribute>:<class>".
+    _scope_block = scope("Module")
     _buffer_names: tuple[str, ...] = ()  # attributes that are buffers (register_buffer)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._scope_block = scope(cls.__name__)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with scope(self._scope_name or type(self).__name__) as path:
-            try:
+        block = self._scope_block
+        try:
+            if len(args) == 1 and not kwargs:
+                # the usual call, model(x): scope.call runs forward(x) in the block as one plain
+                # call, which costs less than a with-block around a call spreading *args
+                return block.call(self.forward, args[0])
+            with block:
                 return self.forward(*args, **kwargs)
-            except Exception as exc:
-                # the same exception object, re-raised: its type and the user's line in the
-                # traceback stay; the innermost module adds where it happened (Python >= 3.11)
-                if hasattr(exc, "add_note") and not any(
-                    note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())
-                ):
+        except Exception as exc:
+            # the same exception object, re-raised: its type and the user's line in the
+            # traceback stay; the innermost module adds where it happened (Python >= 3.11)
+            if hasattr(exc, "add_note") and not any(note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
+                with block as path:  # the path forward ran in (the block was left on the way here)
                     exc.add_note(_NOTE + _module_path(path) + ", in forward()")
-                raise
+            raise
 
     def __setattr__(self, name: str, value: Any) -> None:
         items = value if isinstance(value, (list, tuple)) else (value,)
         for i, item in enumerate(items):
             path = name if items is not value else f"{name}.{i}"
             if isinstance(item, Module):
-                object.__setattr__(item, "_scope_name", f"{path}:{type(item).__name__}")
+                object.__setattr__(item, "_scope_block", scope(f"{path}:{type(item).__name__}"))
             elif isinstance(item, (Parameter, Value)) and not item.label:
                 item.label = path  # what draw_graph shows for the leaf
         object.__setattr__(self, name, value)
@@ -255,17 +267,64 @@ class Sequential(Module):
         return iter(self._modules_in_order())
 
     def forward(self, x: Any) -> Any:
-        for m in self:
+        for m in self._modules_in_order():
             x = m(x)
         return x
 
-    def _modules_in_order(self):
-        """The modules held directly, in order, as _members finds them, without its generator:
-        forward iterates them on every call."""
-        modules = []
-        for value in vars(self).values():
+    # forward runs on every call: the modules it runs are found once and kept (_order), and any
+    # change of membership drops them: setting or deleting an attribute, a buffer, or (checked
+    # on each call, see _ModuleOrder) a list attribute changed in place.
+    _order: "_ModuleOrder | None" = None
+
+    def _modules_in_order(self) -> tuple[Module, ...]:
+        """The modules held directly, in order, as _members finds them."""
+        order = self._order
+        if order is None or (order.lists and not order.lists_unchanged()):
+            order = _ModuleOrder(vars(self).values())
+            object.__setattr__(self, "_order", order)
+        return order.modules
+
+    def _forget_order(self) -> None:
+        object.__setattr__(self, "_order", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        self._forget_order()
+
+    def __delattr__(self, name: str) -> None:
+        super().__delattr__(name)
+        self._forget_order()
+
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
+        super().register_buffer(name, array)
+        self._forget_order()
+
+
+class _ModuleOrder:
+    """The modules a Sequential runs, in order, from its attribute values.
+
+    A list attribute can gain or lose modules in place, unseen by __setattr__, so the
+    lists read are kept with their items as they were, and compared item by item.
+    An object of its own, not a tuple: _members expands tuples it finds in a module.
+    """
+
+    __slots__ = ("modules", "lists", "items")
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        modules: list[Module] = []
+        lists = []
+        for value in values:
             if isinstance(value, Module):
                 modules.append(value)
             elif isinstance(value, (list, tuple)):
                 modules += [item for item in value if isinstance(item, Module)]
-        return modules
+                if isinstance(value, list):
+                    lists.append(value)
+        self.modules = tuple(modules)
+        self.lists = tuple(lists)
+        self.items = tuple(chain.from_iterable(lists))
+
+    def lists_unchanged(self) -> bool:
+        items = tuple(chain.from_iterable(self.lists))
+        # by identity: == on items would compare arrays elementwise
+        return len(items) == len(self.items) and all(map(operator.is_, items, self.items))
