@@ -200,7 +200,7 @@ class Node:
 
     def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Back-propagate from this node; gradients accumulate into `.grad`."""
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise RuntimeError(
                 f"backward: this {type(self).__name__} does not require grad and has no "
                 f"graph (was it made inside no_grad(), or from inputs without "

@@ -9,6 +9,7 @@ once, in `Tensor.fit_grad`, which the engine calls for every gradient.
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from .node import Node
 
 _new = object.__new__
 _hold, _HOLDS = saved.hold, saved.HOLDS
+_ALL_READ = repeat(True)  # an op without `reads`: its rules may read every input
 
 
 class IndexOutOfRange(IndexError, ValueError):
@@ -334,10 +336,9 @@ class Tensor(Node):
             if parents[0]._op is None:
                 t._held = _hold(parents[0])
         else:  # three or more parents, as a layer's linear(x, W, b): only what its rules read
-            reads = None if op.reads is None else op.reads(params)
             held = []
-            for i, p in enumerate(parents):  # a bias its rules never read needs no lock
-                if p._op is None and (reads is None or reads[i]):
+            for p, read in zip(parents, _ALL_READ if op.reads is None else op.reads(params)):
+                if read and p._op is None:  # a bias its rules never read needs no lock
                     held.append(_hold(p))
             t._held = held
         return t

@@ -21,7 +21,11 @@ from .module import Module, Parameter, Sequential
 
 def as_input(x: ArrayLike, dtype: npt.DTypeLike | None = None) -> Tensor:
     """An input as a Tensor: arrays become constants (of `dtype`, the layer's, when given)."""
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=dtype))
+    if isinstance(x, Tensor):
+        return x
+    if type(x) is np.ndarray and (dtype is None or x.dtype == dtype):  # a batch as it usually comes
+        return Tensor(x)
+    return Tensor(np.asarray(x, dtype=dtype))
 
 
 def check_sizes(where: str, **sizes: object) -> None:
