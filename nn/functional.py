@@ -190,16 +190,16 @@ def _reduce(where, per_item, reduction):
 
 
 def _same_shape(where, input, target):
-    if input.shape != target.shape:
-        raise ValueError(f"{where}: input has shape {input.shape} but target has shape {target.shape}")
+    if input.shape != _shape(target):
+        raise ValueError(f"{where}: input has shape {input.shape} but target has shape {_shape(target)}")
 
 
 @names_errors
 def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """Squared error (input - target)^2: "mean" over all elements, "sum", or "half_sum" (1/2 sum, the notes' C)."""
-    input, target = _tensor(input), _tensor(target)
+    input = _tensor(input)
     _same_shape("mse_loss", input, target)
-    diff = input - target
+    diff = input - target  # the operator's rules: a NumPy scalar target does not promote the input
     return _reduce("mse_loss", diff * diff, reduction)
 
 

@@ -512,3 +512,17 @@ def test_label_losses_ignore_minus_infinity_in_other_classes():
     loss.backward()
     assert np.all(np.isfinite(z.grad))
     assert F.nll_loss(Tensor(np.array([[-np.inf, -0.5]])), np.array([1])).item() == 0.5
+
+
+def test_mse_loss_takes_a_numpy_scalar_target_as_the_operators_do():
+    # found by the fuzz test: a NumPy scalar does not promote a tensor in `x - t`, so neither in the loss
+    x = Tensor(np.array([0.25, -1.0], np.float32), requires_grad=True)
+    loss = F.mse_loss(x, np.full(2, 0.5, np.float32))
+    assert loss.dtype == np.float32
+    scalar = F.mse_loss(Tensor(np.array(0.0, np.float32)), np.float64(0.5))
+    assert scalar.dtype == np.float32 and float(scalar.data) == 0.25
+    assert (Tensor(np.array(0.0, np.float32)) - np.float64(0.5)).dtype == scalar.dtype
+    loss.backward()
+    np.testing.assert_allclose(x.grad, (x.data - 0.5), rtol=1e-6)  # 2 (x - t) / n with n = 2
+    with pytest.raises(ValueError, match=r"mse_loss: input has shape \(2,\) but target has shape \(\)"):
+        F.mse_loss(x, 0.5)
