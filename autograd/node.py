@@ -110,11 +110,10 @@ class Node:
     """A vertex of the computation graph (base of `Value` and `Tensor`)."""
 
     # The fields every node needs are slots, filled once by _set. Rare ones (a label, a
-    # forward-mode tangent, retain_grad, a data version) are class defaults that go into the
-    # instance's __dict__ only when set: a node made by an op fills 8 fields, not 12, which
-    # matters both to build speed and to the cyclic collector, which visits every field of
-    # every node of a large graph each time it runs. The scope is a slot: inside nn's modules
-    # every node has one, and an instance dict per node would cost more than the field.
+    # scope, a forward-mode tangent, retain_grad, a data version) are class defaults that
+    # go into the instance's __dict__ only when set: a node made by an op fills 7 fields,
+    # not 12, which matters both to build speed and to the cyclic collector, which visits
+    # every field of every node of a large graph each time it runs.
     __slots__ = (
         "_data",
         "_grad",
@@ -124,7 +123,6 @@ class Node:
         "_parents",
         "_stamp",
         "_held",
-        "_scope",
         "__dict__",
         "__weakref__",
     )
@@ -138,8 +136,8 @@ class Node:
     _parents: tuple["Node", ...]
     _stamp: int | None  # DATA_WRITES when the op ran; None once backward released the graph
     _held: Any
-    _scope: tuple[str, ...]  # names of the scope() blocks the node was made in
     label = ""
+    _scope: tuple[str, ...] = ()  # names of the scope() blocks the node was made in
     _tangent: Any = None  # forward mode (jvp): d node / d inputs along the tangents
     _retains_grad = False  # a non-leaf Tensor keeps .grad (retain_grad())
     _version = 0  # the DATA_WRITES count of the last .data assignment
@@ -166,7 +164,8 @@ class Node:
         self._params = params
         self._parents = parents
         self._stamp = stamp
-        self._scope = scope
+        if scope:
+            self._scope = scope
 
     # The engine reads and writes the slot _requires_grad; users the property (Tensor's setter
     # checks the dtype), which would cost the engine a Python call per op and per edge.

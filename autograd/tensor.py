@@ -314,7 +314,8 @@ class Tensor(Node):
         t = _new(Tensor)
         t._data = x
         t._grad = None
-        t._scope = scope
+        if scope:
+            t._scope = scope
         t._op = op
         t._params = params
         t._parents = parents
