@@ -24,7 +24,14 @@ def _row(figure, ours, reference, ratio, target, met):
 def mlp_rows(repeats):
     """Raw Tensor ops and nn.MLP + SGD, each against the hand-written step timed beside it."""
     rows = []
-    for batch, limit, nn_limit in ((16, 1.3, 1.15), (256, 1.05, 1.05), (2048, 1.05, 1.05)):
+    # Each timed sample runs `number` steps; small batches take more, shorter samples, so that the
+    # median rests on as many as the run's time allows (a batch-16 sample is about 8 ms, and the
+    # ratio of seven 30 ms samples moved by 5% from run to run on this machine, of 35 by about 1%).
+    for batch, limit, nn_limit, number, more in (
+        (16, 1.3, 1.15, 16, 5),
+        (256, 1.05, 1.05, 4, 3),
+        (2048, 1.05, 1.05, 4, 1),
+    ):
         for dtype in (np.float32, np.float64):
             rng = np.random.default_rng(0)
             arrays = mlp.make_arrays(rng, dtype)
@@ -33,7 +40,6 @@ def mlp_rows(repeats):
             params = mlp.tensor_params(arrays)
             model = mlp.nn_model(arrays)
             opt = nn.optim.SGD(model.parameters(), lr=mlp.LR)
-            number = max(4, 1024 // batch)  # each timed sample: several steps, at least ~10 ms
             with one_blas_thread():  # and the allocator pinned (main): the same conditions for all three
                 t = interleaved_medians(
                     {
@@ -42,7 +48,7 @@ def mlp_rows(repeats):
                         "tensor": lambda: mlp.tensor_step(params, x, labels),
                         "nn": lambda: mlp.nn_step(model, opt, x, labels),
                     },
-                    repeats=repeats,
+                    repeats=repeats * more,
                     number=number,
                     clock=time.process_time,  # CPU time: not the time other programs held the core
                 )
