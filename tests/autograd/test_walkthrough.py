@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import nn
@@ -120,15 +120,18 @@ def test_leaf_gradients_match_central_differences(program, a0, b0):
     a, b = Value(a0, label="a"), Value(b0, label="b")
     root = build(program, a, b)
     steps = backward_steps(walkthrough(root))
+    for s in steps:  # every send is upstream x local for scalars
+        for parent, sent in s.to_parents.items():
+            assert sent == pytest.approx(s.upstream * s.local[parent], rel=1e-12, abs=1e-300)
     finals = {s.node: s.upstream for s in steps if not s.op}
     fd = central_difference(
         lambda av, bv: build(program, Value(float(av)), Value(float(bv))).data, [np.array(a0), np.array(b0)]
     )
+    # where f overflows (exp of a large power of a) the program's IEEE gradient is inf while central
+    # differences give inf - inf = nan: they are no reference there (the sends above still hold)
+    assume(math.isfinite(root.data) and all(np.isfinite(v) for v in fd))
     for name, numeric in zip("ab", fd):
         assert finals.get(name, 0.0) == pytest.approx(float(numeric), rel=1e-5, abs=1e-6)
-    for s in steps:  # every send is upstream x local for scalars
-        for parent, sent in s.to_parents.items():
-            assert sent == pytest.approx(s.upstream * s.local[parent], rel=1e-12, abs=1e-300)
 
 
 def test_names_are_unique_labels_or_generated():
