@@ -104,9 +104,9 @@ class _Hold:
 
     def __init__(self, array, previous=None):
         self.array, self.copied, self.previous = array, None, previous
-        # a generation after a hand-out finds the array writable again; an array read-only from
-        # the start gets no _Hold (see hold)
-        self.locked = array.flags.writeable
+        # hold() makes a first generation only for a writable array (a read-only one needs no
+        # _Hold); a later one, after a hand-out, finds it writable unless the caller locked it since
+        self.locked = previous is None or array.flags.writeable
         if self.locked:
             array.setflags(False)  # write=False; positional: cheaper than flags.writeable, per op
         HOLDS[id(array)] = self.ref = weakref.ref(self)
