@@ -106,6 +106,8 @@ def _fwd_matmul(replay, params, buffer, out_slot, srcs):
 
 def _fwd_linear(replay, params, buffer, out_slot, srcs):
     values = replay.vals
+    if buffer.ndim == 2 and T.product_transposed(*buffer.shape):
+        return _fwd_linear_transposed(values, buffer, srcs)
     if len(srcs) == 2:
         x, w = srcs
 
@@ -117,6 +119,25 @@ def _fwd_linear(replay, params, buffer, out_slot, srcs):
 
     def run():  # Linear.forward: out = x @ w.T; out += b
         _add(_matmul(values[x], values[w].T, out=buffer), values[b], out=buffer)
+
+    return run
+
+
+def _fwd_linear_transposed(values, buffer, srcs):
+    """Linear.forward's w @ x.T branch: the product into a buffer of its own shape, then written
+    out row-major into `buffer` (with the bias)."""
+    x, w = srcs[:2]
+    product = np.empty(buffer.shape[::-1], buffer.dtype)
+    if len(srcs) == 2:
+
+        def run():
+            _copyto(buffer, _matmul(values[w], values[x].T, out=product).T)
+
+        return run
+    b = srcs[2]
+
+    def run():
+        _add(_matmul(values[w], values[x].T, out=product).T, values[b], out=buffer)
 
     return run
 

@@ -168,6 +168,40 @@ def test_linear(x_shape, with_bias, seed):
         check_grads(lambda x, w: linear(x, w), x, w)
 
 
+@given(
+    rows=st.integers(1, 24),
+    n_in=st.integers(1, 5),
+    n_out=st.integers(1, 24),
+    with_bias=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_linear_either_way_blas_is_handed_the_product(rows, n_in, n_out, with_bias, seed):
+    """A batch with fewer rows than outputs is multiplied as w @ x.T (tensor_ops.product_transposed),
+    others as x @ w.T: the same values, gradients and row-major layout either way."""
+    rng = np.random.default_rng(seed)
+    x, w, b = rng.normal(size=(rows, n_in)), rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
+    args = (x, w, b) if with_bias else (x, w)
+    out = linear(*map(Tensor, args)).data
+    assert out.flags.c_contiguous and out.shape == (rows, n_out)
+    np.testing.assert_allclose(out, x @ w.T + b if with_bias else x @ w.T, rtol=1e-12, atol=1e-12)
+    check_grads(lambda *ts: linear(*ts), *args)
+
+
+@pytest.mark.parametrize("rows", [3, 12], ids=["x @ w.T", "w @ x.T"])
+def test_linear_result_dtype_is_the_products_either_way(rows):
+    # the bias is added into the product's dtype, as `out += b` would: a float64 bias does not
+    # promote a float32 layer
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(rows, 4)).astype(np.float32), rng.normal(size=(20, 4)).astype(np.float32)
+    b = rng.normal(size=20)
+    out = linear(Tensor(x), Tensor(w), Tensor(b)).data
+    expected = x @ w.T
+    expected += b
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    assert linear(Tensor(x.astype(np.float64)), Tensor(w), Tensor(b)).data.dtype == np.float64
+
+
 def test_linear_checks_shapes():
     with pytest.raises(ValueError, match=r"linear: input of shape \(3, 4\) does not fit a weight of shape \(5, 3\)"):
         linear(Tensor(np.ones((3, 4))), Tensor(np.ones((5, 3))))
