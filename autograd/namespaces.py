@@ -18,6 +18,7 @@ they come from the method table on `Node` (ns.exp(x) is x.exp()).
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -178,7 +179,7 @@ class NumpyNS:
     relu = staticmethod(lambda x: np.maximum(x, 0))
     abs = staticmethod(T._abs)
     power, divide = np.power, np.divide
-    positive = staticmethod(lambda x: x > 0)
+    positive = partial(np.less, 0)  # 0 < x, the mask x > 0: a C callable, not a Python frame, per relu backward
     sign = np.sign
     zeros_like = np.zeros_like
     raw = staticmethod(lambda x: x)

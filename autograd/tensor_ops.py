@@ -173,12 +173,12 @@ _LINEAR_READS = {p: (p.weight, p.input, False) for p in GRADIENTS_WANTED.values(
 
 
 # A batch with fewer rows than the layer has outputs is multiplied as w @ x.T (the transposed
-# product) rather than x @ w.T: the same sums of products (on OpenBLAS here, bit for bit the same
-# results), but BLAS picks its kernel by the shapes it is handed, and OpenBLAS's float32 kernel for a short x @ w.T is slow (a
-# batch of 16 through 784-256: twice as long on its SkylakeX kernels, 10% longer on its Haswell
-# ones; the README's Performance section has the measurements). Below 8 rows both are
-# matrix-vector work and the plain product is as fast; from as many rows as outputs on, the
-# plain one is as fast or faster.
+# product) rather than x @ w.T: the same sums of products (on OpenBLAS here, bit for bit the
+# same results), but BLAS picks its kernel by the shapes it is handed, and OpenBLAS's float32
+# kernel for a short x @ w.T is slow (a batch of 16 through 784-256 takes twice as long on its
+# SkylakeX kernels, 10% longer on its Haswell ones; the README's Performance section has the
+# measurements). Below 8 rows both are matrix-vector work and the plain product is as fast;
+# from as many rows as outputs on, the plain one is as fast or faster.
 _TRANSPOSED_MIN_ROWS = 8
 
 
