@@ -9,8 +9,7 @@ once, in `Tensor.fit_grad`, which the engine calls for every gradient.
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from itertools import compress, filterfalse, repeat
-from operator import attrgetter
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,6 @@ from .node import Node
 _new = object.__new__
 _hold, _HOLDS = saved.hold, saved.HOLDS
 _ALL_READ = repeat(True)  # an op without `reads`: its rules may read every input
-_OP_OF = attrgetter("_op")  # None for a leaf
 
 
 class IndexOutOfRange(IndexError, ValueError):
@@ -339,10 +337,11 @@ class Tensor(Node):
             if parents[0]._op is None:
                 t._held = _hold(parents[0])
         else:  # three or more parents, as a layer's linear(x, W, b): only what its rules read
-            # (a bias its rules never read needs no lock); the leaves among them picked by C
-            # iterators (compress by the reads, filterfalse by _op), not a Python loop per parent
-            reads = _ALL_READ if op.reads is None else op.reads(params)
-            t._held = list(map(_hold, filterfalse(_OP_OF, compress(parents, reads))))
+            held = []
+            for p, read in zip(parents, _ALL_READ if op.reads is None else op.reads(params)):
+                if read and p._op is None:  # a bias its rules never read needs no lock
+                    held.append(_hold(p))
+            t._held = held
         return t
 
     @staticmethod

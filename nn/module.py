@@ -78,6 +78,8 @@ class Module:
         outer = mode.scope
         mode.scope = path = outer + self._scope_entry
         try:
+            if len(args) == 1 and not kwargs:  # model(x): a plain call costs less than spreading *args
+                return self.forward(args[0])
             return self.forward(*args, **kwargs)
         except Exception as exc:
             # the same exception object, re-raised: its type and the user's line in the
