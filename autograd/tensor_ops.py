@@ -14,6 +14,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+try:  # the C routine np.einsum runs when not optimising, called without np.einsum's two Python frames
+    from numpy._core.multiarray import c_einsum as _c_einsum
+except ImportError:  # a NumPy that keeps it elsewhere
+    _c_einsum = np.einsum
+
 from .engine import BinaryOp, Op
 
 
@@ -340,7 +345,8 @@ def _log_softmax_rows(x, saved=None, shift=_row_shift):
     With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there. shift=_row_max
     skips _row_shift's test that every max is finite: the caller tests the result instead.
     """
-    x = _floating(x)
+    if x.dtype.kind not in "fc":  # _floating's test inline: the loss of every training step runs this
+        x = _floating(x)
     r = x - shift(x)
     e = np.exp(r)
     s = _row_sums(e)
@@ -364,7 +370,7 @@ def _weighted_sum(t, logp, reduce):
     einsum's own loops, never a BLAS dot product (np.vdot): where a term is infinite the
     result must be IEEE arithmetic's, not whatever the machine's BLAS kernel makes of it.
     """
-    return np.einsum("ij,ij->" if reduce else "ij,ij->i", t, logp)
+    return _c_einsum("ij,ij->" if reduce else "ij,ij->i", t, logp)
 
 
 def _all_finite(total, reduce):
