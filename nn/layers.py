@@ -294,4 +294,11 @@ class MLP(Sequential):
             if act is not None:
                 layers.append(act)
         super().__init__(*layers)
-        self.sizes = sizes
+        # a tuple, handed out as a list by `sizes`: a list attribute would make every call check
+        # it for modules added in place (Sequential._modules_in_order), and it never holds one
+        self._sizes = tuple(sizes)
+
+    @property
+    def sizes(self) -> list[int]:
+        """The layer widths given, [in, hidden..., out]."""
+        return list(self._sizes)

@@ -229,3 +229,11 @@ def test_a_layer_makes_of_an_array_batch_the_leaf_tensor_makes():
         nn.layers.as_input(np.array([None, 1]))
     with pytest.raises(TypeError, match=r"Tensor: unsupported dtype <U1"):
         nn.layers.as_input(np.array(["a"]))
+
+
+def test_an_mlp_hands_out_its_sizes_as_a_list_of_its_own():
+    model = nn.MLP(np.array([3, 4, 2]), rng=0)
+    assert model.sizes == [3, 4, 2] and type(model.sizes) is list
+    model.sizes.append(5)  # a copy: the model keeps what it was built with
+    assert model.sizes == [3, 4, 2] and len(model) == 3
+    assert not any(isinstance(value, list) for value in vars(model).values())  # nothing to check per call
