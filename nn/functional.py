@@ -288,10 +288,30 @@ class OneHot(Op):
     jvp = staticmethod(lambda ns, p, ts, out, target: ns.zeros_like(out))
 
 
+# Identity matrices, read-only, by (classes, dtype), for _one_hot_rows: up to this many classes
+# (512 KB in float64), and a few of them at a time
+_IDENTITY_MAX_CLASSES = 256
+_IDENTITIES_KEPT = 8
+_IDENTITIES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
 def _one_hot_rows(labels, rows, dtype):
     """(batch, classes) rows of dtype with a 1 at each row's label (labels checked by _labels)."""
-    one_hot = np.zeros(rows, dtype)
-    one_hot[np.arange(rows[0]), labels] = 1
+    classes = rows[1]
+    if classes <= _IDENTITY_MAX_CLASSES:
+        # the labels' rows of an identity matrix: one take() costs less than zeros and a
+        # fancy-index write, and a training step's loss makes these rows every step
+        identity = _IDENTITIES.get((classes, dtype))
+        if identity is None:
+            if len(_IDENTITIES) >= _IDENTITIES_KEPT:
+                _IDENTITIES.clear()
+            identity = np.eye(classes, dtype=dtype)
+            identity.setflags(write=False)
+            _IDENTITIES[classes, dtype] = identity
+        one_hot = identity.take(labels, axis=0)
+    else:
+        one_hot = np.zeros(rows, dtype)
+        one_hot[np.arange(rows[0]), labels] = 1
     one_hot.setflags(write=False)  # the engine's own: read-only from the start, no lock to take or lift
     return one_hot
 

@@ -138,3 +138,22 @@ def test_the_row_helpers_reduce_every_row_as_numpy_does(rows, classes, seed):
     into = np.empty((rows, 1))
     _row_sums(x, into)
     np.testing.assert_array_equal(into, _row_sums(x))
+
+
+@pytest.mark.parametrize("classes", [1, 10, 256, 257])  # rows of a kept identity, and made directly
+@pytest.mark.parametrize("dtype", [np.dtype(np.float32), np.dtype(np.float64)])
+def test_one_hot_rows_put_one_at_each_label_in_a_fresh_read_only_array(classes, dtype):
+    from nn.functional import _IDENTITIES, _IDENTITIES_KEPT, _one_hot_rows
+
+    labels = np.random.default_rng(classes).integers(0, classes, 7).astype(np.uint8 if classes < 256 else np.int64)
+    first, again = _one_hot_rows(labels, (7, classes), dtype), _one_hot_rows(labels, (7, classes), dtype)
+    expected = np.zeros((7, classes), dtype)
+    expected[np.arange(7), labels] = 1
+    for rows in (first, again):
+        np.testing.assert_array_equal(rows, expected)
+        assert rows.dtype == dtype and rows.flags.c_contiguous and not rows.flags.writeable
+    assert not np.shares_memory(first, again)
+    assert _one_hot_rows(labels[:0], (0, classes), dtype).shape == (0, classes)
+    for more in range(2, 2 + 2 * _IDENTITIES_KEPT):  # many sizes: only a few identities are kept
+        _one_hot_rows(np.zeros(1, np.int64), (1, more), dtype)
+    assert len(_IDENTITIES) <= _IDENTITIES_KEPT
