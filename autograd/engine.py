@@ -26,6 +26,7 @@ import sys
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -41,8 +42,7 @@ if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
 
 _N = TypeVar("_N", bound="Node")  # apply makes a node of its parents' family
-_A = TypeVar("_A")  # scope.call's argument
-_R = TypeVar("_R")  # and its result
+_REQUIRES_GRAD_OF = attrgetter("_requires_grad")
 
 # How many times any node's data has been replaced (by the `data` setter). A node
 # stamps the count when its op runs; backward compares stamps to spot data that
@@ -78,14 +78,13 @@ class scope:  # lower case: used like the function no_grad
     """Tag every node made inside the block with `name` (draw_graph groups by it).
 
     `with scope(name) as path:` gives the names of the enclosing blocks, outermost
-    first, ending with `name`. A class rather than a generator: nn's modules enter
-    one per call, so it should cost little.
+    first, ending with `name`. A class rather than a generator, so it costs little.
 
     Entering pushes `name` onto the calling thread's path and leaving pops the last
     name. With-blocks nest within a thread, so the name popped is the one this block
     pushed, and the object keeps nothing per entry: one scope object can be entered
-    again, inside its own block or from several threads at once. nn's modules make
-    theirs once and enter it on every call.
+    again, inside its own block or from several threads at once. nn's modules push
+    and pop their names the same way, without a scope object (Module.__call__).
     """
 
     __slots__ = ("name",)
@@ -101,17 +100,6 @@ class scope:  # lower case: used like the function no_grad
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         mode = PER_THREAD.mode
         mode.scope = mode.scope[:-1]
-
-    def call(self, function: Callable[[_A], _R], argument: _A, /) -> _R:
-        """function(argument) inside this block: `with self: return function(argument)` as one
-        Python call, for callers that enter a block on every call (nn's modules, model(x))."""
-        mode = PER_THREAD.mode
-        previous = mode.scope
-        mode.scope = previous + (self.name,)
-        try:
-            return function(argument)
-        finally:
-            mode.scope = previous
 
 
 def _rule_not_defined(*args: Any) -> Any:
@@ -159,30 +147,25 @@ def apply(op: type[Op], params: Any, *parents: _N) -> _N:
     way a node is made from an op."""
     first = parents[0]
     family = first._family
-    if len(parents) == 1:  # spelled out: a list of the parents' data per op is a measurable share
+    arity = len(parents)
+    if arity == 1:  # spelled out: a list of the parents' data per op is a measurable share
         data = op.forward(family.raw_ns, params, first._data)
-    elif len(parents) == 2:
+    elif arity == 2:
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data)
-    elif len(parents) == 3:  # a layer's linear(x, W, b)
+    elif arity == 3:  # a layer's linear(x, W, b)
         data = op.forward(family.raw_ns, params, first._data, parents[1]._data, parents[2]._data)
     else:
         data = op.forward(family.raw_ns, params, *[p._data for p in parents])
     mode = PER_THREAD.mode
     out: _N
-    if mode.grad_enabled and (first._requires_grad or any_requires_grad(parents)):
+    # any parent requiring grad, tested by C calls (no Python function): a first layer's input does not
+    if mode.grad_enabled and (first._requires_grad or any(map(_REQUIRES_GRAD_OF, parents))):
         out = family._wrap(data, op, params, parents, DATA_WRITES[0], mode.scope)
     else:
         out = family._wrap(data)
     if mode.hooked:
         _forward_hooks(mode, op, params, out, parents)
     return out
-
-
-def any_requires_grad(nodes: Iterable["Node"]) -> bool:
-    for node in nodes:
-        if node._requires_grad:
-            return True
-    return False
 
 
 def _forward_hooks(mode: _Mode, op: type[Op], params: Any, out: "Node", parents: tuple["Node", ...]) -> None:

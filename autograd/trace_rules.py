@@ -477,7 +477,7 @@ def _fwd_softmax_cross_entropy(replay, params, buffer, out_slot, srcs):
     if not _sce_usable(replay, z, t):
         return None
     (n, k), dtype = values[z].shape, values[z].dtype
-    transposed = _empty((k, n), dtype)  # _row_max: rows of fewer than 32 reduce transposed
+    transposed = _empty((k, n), dtype) if k < T._SHORT_ROWS <= n else None  # _row_max's, for many short rows
     shift, shifted, exps = _empty((n, 1), dtype), _empty((n, k), dtype), _empty((n, k), dtype)
     sums, log_sums = _empty((n, 1), dtype), _empty((n, 1), dtype)
     shift_flat = shift[:, 0]
@@ -496,7 +496,7 @@ def _fwd_softmax_cross_entropy(replay, params, buffer, out_slot, srcs):
 
     def run():
         zv, tv = values[z], values[t]
-        if k < 32:  # _row_max
+        if transposed is not None:  # _row_max
             _copyto(transposed, zv.T)  # np.ascontiguousarray(x.T)
             _max(transposed, 0, None, shift_flat)
         else:

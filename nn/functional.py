@@ -21,7 +21,7 @@ from autograd.tensor_ops import CrossEntropyParams, SavedSoftmax, SoftmaxCrossEn
 
 from ._bce import BinaryCrossEntropy
 from ._erf import erf
-from ._errors import names_errors
+from ._errors import names_errors, renamed
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "half_sum", "none")  # "none": one loss per item
@@ -288,10 +288,30 @@ class OneHot(Op):
     jvp = staticmethod(lambda ns, p, ts, out, target: ns.zeros_like(out))
 
 
+# Identity matrices, read-only, by (classes, dtype), for _one_hot_rows: up to this many classes
+# (512 KB in float64), and a few of them at a time
+_IDENTITY_MAX_CLASSES = 256
+_IDENTITIES_KEPT = 8
+_IDENTITIES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
 def _one_hot_rows(labels, rows, dtype):
     """(batch, classes) rows of dtype with a 1 at each row's label (labels checked by _labels)."""
-    one_hot = np.zeros(rows, dtype)
-    one_hot[np.arange(rows[0]), labels] = 1
+    classes = rows[1]
+    if classes <= _IDENTITY_MAX_CLASSES:
+        # the labels' rows of an identity matrix: one take() costs less than zeros and a
+        # fancy-index write, and a training step's loss makes these rows every step
+        identity = _IDENTITIES.get((classes, dtype))
+        if identity is None:
+            if len(_IDENTITIES) >= _IDENTITIES_KEPT:
+                _IDENTITIES.clear()
+            identity = np.eye(classes, dtype=dtype)
+            identity.setflags(write=False)
+            _IDENTITIES[classes, dtype] = identity
+        one_hot = identity.take(labels, axis=0)
+    else:
+        one_hot = np.zeros(rows, dtype)
+        one_hot[np.arange(rows[0]), labels] = 1
     one_hot.setflags(write=False)  # the engine's own: read-only from the start, no lock to take or lift
     return one_hot
 
@@ -374,7 +394,6 @@ def _check_class_rows(z, input, reduction):
     return n, classes
 
 
-@names_errors
 def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
@@ -418,8 +437,18 @@ def cross_entropy(
             and _all_in_range(target, rows[1])
         ):
             t = Tensor._wrap(_one_hot_rows(target, rows, data.dtype))
-            params = CrossEntropyParams(1.0 / rows[0], True, SavedSoftmax(), True)  # one-hot rows, a mean
-            return cast(Tensor, apply(SoftmaxCrossEntropy, params, input, t))
+            # one-hot rows, a mean; made by tuple's own constructor, since a NamedTuple's __new__
+            # is a Python function (a call more per step); this path raises nothing to rename
+            params = tuple.__new__(CrossEntropyParams, (1.0 / rows[0], True, SavedSoftmax(), True))
+            return apply(SoftmaxCrossEntropy, params, input, t)
+    try:  # @names_errors, for the general path only: the short path above needs no wrapper call
+        return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+    except (ValueError, TypeError) as exc:
+        raise renamed(exc, "cross_entropy") from None
+
+
+def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
+    """cross_entropy for every input and option (see there): checked, each error named."""
     if label_smoothing or reduction != "mean":  # the common call passes neither: nothing to check
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from autograd import Tensor, linear
 from autograd.engine import apply
 from autograd.hints import ArrayLike
+from autograd.mode import PER_THREAD
 from autograd.ops import Relu
 from autograd.trace import refuse_random
 
@@ -23,8 +24,11 @@ def as_input(x: ArrayLike, dtype: npt.DTypeLike | None = None) -> Tensor:
     """An input as a Tensor: arrays become constants (of `dtype`, the layer's, when given)."""
     if isinstance(x, Tensor):
         return x
-    if type(x) is np.ndarray and (dtype is None or x.dtype == dtype):  # a batch as it usually comes
-        return Tensor(x)
+    if type(x) is np.ndarray and (x.dtype.kind in "fiubc" if dtype is None else x.dtype == dtype):
+        # a batch as it usually comes, an array of numbers (of the layer's dtype): the leaf
+        # Tensor(x) would make, made directly (Tensor(x) tests it again through three Python
+        # calls), in the current scope as Tensor(x) places it
+        return Tensor._wrap(x, scope=PER_THREAD.mode.scope)
     return Tensor(np.asarray(x, dtype=dtype))
 
 
@@ -57,7 +61,7 @@ class Linear(Module):
 
     def forward(self, x: ArrayLike) -> Tensor:
         if not isinstance(x, Tensor):  # checked here: the dtype lookup is per batch
-            x = as_input(x, self.weight.dtype)
+            x = as_input(x, self.weight._data.dtype)  # the slot, not the property: one Python call less
         return linear(x, self.weight, self.bias)  # one op: x W^T + b
 
     def extra_repr(self) -> str:
@@ -290,4 +294,11 @@ class MLP(Sequential):
             if act is not None:
                 layers.append(act)
         super().__init__(*layers)
-        self.sizes = sizes
+        # a tuple, handed out as a list by `sizes`: a list attribute would make every call check
+        # it for modules added in place (Sequential._modules_in_order), and it never holds one
+        self._sizes = tuple(sizes)
+
+    @property
+    def sizes(self) -> list[int]:
+        """The layer widths given, [in, hidden..., out]."""
+        return list(self._sizes)

@@ -4,7 +4,7 @@ its backward reads, and cross_entropy's own one-hot rows skip their row sums in 
 import numpy as np
 import pytest
 
-from autograd import Tensor, linear
+from autograd import Tensor, linear, stack
 from nn.functional import cross_entropy
 
 
@@ -69,3 +69,16 @@ def test_cross_entropy_from_labels_second_derivative_matches_the_same_rows():
         (dz * v).sum().backward()
         products.append(z.grad)
     np.testing.assert_allclose(products[0], products[1], rtol=1e-12, atol=1e-15)
+
+
+def test_an_op_of_many_parents_locks_its_leaves_and_no_other_node():
+    rng = np.random.default_rng(2)
+    leaves = [Tensor(rng.normal(size=3), requires_grad=i != 1) for i in range(4)]  # one a constant
+    inner = leaves[0] * 2.0  # not a leaf: nothing of its own to lock
+    out = stack([*leaves, inner])
+    assert [leaf._data.flags.writeable for leaf in leaves] == [False] * 4
+    assert inner._data.flags.writeable
+    out.sum().backward()
+    assert all(leaf._data.flags.writeable for leaf in leaves)
+    np.testing.assert_array_equal(leaves[0].grad, np.full(3, 3.0))
+    assert leaves[1].grad is None

@@ -20,8 +20,8 @@ def _loss_and_grad(logits, target, **options):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    batch=st.integers(1, 9),
-    classes=st.integers(1, 40),  # both sides of the row helpers' 32-class switch
+    batch=st.integers(1, 40),  # both sides of the row helpers' switches: 32 classes, and 32 rows
+    classes=st.integers(1, 40),
     dtype=st.sampled_from([np.float32, np.float64]),
     label_dtype=st.sampled_from([np.int64, np.int32, np.uint8, np.int8]),
     seed=st.integers(0, 2**16),
@@ -123,3 +123,37 @@ def test_the_range_check_sees_every_label_dtype_and_byte_order(dtype):
     if np.dtype(dtype).kind == "i":
         with pytest.raises(ValueError, match="label -1 is out of range for 4 classes"):
             F.cross_entropy(z, np.array([0, -1, 1], dtype=dtype))
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 70), classes=st.integers(1, 40), seed=st.integers(0, 2**16))
+def test_the_row_helpers_reduce_every_row_as_numpy_does(rows, classes, seed):
+    from autograd.tensor_ops import _row_max, _row_sums
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, classes)) * 4
+    x[rng.random(x.shape) < 0.1] = rng.choice([np.inf, -np.inf, np.nan])  # IEEE's rules too
+    np.testing.assert_array_equal(_row_max(x), x.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(_row_sums(x), x.sum(axis=1, keepdims=True), rtol=1e-12)
+    into = np.empty((rows, 1))
+    _row_sums(x, into)
+    np.testing.assert_array_equal(into, _row_sums(x))
+
+
+@pytest.mark.parametrize("classes", [1, 10, 256, 257])  # rows of a kept identity, and made directly
+@pytest.mark.parametrize("dtype", [np.dtype(np.float32), np.dtype(np.float64)])
+def test_one_hot_rows_put_one_at_each_label_in_a_fresh_read_only_array(classes, dtype):
+    from nn.functional import _IDENTITIES, _IDENTITIES_KEPT, _one_hot_rows
+
+    labels = np.random.default_rng(classes).integers(0, classes, 7).astype(np.uint8 if classes < 256 else np.int64)
+    first, again = _one_hot_rows(labels, (7, classes), dtype), _one_hot_rows(labels, (7, classes), dtype)
+    expected = np.zeros((7, classes), dtype)
+    expected[np.arange(7), labels] = 1
+    for rows in (first, again):
+        np.testing.assert_array_equal(rows, expected)
+        assert rows.dtype == dtype and rows.flags.c_contiguous and not rows.flags.writeable
+    assert not np.shares_memory(first, again)
+    assert _one_hot_rows(labels[:0], (0, classes), dtype).shape == (0, classes)
+    for more in range(2, 2 + 2 * _IDENTITIES_KEPT):  # many sizes: only a few identities are kept
+        _one_hot_rows(np.zeros(1, np.int64), (1, more), dtype)
+    assert len(_IDENTITIES) <= _IDENTITIES_KEPT

@@ -120,17 +120,6 @@ def test_one_scope_object_can_be_entered_inside_itself():
     assert after_inner == ("block",) and current_path() == ()
 
 
-def test_scope_call_runs_a_function_in_the_block_and_leaves_it_even_on_error():
-    block = scope("block")
-    with scope("outer"):
-        out, path = block.call(lambda x: (x * 2, current_path()), Tensor(np.ones(2), requires_grad=True))
-        assert out._scope == path == ("outer", "block")
-        with pytest.raises(ZeroDivisionError):
-            block.call(lambda x: x / 0, 1)
-        assert current_path() == ("outer",)
-    assert current_path() == ()
-
-
 class _TwoInputs(nn.Module):
     def __init__(self):
         self.layer = nn.Linear(3, 2, rng=0)
@@ -221,3 +210,30 @@ def test_the_relu_module_makes_the_node_x_relu_makes():
     out.sum().backward()
     np.testing.assert_array_equal(x.grad, (X > 0).astype(float))
     np.testing.assert_array_equal(nn.ReLU()(X).data, np.maximum(X, 0))  # an array goes through F.relu
+
+
+def test_a_layer_makes_of_an_array_batch_the_leaf_tensor_makes():
+    layer = nn.Sequential(nn.Linear(3, 2, rng=0))
+    for batch in (X, X.astype(np.float32)):  # the layer's dtype, and one converted first
+        out = layer(batch)
+        leaf = out._parents[0]
+        made = Tensor(np.asarray(batch, dtype=np.float64))
+        assert leaf.is_leaf and not leaf.requires_grad and leaf.grad is None and leaf.label == ""
+        assert leaf._scope == ("Sequential", "0:Linear") and leaf.dtype == made.dtype
+        assert (leaf._data is batch) is (batch.dtype == np.float64)  # shared, not copied, when it fits
+        np.testing.assert_array_equal(leaf.data, made.data)
+    for batch, kind in ((np.arange(3), "i"), (np.array([True, False]), "b")):  # no layer's dtype: as it is
+        leaf = nn.layers.as_input(batch)
+        assert leaf._data is batch and leaf.dtype.kind == kind and leaf._scope == ()
+    with pytest.raises(TypeError, match=r"Tensor: unsupported dtype object"):
+        nn.layers.as_input(np.array([None, 1]))
+    with pytest.raises(TypeError, match=r"Tensor: unsupported dtype <U1"):
+        nn.layers.as_input(np.array(["a"]))
+
+
+def test_an_mlp_hands_out_its_sizes_as_a_list_of_its_own():
+    model = nn.MLP(np.array([3, 4, 2]), rng=0)
+    assert model.sizes == [3, 4, 2] and type(model.sizes) is list
+    model.sizes.append(5)  # a copy: the model keeps what it was built with
+    assert model.sizes == [3, 4, 2] and len(model) == 3
+    assert not any(isinstance(value, list) for value in vars(model).values())  # nothing to check per call
