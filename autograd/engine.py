@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # node.py imports this module
     from .node import Node
 
 _N = TypeVar("_N", bound="Node")  # apply makes a node of its parents' family
+_A = TypeVar("_A")  # scope.call's argument
+_R = TypeVar("_R")  # and its result
 _REQUIRES_GRAD_OF = attrgetter("_requires_grad")
 
 # How many times any node's data has been replaced (by the `data` setter). A node
@@ -78,13 +80,14 @@ class scope:  # lower case: used like the function no_grad
     """Tag every node made inside the block with `name` (draw_graph groups by it).
 
     `with scope(name) as path:` gives the names of the enclosing blocks, outermost
-    first, ending with `name`. A class rather than a generator, so it costs little.
+    first, ending with `name`. A class rather than a generator: nn's modules enter
+    one per call, so it should cost little.
 
     Entering pushes `name` onto the calling thread's path and leaving pops the last
     name. With-blocks nest within a thread, so the name popped is the one this block
     pushed, and the object keeps nothing per entry: one scope object can be entered
-    again, inside its own block or from several threads at once. nn's modules push
-    and pop their names the same way, without a scope object (Module.__call__).
+    again, inside its own block or from several threads at once. nn's modules make
+    theirs once and enter it on every call.
     """
 
     __slots__ = ("name",)
@@ -100,6 +103,17 @@ class scope:  # lower case: used like the function no_grad
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         mode = PER_THREAD.mode
         mode.scope = mode.scope[:-1]
+
+    def call(self, function: Callable[[_A], _R], argument: _A, /) -> _R:
+        """function(argument) inside this block: `with self: return function(argument)` as one
+        Python call, for callers that enter a block on every call (nn's modules, model(x))."""
+        mode = PER_THREAD.mode
+        previous = mode.scope
+        mode.scope = previous + (self.name,)
+        try:
+            return function(argument)
+        finally:
+            mode.scope = previous
 
 
 def _rule_not_defined(*args: Any) -> Any:

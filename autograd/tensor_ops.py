@@ -14,11 +14,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-try:  # the C routine np.einsum runs when not optimising, called without np.einsum's two Python frames
-    from numpy._core.multiarray import c_einsum as _c_einsum
-except ImportError:  # a NumPy that keeps it elsewhere
-    _c_einsum = np.einsum
-
 from .engine import BinaryOp, Op
 
 
@@ -376,7 +371,7 @@ def _weighted_sum(t, logp, reduce):
     einsum's own loops, never a BLAS dot product (np.vdot): where a term is infinite the
     result must be IEEE arithmetic's, not whatever the machine's BLAS kernel makes of it.
     """
-    return _c_einsum("ij,ij->" if reduce else "ij,ij->i", t, logp)
+    return np.einsum("ij,ij->" if reduce else "ij,ij->i", t, logp)
 
 
 def _all_finite(total, reduce):

@@ -11,7 +11,6 @@ import numpy.typing as npt
 from autograd import Tensor, linear
 from autograd.engine import apply
 from autograd.hints import ArrayLike
-from autograd.mode import PER_THREAD
 from autograd.ops import Relu
 from autograd.trace import refuse_random
 
@@ -24,11 +23,8 @@ def as_input(x: ArrayLike, dtype: npt.DTypeLike | None = None) -> Tensor:
     """An input as a Tensor: arrays become constants (of `dtype`, the layer's, when given)."""
     if isinstance(x, Tensor):
         return x
-    if type(x) is np.ndarray and (x.dtype.kind in "fiubc" if dtype is None else x.dtype == dtype):
-        # a batch as it usually comes, an array of numbers (of the layer's dtype): the leaf
-        # Tensor(x) would make, made directly (Tensor(x) tests it again through three Python
-        # calls), in the current scope as Tensor(x) places it
-        return Tensor._wrap(x, scope=PER_THREAD.mode.scope)
+    if type(x) is np.ndarray and (dtype is None or x.dtype == dtype):  # a batch as it usually comes
+        return Tensor(x)
     return Tensor(np.asarray(x, dtype=dtype))
 
 

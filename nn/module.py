@@ -14,9 +14,8 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from autograd import Tensor, Value
+from autograd import Tensor, Value, scope
 from autograd.hints import ArrayLike, ValueOrTensor
-from autograd.mode import PER_THREAD
 
 ModuleT = TypeVar("ModuleT", bound="Module")
 
@@ -58,44 +57,42 @@ class Module:
     """Base class of layers and models: call it to run `forward` inside `autograd.scope`."""
 
     training = True
-    # What __call__ appends to the thread's scope path (the names autograd.scope blocks push),
-    # a one-name tuple made once: one per class, named after it, until a parent stores the
-    # module; then the module's own, "<attribute>:<class>".
-    _scope_entry: tuple[str] = ("Module",)
+    # The scope block __call__ enters, made once and entered again on every call (a scope
+    # keeps nothing per entry): one per class, named after it, until a parent stores the
+    # module; then the module's own, named "<attribute>:<class>".
+    _scope_block = scope("Module")
     _buffer_names: tuple[str, ...] = ()  # attributes that are buffers (register_buffer)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._scope_entry = (cls.__name__,)
+        cls._scope_block = scope(cls.__name__)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # `with autograd.scope(name):` spelled out (push the name, pop it after): every module of
-        # a model runs this on every call, and a with-block costs two Python calls more
-        mode = PER_THREAD.mode
-        outer = mode.scope
-        mode.scope = path = outer + self._scope_entry
+        block = self._scope_block
         try:
-            if len(args) == 1 and not kwargs:  # model(x): a plain call costs less than spreading *args
-                return self.forward(args[0])
-            return self.forward(*args, **kwargs)
+            if len(args) == 1 and not kwargs:
+                # the usual call, model(x): scope.call runs forward(x) in the block as one plain
+                # call, which costs less than a with-block around a call spreading *args
+                return block.call(self.forward, args[0])
+            with block:
+                return self.forward(*args, **kwargs)
         except Exception as exc:
             # the same exception object, re-raised: its type and the user's line in the
             # traceback stay; the innermost module adds where it happened (Python >= 3.11)
             if hasattr(exc, "add_note") and not any(note.startswith(_NOTE) for note in getattr(exc, "__notes__", ())):
-                exc.add_note(_NOTE + _module_path(path) + ", in forward()")
+                with block as path:  # the path forward ran in (the block was left on the way here)
+                    exc.add_note(_NOTE + _module_path(path) + ", in forward()")
             raise
-        finally:
-            mode.scope = outer
 
     def __setattr__(self, name: str, value: Any) -> None:
         items = value if isinstance(value, (list, tuple)) else (value,)
         for i, item in enumerate(items):
             path = name if items is not value else f"{name}.{i}"
             if isinstance(item, Module):
-                object.__setattr__(item, "_scope_entry", (f"{path}:{type(item).__name__}",))
+                object.__setattr__(item, "_scope_block", scope(f"{path}:{type(item).__name__}"))
             elif isinstance(item, (Parameter, Value)) and not item.label:
                 item.label = path  # what draw_graph shows for the leaf
         object.__setattr__(self, name, value)

@@ -120,6 +120,17 @@ def test_one_scope_object_can_be_entered_inside_itself():
     assert after_inner == ("block",) and current_path() == ()
 
 
+def test_scope_call_runs_a_function_in_the_block_and_leaves_it_even_on_error():
+    block = scope("block")
+    with scope("outer"):
+        out, path = block.call(lambda x: (x * 2, current_path()), Tensor(np.ones(2), requires_grad=True))
+        assert out._scope == path == ("outer", "block")
+        with pytest.raises(ZeroDivisionError):
+            block.call(lambda x: x / 0, 1)
+        assert current_path() == ("outer",)
+    assert current_path() == ()
+
+
 class _TwoInputs(nn.Module):
     def __init__(self):
         self.layer = nn.Linear(3, 2, rng=0)
