@@ -120,14 +120,21 @@ class _Hold:
                 pass
 
     def __del__(self):
-        key = id(self.array)
+        array = self.array
+        key = id(array)
         if HOLDS.get(key) is self.ref:  # the newest generation: an older one (handed out) takes over
-            previous = None if self.previous is None else self.previous()
-            if previous is None:
+            previous = self.previous
+            if previous is None or (previous := previous()) is None:
                 del HOLDS[key]
             else:
                 HOLDS[key] = previous.ref
-            self.unlock()
+            # unlock() spelled out: this runs for every lock at the end of every backward pass
+            if self.locked:
+                self.locked = False
+                try:
+                    array.setflags(True)  # write=True
+                except ValueError:  # a view of an array someone else keeps read-only: it stays so
+                    pass
         if self.copied is not None:
             for leaf, handed_at in self.copied:
                 forget_copy(leaf, handed_at)
