@@ -51,8 +51,10 @@ DATA_WRITES = [0]
 
 # The tensors whose saved arrays were handed out writable (Tensor.data) and may have been
 # written since (see saved.py); while any is out, backward checks every node, not only stamped ones.
-# Keyed by id: a WeakSet compares its members with ==, which is elementwise for tensors.
-HANDED_OUT: weakref.WeakValueDictionary[int, "Node"] = weakref.WeakValueDictionary()
+# Keyed by id (a WeakSet compares its members with ==, which is elementwise for tensors), each a
+# weak reference whose callback removes the entry when the tensor goes (saved.hand_out): a plain
+# dict, as the test for an empty one then runs no Python code (a WeakValueDictionary's len does).
+HANDED_OUT: dict[int, "weakref.ref[Node]"] = {}
 
 # Where the backward pass itself holds a node it is done with: the `node` variable, the key of
 # `entries`, the entry list, and sys.getrefcount's argument. One more reference than these and
@@ -132,6 +134,9 @@ class Op:
     jvp: Callable[..., Any] = staticmethod(_rule_not_defined)
 
     split = False  # True for BinaryOp
+    # True when the rules give each input a gradient of that input's shape (given g of the output's
+    # shape): no broadcast to sum back. The backward pass then tests only the dtype per edge.
+    exact_shapes = False
     # reads(params): per parent, whether the backward rules read its data; None: all of them.
     # A leaf whose data they never read need not be locked while the node is pending (saved.py).
     reads: Callable[[Any], tuple[bool, ...]] | None = None
@@ -390,13 +395,22 @@ def backward_pass(
                 if visit is not None:
                     visit(node, g, pgs)
             # 3. send it on, summed per parent; a parent whose children are all done is ready
+            exact_shapes = op.exact_shapes
             for p, pg in zip(parents, pgs):
                 into = entries.get(p)  # None: p needs no gradient
                 if into is None:
                     continue
                 if pg is not None:
-                    # families with shapes: only a broadcast or dtype change needs fitting
-                    if fit_grad is not None and (pg.shape != p._data.shape or pg.dtype != p._data.dtype):
+                    # Families with shapes: only a broadcast or a dtype change needs fitting. Where
+                    # the op keeps shapes, the same dtype object rules out both: shapes are new tuples
+                    # per read and dtypes compare slowly, while every array of one native dtype
+                    # shares its object (an equal one that is not the same goes to fit_grad, which
+                    # compares properly).
+                    if fit_grad is not None and (
+                        pg.dtype is not p._data.dtype
+                        if exact_shapes
+                        else pg.shape != p._data.shape or pg.dtype != p._data.dtype
+                    ):
                         pg = fit_grad(ns, pg, p)
                     into[1] = pg if into[1] is None else into[1] + pg
                 into[0] -= 1

@@ -210,7 +210,13 @@ def hand_out(node):
     else:
         handed_at = math.inf  # a non-leaf's data is never locked: its copy stands for every node
     node._saved_copy = (node._saved_copy or []) + [(handed_at, node._data.copy())]
-    engine.HANDED_OUT[id(node)] = node
+    key = id(node)
+
+    def forget(ref):  # the tensor is gone: its id may be reused
+        if engine.HANDED_OUT.get(key) is ref:
+            del engine.HANDED_OUT[key]
+
+    engine.HANDED_OUT[key] = weakref.ref(node, forget)
 
 
 def forget_copy(node, handed_at=None):

@@ -234,3 +234,21 @@ def test_an_optimiser_step_after_backward_needs_no_copy_and_works():
     assert all((p.data != b).any() for p, b in zip(model.parameters(), before))
     gc.collect()
     assert all(p.data.flags.writeable for p in model.parameters())
+
+
+def test_a_handed_out_tensor_leaves_the_engines_registry_when_it_is_done_or_gone():
+    from autograd import engine
+
+    x = Tensor(big(4), requires_grad=True)
+    loss = (x * x).sum()
+    assert x.data is x._data  # handed out while the graph is pending: backward compares every node now
+    assert id(x) in engine.HANDED_OUT
+    loss.backward()  # its copy is forgotten with the lock
+    gc.collect()
+    assert id(x) not in engine.HANDED_OUT
+    hidden = Tensor(big(4), requires_grad=True).tanh()
+    pending = (hidden * hidden).sum()
+    assert hidden.data is hidden._data
+    key = id(hidden)
+    del hidden, pending  # the tensor goes without a backward: its entry goes with it
+    assert key not in engine.HANDED_OUT
