@@ -401,15 +401,13 @@ def backward_pass(
                 if into is None:
                     continue
                 if pg is not None:
-                    # Families with shapes: only a broadcast or a dtype change needs fitting. Where
-                    # the op keeps shapes, the same dtype object rules out both: shapes are new tuples
-                    # per read and dtypes compare slowly, while every array of one native dtype
-                    # shares its object (an equal one that is not the same goes to fit_grad, which
-                    # compares properly).
+                    # Families with shapes: only a dtype change or a broadcast needs fitting. Every
+                    # array of one native dtype shares its dtype object, so an identity test rules
+                    # the first out (an equal dtype that is not the same object goes to fit_grad,
+                    # which compares properly); shapes are new tuples per read, so they are compared
+                    # only for ops whose rules may broadcast (not Op.exact_shapes).
                     if fit_grad is not None and (
-                        pg.dtype is not p._data.dtype
-                        if exact_shapes
-                        else pg.shape != p._data.shape or pg.dtype != p._data.dtype
+                        pg.dtype is not p._data.dtype or not exact_shapes and pg.shape != p._data.shape
                     ):
                         pg = fit_grad(ns, pg, p)
                     into[1] = pg if into[1] is None else into[1] + pg
