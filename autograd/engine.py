@@ -364,7 +364,7 @@ def backward_pass(
             if g is None:
                 pgs = repeat(None)
             else:
-                if node._stamp != writes and check_versions is not None:
+                if check_versions is not None and node._stamp != writes:  # Value has no versions
                     check_versions(node)
                 if create_graph:  # recorded on nodes
                     if checking:  # anomaly names the op whose backward made a bad op
@@ -372,7 +372,8 @@ def backward_pass(
                     pgs = op.vjp(ns, node._params, g, node, *parents)
                 else:  # on raw data, spelled out for one to three parents, as in apply
                     try:
-                        if len(parents) == 2:
+                        count = len(parents)
+                        if count == 2:
                             a, b = parents
                             if op.split and not (a._requires_grad and b._requires_grad):
                                 vjp = op.vjp_a if a._requires_grad else op.vjp_b
@@ -380,9 +381,9 @@ def backward_pass(
                                 pgs = (pg, None) if a._requires_grad else (None, pg)
                             else:
                                 pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
-                        elif len(parents) == 1:
+                        elif count == 1:
                             pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
-                        elif len(parents) == 3:  # a layer's linear(x, W, b)
+                        elif count == 3:  # a layer's linear(x, W, b)
                             pgs = op.vjp(
                                 ns, node._params, g, node._data, parents[0]._data, parents[1]._data, parents[2]._data
                             )
