@@ -373,14 +373,16 @@ def backward_pass(
                 else:  # on raw data, spelled out for one to three parents, as in apply
                     try:
                         count = len(parents)
+                        # (the parents get no local names: one left bound here would still hold
+                        # a node at its release test, step 4, and keep its data)
                         if count == 2:
-                            a, b = parents
-                            if op.split and not (a._requires_grad and b._requires_grad):
-                                vjp = op.vjp_a if a._requires_grad else op.vjp_b
-                                pg = vjp(ns, node._params, g, node._data, a._data, b._data)
-                                pgs = (pg, None) if a._requires_grad else (None, pg)
+                            wants_first = parents[0]._requires_grad
+                            if op.split and not (wants_first and parents[1]._requires_grad):
+                                vjp = op.vjp_a if wants_first else op.vjp_b
+                                pg = vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data)
+                                pgs = (pg, None) if wants_first else (None, pg)
                             else:
-                                pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
+                                pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data)
                         elif count == 1:
                             pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
                         elif count == 3:  # a layer's linear(x, W, b)
