@@ -53,8 +53,10 @@ DATA_WRITES = [0]
 
 # The tensors whose saved arrays were handed out writable (Tensor.data) and may have been
 # written since (see saved.py); while any is out, backward checks every node, not only stamped ones.
-# Keyed by id: a WeakSet compares its members with ==, which is elementwise for tensors.
-HANDED_OUT: weakref.WeakValueDictionary[int, "Node"] = weakref.WeakValueDictionary()
+# Keyed by id (a WeakSet compares its members with ==, which is elementwise for tensors), each a
+# weak reference whose callback removes the entry when the tensor goes (saved.hand_out): a plain
+# dict, as the test for an empty one then runs no Python code (a WeakValueDictionary's len does).
+HANDED_OUT: dict[int, "weakref.ref[Node]"] = {}
 
 # Where the backward pass itself holds a node it is done with: the `node` variable, the key of
 # `entries`, the entry list, and sys.getrefcount's argument. One more reference than these and
@@ -134,6 +136,9 @@ class Op:
     jvp: Callable[..., Any] = staticmethod(_rule_not_defined)
 
     split = False  # True for BinaryOp
+    # True when the rules give each input a gradient of that input's shape (given g of the output's
+    # shape): no broadcast to sum back. The backward pass then tests only the dtype per edge.
+    exact_shapes = False
     # reads(params): per parent, whether the backward rules read its data; None: all of them.
     # A leaf whose data they never read need not be locked while the node is pending (saved.py).
     reads: Callable[[Any], tuple[bool, ...]] | None = None
@@ -245,7 +250,7 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
     algorithm), so it needs these counts, not a full ordering. One list per node
     holds everything the pass updates, so an edge costs one dict lookup. The
     last count stays as it is: the pass compares it with the node's references
-    to tell a node only the graph holds (see _backward).
+    to tell a node only the graph holds (see backward_pass).
     """
     entries: dict[Node, list[Any]] = {root: [0, None, root, 0]}
     count_edges = root.release_data is not None  # only families that release need it
@@ -272,6 +277,12 @@ def _pending_entries(root: "Node") -> dict["Node", list[Any]]:
     return entries
 
 
+getrefcount = sys.getrefcount
+
+
+# inf and nan in gradients are IEEE results (data, as the README promises), not warnings. As a
+# decorator errstate costs one Python call per pass; as a with block, three.
+@np.errstate(all="ignore")
 def backward_pass(
     root: "Node",
     seed: Any,
@@ -289,60 +300,43 @@ def backward_pass(
     gradient g, in the order the pass handles them, with what its op's rules
     sent to its parents (before fitting; () for a leaf): trace() plans its
     replay from it.
-    """
-    # The pass makes many short-lived objects but never a reference cycle, so the cyclic
-    # collector would only rescan the (possibly huge) graph: pause it, as a bulk loader would.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _backward(root, seed, retain_graph, create_graph, wrt, visit)
-    finally:
-        if collecting:
-            gc.enable()
 
-
-getrefcount = sys.getrefcount
-
-
-# inf and nan in gradients are IEEE results (data, as the README promises), not warnings. As a
-# decorator errstate costs one Python call per pass; as a with block, three.
-@np.errstate(all="ignore")
-def _backward(
-    root: "Node",
-    seed: Any,
-    retain_graph: bool,
-    create_graph: bool,
-    wrt: Sequence["Node"] | None,
-    visit: Callable[..., None] | None,
-) -> list[Any]:
-    """Kahn's algorithm: a node is handled once all its children have sent their gradients.
-
+    Kahn's algorithm: a node is handled once all its children have sent their gradients.
     Each node goes through four steps: keep its gradient where the caller reads it, run its
-    op's rule, send the results to its parents, release what it saved. The steps every node
-    takes stay in this loop (a function call per node is a measurable share of the pass);
-    what only some passes need (wrt, create_graph, anomaly, visit) is in the helpers.
+    op's rule, send the results to its parents, release what it saved. Every step stays in
+    this one function, the rare passes' branches (wrt, create_graph, anomaly, visit) beside
+    the common ones: a Python call per node, or per pass on the way in, is a measurable
+    share of a small graph's pass.
     """
     family = root._family
-    entries = _pending_entries(root)
-    entries[root][1] = seed
     ns = family.graph_ns if create_graph else family.raw_ns
     wanted = None if wrt is None else {n: i for i, n in enumerate(wrt)}
     found = [None] * (0 if wrt is None else len(wrt))
     keep_all = family.keeps_all_grads
-    deposit, fit_grad = root.deposit, root.fit_grad  # the optional hooks (Node's defaults are None)
+    # the optional hooks (Node's defaults are None)
+    deposit, fit_grad, check_versions = root.deposit, root.fit_grad, root.check_versions
     deposited: set[Node] = set()
-    local_gradients = _rule_runner(root, ns, create_graph, visit)
+    ieee_vjp = family.ieee_vjp
     # A leaf's gradient is complete when its last child sends it; in the common pass (into
     # .grad, nothing watching) it is deposited then, not queued only to be popped for it.
     deposit_at_once = wrt is None and not keep_all and visit is None
     release_data = None if retain_graph else root.release_data
     release_size = root.release_min_size
-    pgs: Iterable[Any]
-    ready = [entries[root]]
+    # arrays handed out writable since the forward pass: compare every node, whatever its stamp
+    writes = DATA_WRITES[0] if not HANDED_OUT else None
     mode = PER_THREAD.mode
+    checking = mode.anomaly
+    pgs: Iterable[Any]
     previous = mode.grad_enabled, mode.backward_op
+    # The pass makes many short-lived objects but never a reference cycle, so the cyclic
+    # collector would only rescan the (possibly huge) graph: pause it, as a bulk loader would.
+    collecting = gc.isenabled()
+    gc.disable()
     mode.grad_enabled = create_graph
     try:
+        entries = _pending_entries(root)
+        ready = [entries[root]]
+        ready[0][1] = seed
         while ready:
             entry = ready.pop()
             node, g = entry[2], entry[1]
@@ -361,17 +355,60 @@ def _backward(
                 if visit is not None and g is not None:
                     visit(node, g, ())
                 continue
-            # 2. run the op's rule: what each parent receives (none when no gradient came)
+            # 2. run the op's rule: what each parent receives (none when no gradient came), after
+            # the version check
             parents = node._parents
-            pgs = repeat(None) if g is None else local_gradients(node, op, g, parents)
+            if g is None:
+                pgs = repeat(None)
+            else:
+                if check_versions is not None and node._stamp != writes:  # Value has no versions
+                    check_versions(node)
+                if create_graph:  # recorded on nodes
+                    if checking:  # anomaly names the op whose backward made a bad op
+                        mode.backward_op = op
+                    pgs = op.vjp(ns, node._params, g, node, *parents)
+                else:  # on raw data, spelled out for one to three parents, as in apply
+                    try:
+                        count = len(parents)
+                        # (the parents get no local names: one left bound here would still hold
+                        # a node at its release test, step 4, and keep its data)
+                        if count == 2:
+                            wants_first = parents[0]._requires_grad
+                            if op.split and not (wants_first and parents[1]._requires_grad):
+                                vjp = op.vjp_a if wants_first else op.vjp_b
+                                pg = vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data)
+                                pgs = (pg, None) if wants_first else (None, pg)
+                            else:
+                                pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data)
+                        elif count == 1:
+                            pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
+                        elif count == 3:  # a layer's linear(x, W, b)
+                            pgs = op.vjp(
+                                ns, node._params, g, node._data, parents[0]._data, parents[1]._data, parents[2]._data
+                            )
+                        else:
+                            pgs = raw_vjp(node, g)
+                    except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
+                        pgs = ieee_vjp(op, node, g)
+                if checking:
+                    anomaly.check_backward(op, pgs, node, parents)
+                if visit is not None:
+                    visit(node, g, pgs)
             # 3. send it on, summed per parent; a parent whose children are all done is ready
+            exact_shapes = op.exact_shapes
             for p, pg in zip(parents, pgs):
                 into = entries.get(p)  # None: p needs no gradient
                 if into is None:
                     continue
                 if pg is not None:
-                    # families with shapes: only a broadcast or dtype change needs fitting
-                    if fit_grad is not None and (pg.shape != p._data.shape or pg.dtype != p._data.dtype):
+                    # Families with shapes: only a dtype change or a broadcast needs fitting. Every
+                    # array of one native dtype shares its dtype object, so an identity test rules
+                    # the first out (an equal dtype that is not the same object goes to fit_grad,
+                    # which compares properly); shapes are new tuples per read, so they are compared
+                    # only for ops whose rules may broadcast (not Op.exact_shapes).
+                    if fit_grad is not None and (
+                        pg.dtype is not p._data.dtype or not exact_shapes and pg.shape != p._data.shape
+                    ):
                         pg = fit_grad(ns, pg, p)
                     into[1] = pg if into[1] is None else into[1] + pg
                 into[0] -= 1
@@ -395,50 +432,6 @@ def _backward(
                         release_data(node)
     finally:
         mode.grad_enabled, mode.backward_op = previous
+        if collecting:
+            gc.enable()
     return found
-
-
-def _rule_runner(root: "Node", ns: Any, create_graph: bool, visit: Callable[..., None] | None) -> Callable[..., Any]:
-    """The backward pass's step 2 for root's graph: local_gradients(node, op, g, parents), what
-    node's op sends each parent for the gradient g, after the version check; on raw data,
-    spelled out for one to three parents, or recorded on nodes with create_graph."""
-    family = root._family
-    check_versions = root.check_versions
-    ieee_vjp = family.ieee_vjp
-    # arrays handed out writable since the forward pass: compare every node, whatever its stamp
-    writes = DATA_WRITES[0] if not HANDED_OUT else None
-    mode = PER_THREAD.mode
-    checking = mode.anomaly
-
-    def local_gradients(node: "Node", op: type[Op], g: Any, parents: tuple["Node", ...]) -> Any:
-        if node._stamp != writes and check_versions is not None:
-            check_versions(node)
-        if create_graph:
-            if checking:  # anomaly names the op whose backward made a bad op
-                mode.backward_op = op
-            pgs = op.vjp(ns, node._params, g, node, *parents)
-        else:
-            try:
-                if len(parents) == 2:  # spelled out, as in apply
-                    a, b = parents
-                    if op.split and not (a._requires_grad and b._requires_grad):
-                        vjp = op.vjp_a if a._requires_grad else op.vjp_b  # type: ignore[attr-defined]
-                        pg = vjp(ns, node._params, g, node._data, a._data, b._data)
-                        pgs = (pg, None) if a._requires_grad else (None, pg)
-                    else:
-                        pgs = op.vjp(ns, node._params, g, node._data, a._data, b._data)
-                elif len(parents) == 1:
-                    pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data)
-                elif len(parents) == 3:  # a layer's linear(x, W, b)
-                    pgs = op.vjp(ns, node._params, g, node._data, parents[0]._data, parents[1]._data, parents[2]._data)
-                else:
-                    pgs = raw_vjp(node, g)
-            except ZeroDivisionError:  # Python floats raise where IEEE gives inf/nan
-                pgs = ieee_vjp(op, node, g)
-        if checking:
-            anomaly.check_backward(op, pgs, node, parents)
-        if visit is not None:
-            visit(node, g, pgs)
-        return pgs
-
-    return local_gradients

@@ -206,8 +206,9 @@ class Node:
                 f"requires_grad=True?)"
             )
         seed = self._family.seed(self, grad, create_graph)
-        # as in PyTorch, create_graph keeps the graph: the gradients' graph runs through it
-        engine.backward_pass(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        # as in PyTorch, create_graph keeps the graph: the gradients' graph runs through it.
+        # Positional: errstate's wrapper passes keywords on through a dict of its own.
+        engine.backward_pass(self, seed, retain_graph or create_graph, create_graph)
 
     # The family hooks (see Family): what the engine and the shared methods ask of Value and
     # Tensor, and the optional ones with their defaults. The family sets _family to itself.

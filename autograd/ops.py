@@ -24,6 +24,8 @@ class Elementwise(Op):
     t * f'(x): the same rule with the tangent in g's place.
     """
 
+    exact_shapes = True  # g * f'(x) has x's shape
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         vjp = cls.vjp
@@ -100,6 +102,7 @@ class PowConst(Elementwise):
     """x ** c for a constant exponent c (kept in params, never differentiated)."""
 
     name = "**"
+    exact_shapes = False  # an array exponent may broadcast x
     forward = staticmethod(lambda ns, c, x: ns.power(x, c))
     vjp = staticmethod(lambda ns, c, g, out, x: (g * _slope(ns, c, x),))
 

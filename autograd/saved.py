@@ -120,14 +120,21 @@ class _Hold:
                 pass
 
     def __del__(self):
-        key = id(self.array)
+        array = self.array
+        key = id(array)
         if HOLDS.get(key) is self.ref:  # the newest generation: an older one (handed out) takes over
-            previous = None if self.previous is None else self.previous()
-            if previous is None:
+            previous = self.previous
+            if previous is None or (previous := previous()) is None:
                 del HOLDS[key]
             else:
                 HOLDS[key] = previous.ref
-            self.unlock()
+            # unlock() spelled out: this runs for every lock at the end of every backward pass
+            if self.locked:
+                self.locked = False
+                try:
+                    array.setflags(True)  # write=True
+                except ValueError:  # a view of an array someone else keeps read-only: it stays so
+                    pass
         if self.copied is not None:
             for leaf, handed_at in self.copied:
                 forget_copy(leaf, handed_at)
@@ -203,7 +210,13 @@ def hand_out(node):
     else:
         handed_at = math.inf  # a non-leaf's data is never locked: its copy stands for every node
     node._saved_copy = (node._saved_copy or []) + [(handed_at, node._data.copy())]
-    engine.HANDED_OUT[id(node)] = node
+    key = id(node)
+
+    def forget(ref):  # the tensor is gone: its id may be reused
+        if engine.HANDED_OUT.get(key) is ref:
+            del engine.HANDED_OUT[key]
+
+    engine.HANDED_OUT[key] = weakref.ref(node, forget)
 
 
 def forget_copy(node, handed_at=None):

@@ -21,6 +21,7 @@ from .namespaces import NumpyNS, TensorNS
 from .node import Node
 
 _new = object.__new__
+_ndarray = np.ndarray  # read per gradient deposited: one global lookup instead of two
 _hold, _HOLDS = saved.hold, saved.HOLDS
 _ALL_READ = repeat(True)  # an op without `reads`: its rules may read every input
 
@@ -385,10 +386,12 @@ class Tensor(Node):
     @staticmethod
     def deposit(node: Node, g: Any, deposited: set[int], seed: Any) -> None:
         # never hand out an array that another .grad (or the caller's seed) also holds
-        if type(g) is np.ndarray:
-            if g.base is not None or id(g) in deposited or g is seed:
+        if type(g) is _ndarray:
+            key = id(g)
+            if key in deposited or g.base is not None or g is seed:
                 g = np.array(g)
-            deposited.add(id(g))
+                key = id(g)
+            deposited.add(key)
         elif not isinstance(g, Tensor):  # an ndarray subclass or a NumPy scalar
             g = np.array(g)
             deposited.add(id(g))

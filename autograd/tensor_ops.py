@@ -432,6 +432,7 @@ class SoftmaxCrossEntropy(BinaryOp):
     """
 
     name = "softmax_cross_entropy"
+    exact_shapes = True  # both rules give (n, k) rows, the shape of z and of t
 
     @staticmethod
     def forward(ns, p, z, t):

@@ -38,6 +38,25 @@ def test_backward_releases_the_arrays_only_the_graph_holds():
     np.testing.assert_array_equal(kept.data, np.tanh(2 * x.data))
 
 
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda h, w: h * w,  # the first input of a two-input op, both needing gradients
+        lambda h, w: w * h,  # the second
+        lambda h, w: h * w.detach(),  # the first, alone needing one (a single rule runs)
+        lambda h, w: w.detach() * h,  # the second, alone
+        lambda h, w: linear(h, w[:8]),  # an input of a three-input op
+    ],
+)
+def test_a_node_only_the_graph_holds_is_released_whatever_op_reads_it(use):
+    w = Tensor(big(1), requires_grad=True)
+    loss = use(Tensor(big(), requires_grad=True).tanh(), w).sum()
+    reader = loss._parents[0]  # the op reading the tanh node (held here: not released)
+    loss.backward()
+    (hidden,) = (p for p in reader._parents if p._op is not None and p._op.name == "tanh")
+    assert is_released(hidden)
+
+
 def test_retain_graph_and_small_arrays_keep_their_data():
     x = Tensor(big(), requires_grad=True)
     loss = ((x * 2).tanh() * 3).sum()
@@ -234,3 +253,21 @@ def test_an_optimiser_step_after_backward_needs_no_copy_and_works():
     assert all((p.data != b).any() for p, b in zip(model.parameters(), before))
     gc.collect()
     assert all(p.data.flags.writeable for p in model.parameters())
+
+
+def test_a_handed_out_tensor_leaves_the_engines_registry_when_it_is_done_or_gone():
+    from autograd import engine
+
+    x = Tensor(big(4), requires_grad=True)
+    loss = (x * x).sum()
+    assert x.data is x._data  # handed out while the graph is pending: backward compares every node now
+    assert id(x) in engine.HANDED_OUT
+    loss.backward()  # its copy is forgotten with the lock
+    gc.collect()
+    assert id(x) not in engine.HANDED_OUT
+    hidden = Tensor(big(4), requires_grad=True).tanh()
+    pending = (hidden * hidden).sum()
+    assert hidden.data is hidden._data
+    key = id(hidden)
+    del hidden, pending  # the tensor goes without a backward: its entry goes with it
+    assert key not in engine.HANDED_OUT
