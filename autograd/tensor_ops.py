@@ -196,6 +196,7 @@ class Linear(Op):
     """
 
     name = "linear"
+    exact_shapes = True  # x's gradient is reshaped to x's shape; the weight's is (out, in), the bias's (out,)
     reads = staticmethod(_LINEAR_READS.__getitem__)  # a table, not a lambda: no Python call per layer
 
     @staticmethod

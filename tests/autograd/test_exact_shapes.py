@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 import nn
 from autograd import Tensor, linear, ops
 from autograd.engine import Op, apply, raw_vjp
-from autograd.tensor_ops import SoftmaxCrossEntropy
+from autograd.tensor_ops import Linear, SoftmaxCrossEntropy
 
 FLOAT_DTYPES = st.sampled_from([np.float16, np.float32, np.float64])
 
@@ -45,6 +45,16 @@ def _claimed_case(op, data):
         inputs = (logits, weights)
         reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
         out = nn.functional.cross_entropy(logits, weights, reduction=reduction)
+    elif op is Linear:
+        # leading shapes of 0 to 2 dims, up to 12 rows: both ways linear hands BLAS the product
+        lead = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=12))
+        n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 12))
+        shapes = [(*lead, n_in), (n_out, n_in)] + ([(n_out,)] if data.draw(st.booleans()) else [])
+        inputs = tuple(
+            Tensor(data.draw(hnp.arrays(dtype, shape, elements=st.floats(-2, 2, width=16))), requires_grad=True)
+            for shape in shapes
+        )
+        out = linear(*inputs)
     else:
         raise AssertionError(f"{op.__name__} claims exact_shapes: add a case for it to this test")
     assert out._op is op
@@ -54,7 +64,7 @@ def _claimed_case(op, data):
 
 def test_the_claims_cover_the_training_step_ops_and_leave_out_broadcasting_ones():
     claimed = _ops_claiming_exact_shapes()
-    assert ops.Relu in claimed and SoftmaxCrossEntropy in claimed
+    assert ops.Relu in claimed and SoftmaxCrossEntropy in claimed and Linear in claimed
     # these broadcast their inputs (or an array exponent in params): they must be fitted per edge
     for op in (ops.Add, ops.Sub, ops.Mul, ops.Div, ops.Pow, ops.PowConst):
         assert op not in claimed
