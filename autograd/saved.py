@@ -120,21 +120,14 @@ class _Hold:
                 pass
 
     def __del__(self):
-        array = self.array
-        key = id(array)
+        key = id(self.array)
         if HOLDS.get(key) is self.ref:  # the newest generation: an older one (handed out) takes over
             previous = self.previous
             if previous is None or (previous := previous()) is None:
                 del HOLDS[key]
             else:
                 HOLDS[key] = previous.ref
-            # unlock() spelled out: this runs for every lock at the end of every backward pass
-            if self.locked:
-                self.locked = False
-                try:
-                    array.setflags(True)  # write=True
-                except ValueError:  # a view of an array someone else keeps read-only: it stays so
-                    pass
+            self.unlock()
         if self.copied is not None:
             for leaf, handed_at in self.copied:
                 forget_copy(leaf, handed_at)
