@@ -347,8 +347,7 @@ def _log_softmax_rows(x, saved=None, shift=_row_shift):
     With `saved` (a SavedSoftmax), keeps exp(x - shift) and its row sums there. shift=_row_max
     skips _row_shift's test that every max is finite: the caller tests the result instead.
     """
-    if x.dtype.kind not in "fc":  # _floating's test inline: the loss of every training step runs this
-        x = _floating(x)
+    x = _floating(x)
     r = x - shift(x)
     e = np.exp(r)
     s = _row_sums(e)

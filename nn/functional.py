@@ -21,7 +21,7 @@ from autograd.tensor_ops import CrossEntropyParams, SavedSoftmax, SoftmaxCrossEn
 
 from ._bce import BinaryCrossEntropy
 from ._erf import erf
-from ._errors import names_errors, renamed
+from ._errors import names_errors
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "half_sum", "none")  # "none": one loss per item
@@ -394,6 +394,7 @@ def _check_class_rows(z, input, reduction):
     return n, classes
 
 
+@names_errors
 def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
@@ -437,18 +438,8 @@ def cross_entropy(
             and _all_in_range(target, rows[1])
         ):
             t = Tensor._wrap(_one_hot_rows(target, rows, data.dtype))
-            # one-hot rows, a mean; made by tuple's own constructor, since a NamedTuple's __new__
-            # is a Python function (a call more per step); this path raises nothing to rename
-            params = tuple.__new__(CrossEntropyParams, (1.0 / rows[0], True, SavedSoftmax(), True))
-            return apply(SoftmaxCrossEntropy, params, input, t)
-    try:  # @names_errors, for the general path only: the short path above needs no wrapper call
-        return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
-    except (ValueError, TypeError) as exc:
-        raise renamed(exc, "cross_entropy") from None
-
-
-def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
-    """cross_entropy for every input and option (see there): checked, each error named."""
+            params = CrossEntropyParams(1.0 / rows[0], True, SavedSoftmax(), True)  # one-hot rows, a mean
+            return cast(Tensor, apply(SoftmaxCrossEntropy, params, input, t))
     if label_smoothing or reduction != "mean":  # the common call passes neither: nothing to check
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")

@@ -267,10 +267,7 @@ class Sequential(Module):
         return iter(self._modules_in_order())
 
     def forward(self, x: Any) -> Any:
-        order = self._order
-        # the kept order read here, without _modules_in_order's call, when no list needs checking
-        modules = order.modules if order is not None and not order.lists else self._modules_in_order()
-        for m in modules:
+        for m in self._modules_in_order():
             x = m(x)
         return x
 
