@@ -205,7 +205,7 @@ class Linear(Op):
             # the same products, handed to BLAS as w @ x.T; the result is written out row-major, with
             # the bias, so that everything after sees the layout x @ w.T gives
             t = (w @ x.T).T
-            return np.add(t, b[0], out=np.empty_like(t, order="C")) if b else np.ascontiguousarray(t)
+            return np.add(t, b[0], out=np.empty(t.shape, t.dtype)) if b else np.ascontiguousarray(t)
         out = x @ w.T
         if b:
             out += b[0]

@@ -439,7 +439,7 @@ def cross_entropy(
         ):
             t = Tensor._wrap(_one_hot_rows(target, rows, data.dtype))
             params = CrossEntropyParams(1.0 / rows[0], True, SavedSoftmax(), True)  # one-hot rows, a mean
-            return cast(Tensor, apply(SoftmaxCrossEntropy, params, input, t))
+            return apply(SoftmaxCrossEntropy, params, input, t)
     if label_smoothing or reduction != "mean":  # the common call passes neither: nothing to check
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
