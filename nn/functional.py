@@ -485,7 +485,7 @@ def cross_entropy(
     scale = 1.0 / n if reduction == "mean" else _SCALES[reduction]
     # one op rather than logsumexp(z) - sum(where(one_hot, z, 0)) and a mean: the training
     # step's loss is one node and a few NumPy calls (see SoftmaxCrossEntropy)
-    return cast(Tensor, apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax(), one_hot), z, t))
+    return apply(SoftmaxCrossEntropy, CrossEntropyParams(scale, True, SavedSoftmax(), one_hot), z, t)
 
 
 def _cross_entropy_with_options(z, target, ignored, weight, reduction, label_smoothing, input):
